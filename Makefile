@@ -1,0 +1,40 @@
+# Two commands for a fresh machine (see README):
+#   make run    set up .venv, build or update index/ from corpus/, open the terminal UI
+#   make test   set up .venv with the test tools, run ruff, mypy and pytest
+# torch is pinned in the same pip command: unpinned, a dependency could pull a CUDA build.
+
+PYTHON ?= python3
+VENV ?= .venv
+TORCH ?= torch==2.13.0
+BIN := $(VENV)/bin
+PYTEST_ARGS ?=
+
+.PHONY: run test setup setup-dev clean
+
+run: $(VENV)/.installed
+	$(BIN)/excerpta index
+	$(BIN)/excerpta
+
+test: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/pytest -m "not slow and not benchmark" $(PYTEST_ARGS)
+
+setup: $(VENV)/.installed
+setup-dev: $(VENV)/.installed-dev
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet "$(TORCH)" -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet "$(TORCH)" -e ".[dev]"
+	touch $(VENV)/.installed $@
+
+clean:
+	rm -rf $(VENV) index/CURRENT index/gen-* index/.lock

@@ -1,0 +1,219 @@
+"""Extractive answers: the sentence(s) of the retrieved passages that best answer.
+
+Each candidate sentence is scored by its embedding similarity to the question, the
+share of the question's content words it contains, and the rank of its passage. The
+best become numbered citations with an excerpt of context around them. When even the
+best sentence is a weak match, the answer abstains instead of citing something
+unrelated. Must not import textual or torch.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .embedding import Embedder
+from .lexical import tokenize
+from .records import Answer, Citation, Hit
+from .sentences import sentence_spans
+
+NOT_FOUND = "Not found in your documents."
+_PASSAGES = 5  # passages whose sentences compete for the answer
+_MIN_WORDS = 3  # shorter "sentences" are headings and bylines, not answers
+_CONTEXT_CHARS = 220  # at most this much context on each side of a cited sentence
+# Question words found only in the previous sentence ("Castillo" for "He was charged")
+# count this much.
+_CONTEXT_SHARE = 0.5
+_LIST_CHARS = 600  # a sentence that introduces a list ("demanding:") takes the list along
+# Question words say what kind of answer is wanted, but are not words to match.
+_QUESTION_WORDS = frozenset(
+    "who whom whose what when where which why how mani much long old did do doe".split()
+)
+_MONTHS = "jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec"
+_DATE = re.compile(rf"\b(1[5-9]\d\d|20\d\d|({_MONTHS})[a-z]*\.? \d{{1,2}})\b", re.I)
+_QUANTITY = re.compile(
+    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|dozens?|hundreds?|thousands?|"
+    r"millions?|billions?)\b",
+    re.I,
+)
+_NAME = re.compile(r"(?<!^)(?<![.!?] )\b([A-Z][\w’'-]+(?: [A-Z][\w’'-]+)+)")
+_TITLES = frozenset("President Gen General Mr Mrs Ms Dr Minister Sen Rep The".split())
+
+
+def _has_new_name(sentence: str, question: str) -> bool:
+    """A multi-word proper name that the question does not already hold."""
+    asked = set(re.findall(r"[\w’'-]+", question.lower()))
+    for match in _NAME.finditer(sentence):
+        words = [w for w in match.group(1).split() if w.rstrip(".") not in _TITLES]
+        if len(words) >= 2 and any(w.lower() not in asked for w in words):
+            return True
+    return False
+
+
+# (what the question asks for, whether a sentence holds that kind of answer)
+_ANSWER_TYPES: tuple[tuple[re.Pattern[str], Callable[[str, str], bool]], ...] = (
+    (
+        re.compile(r"^\s*(when|what (year|date|day|month|time))\b", re.I),
+        lambda sentence, _: bool(_DATE.search(sentence)),
+    ),
+    (
+        re.compile(r"\bhow (many|much|long|old|far|often)\b|\bwhat (number|percent)", re.I),
+        lambda sentence, _: bool(_QUANTITY.search(sentence)),
+    ),
+    (re.compile(r"^\s*(who|whom|whose)\b", re.I), _has_new_name),
+)
+
+
+@dataclass(frozen=True)
+class AnswerPolicy:
+    """Weights of the sentence score and the abstention thresholds."""
+
+    cosine_weight: float = 0.55
+    overlap_weight: float = 0.30
+    passage_weight: float = 0.15
+    # Bonus for a sentence holding the kind of answer asked for (a date for "when").
+    answer_type_bonus: float = 0.2
+    # Abstain when the best sentence is below both of these.
+    min_cosine: float = 0.35
+    min_overlap: float = 0.67
+    max_citations: int = 3
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    hit: Hit
+    rank: int
+    start: int  # offsets inside hit.chunk.text
+    end: int
+    text: str
+    context: str  # the sentence before it and the sentence: "He was charged" needs its "he"
+
+
+def compose_answer(
+    question: str,
+    query_vector: np.ndarray,
+    hits: Sequence[Hit],
+    embedder: Embedder,
+    policy: AnswerPolicy = AnswerPolicy(),
+) -> Answer:
+    """Pick the answer sentence(s) from ``hits`` and cite them."""
+    candidates = _candidates(hits[:_PASSAGES])
+    if not candidates:
+        return Answer(question, "", True)
+    cosines = embedder.embed_documents([c.text for c in candidates]) @ query_vector
+    terms = set(tokenize([question])[0]) - _QUESTION_WORDS
+    words = [
+        set(w) for w in tokenize([c.text for c in candidates] + [c.context for c in candidates])
+    ]
+    overlaps = [
+        own + _CONTEXT_SHARE * (with_context - own)
+        for own, with_context in zip(
+            _overlaps(terms, words[: len(candidates)]),
+            _overlaps(terms, words[len(candidates) :]),
+            strict=True,
+        )
+    ]
+    best_passage = max(h.score for h in hits) or 1.0
+    wanted = [answer for asked, answer in _ANSWER_TYPES if asked.search(question)]
+    scores = [
+        policy.cosine_weight * float(cos)
+        + policy.overlap_weight * overlap
+        + policy.passage_weight * max(0.0, c.hit.score / best_passage)
+        + policy.answer_type_bonus * sum(holds(c.text, question) for holds in wanted)
+        for c, cos, overlap in zip(candidates, cosines, overlaps, strict=True)
+    ]
+    order = sorted(range(len(candidates)), key=lambda i: scores[i], reverse=True)
+    top = order[0]
+    if float(cosines[top]) < policy.min_cosine and overlaps[top] < policy.min_overlap:
+        return Answer(question, "", True, confidence=scores[top])
+    citations = tuple(
+        _cite(n, candidates[i], scores[i]) for n, i in enumerate(order[: policy.max_citations], 1)
+    )
+    return Answer(
+        question,
+        f"{citations[0].sentence} [1]",
+        False,
+        citations,
+        confidence=scores[top],
+    )
+
+
+def _candidates(hits: Sequence[Hit]) -> list[_Candidate]:
+    """Sentences of the passages, each once even where chunks overlap."""
+    seen: set[tuple[str, int]] = set()
+    found: list[_Candidate] = []
+    for rank, hit in enumerate(hits):
+        text = hit.chunk.text
+        previous_start: int | None = None
+        for start, end in sentence_spans(text):
+            key = (hit.chunk.path, hit.chunk.char_start + start)
+            sentence = text[start:end]
+            context_start = start if previous_start is None else previous_start
+            previous_start = start
+            if key in seen or not _is_prose(sentence):
+                continue
+            seen.add(key)
+            found.append(_Candidate(hit, rank, start, end, sentence, text[context_start:end]))
+    return found
+
+
+def _is_prose(sentence: str) -> bool:
+    """Headings, bylines and labels ("W. T. Whitney Jr.", "CONTRIBUTOR") are not answers."""
+    words = sentence.split()
+    lower = sum(1 for w in words if w[:1].islower())
+    return len(words) >= _MIN_WORDS and lower >= 2
+
+
+def _overlaps(question_terms: set[str], sentences: list[set[str]]) -> list[float]:
+    """The share of the question's words each sentence holds, weighted by rarity.
+
+    Rarity (IDF) is counted over the candidate sentences, so a name that every passage
+    mentions weighs little and the one distinctive word ("lawyer") weighs much.
+    """
+    if not question_terms:
+        return [0.0] * len(sentences)
+    count = len(sentences)
+    weight = {
+        t: math.log(1 + (count + 1) / (1 + sum(t in s for s in sentences))) for t in question_terms
+    }
+    total = sum(weight.values())
+    return [sum(weight[t] for t in question_terms & s) / total for s in sentences]
+
+
+def _cite(n: int, candidate: _Candidate, score: float) -> Citation:
+    chunk = candidate.hit.chunk
+    text = chunk.text
+    spans = sentence_spans(text)
+    first = last = next(i for i, span in enumerate(spans) if span[0] == candidate.start)
+    start, end = candidate.start, candidate.end
+    if candidate.text.endswith(":"):  # the answer is the list that follows
+        while (
+            last + 1 < len(spans)
+            and spans[last + 1][1] - start <= _LIST_CHARS
+            and (last == first or "\n\n" not in text[spans[last][1] : spans[last + 1][0]])
+        ):
+            last += 1
+        end = spans[last][1]
+    sentence = text[start:end]
+    if first > 0 and start - spans[first - 1][0] <= _CONTEXT_CHARS:
+        start = spans[first - 1][0]
+    if last + 1 < len(spans) and spans[last + 1][1] - end <= _CONTEXT_CHARS:
+        end = spans[last + 1][1]
+    first_line = chunk.start_line + text.count("\n", 0, candidate.start)
+    return Citation(
+        n=n,
+        path=chunk.path,
+        start_line=first_line,
+        end_line=first_line + sentence.count("\n"),
+        page=chunk.page,
+        char_start=chunk.char_start + candidate.start,
+        char_end=chunk.char_start + candidate.start + len(sentence),
+        score=score,
+        excerpt=text[start:end],
+        sentence=sentence,
+        sentence_offset=candidate.start - start,
+    )

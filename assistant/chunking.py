@@ -1,0 +1,199 @@
+"""Token-aware, sentence-aware chunks with exact character offsets.
+
+Chunks are packed from whole sentences up to a budget of tiktoken tokens, with a few
+sentences of overlap inside a paragraph and a fresh start at paragraph breaks when the
+paragraph fits. Every chunk is then checked against the embedding model's window in
+the model's own tokens and split until it fits, so the model never truncates one.
+Must not import textual or torch.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from .config import ChunkingSettings
+from .records import Chunk, Document
+from .sentences import sentence_spans
+from .tokens import get_encoding
+
+TokenCounter = Callable[[Sequence[str]], list[int]]
+
+# A sentence longer than this is cut at spaces first: it keeps tokenizer work linear on
+# pathological input (a multi-megabyte line with no spaces).
+_MAX_UNIT_CHARS = 1_000
+_SPACE = re.compile(r"\s")
+
+
+@dataclass
+class _Unit:
+    start: int
+    end: int
+    tokens: int
+    paragraph: int
+
+
+def chunk_document(
+    doc: Document,
+    settings: ChunkingSettings,
+    *,
+    model_max_tokens: int,
+    count_model_tokens: TokenCounter,
+) -> list[Chunk]:
+    """Cut ``doc`` into chunks.
+
+    Args:
+        doc: the document; chunks never cross its pages.
+        settings: token budget, overlap and tiktoken encoding.
+        model_max_tokens: the most tokens of the model's own tokenizer a chunk may hold.
+        count_model_tokens: counts the model's tokens of each text (no special tokens).
+    """
+    encoding = get_encoding(settings.encoding)
+
+    def count(texts: Sequence[str]) -> list[int]:
+        return [len(t) for t in encoding.encode_ordinary_batch(list(texts))]
+
+    lines = _LineIndex(doc.text)
+    segments: list[tuple[int, int, int | None]] = [
+        (p.start, p.end, p.number) for p in doc.pages
+    ] or [(0, len(doc.text), None)]
+    chunks: list[Chunk] = []
+    for seg_start, seg_end, page in segments:
+        units = _units(doc.text, seg_start, seg_end, settings.chunk_tokens, count)
+        spans = _pack(units, settings.chunk_tokens, settings.overlap_tokens)
+        spans = _fit_model(doc.text, spans, model_max_tokens, count_model_tokens)
+        for start, end in spans:
+            base = seg_start if page is not None else 0
+            first = lines.line_of(start) - lines.line_of(base) + 1
+            chunks.append(
+                Chunk(
+                    path=doc.path,
+                    text=doc.text[start:end],
+                    char_start=start,
+                    char_end=end,
+                    start_line=first,
+                    end_line=first + doc.text.count("\n", start, end),
+                    page=page,
+                )
+            )
+    return chunks
+
+
+class _LineIndex:
+    """0-based line number of any character offset, by bisection."""
+
+    def __init__(self, text: str) -> None:
+        self._starts = [0] + [m.end() for m in re.finditer("\n", text)]
+
+    def line_of(self, offset: int) -> int:
+        return bisect.bisect_right(self._starts, offset) - 1
+
+
+def _units(
+    text: str, start: int, end: int, budget: int, count: Callable[[Sequence[str]], list[int]]
+) -> list[_Unit]:
+    """Sentences of the segment, each cut to at most ``budget`` tokens."""
+    paragraph_of = _paragraph_numbers(text, start, end)
+    pieces: list[tuple[int, int]] = []
+    for s, e in sentence_spans(text, start, end):
+        pieces.extend(_cut(text, s, e, _MAX_UNIT_CHARS, lambda a, b: b - a))
+    tokens = count([text[s:e] for s, e in pieces])
+    units: list[_Unit] = []
+    for (s, e), n in zip(pieces, tokens, strict=True):
+        if n > budget:
+            for a, b in _cut(text, s, e, budget, lambda a, b: count([text[a:b]])[0]):
+                units.append(_Unit(a, b, count([text[a:b]])[0], paragraph_of(s)))
+        else:
+            units.append(_Unit(s, e, n, paragraph_of(s)))
+    return units
+
+
+def _paragraph_numbers(text: str, start: int, end: int) -> Callable[[int], int]:
+    # A paragraph that ends with a colon introduces the next one (a list): keep them as one.
+    breaks = [m.start() for m in re.finditer(r"(?<!:)\n[ \t]*\n", text[start:end])]
+    return lambda offset: bisect.bisect_right(breaks, offset - start)
+
+
+def _cut(
+    text: str, start: int, end: int, limit: int, size: Callable[[int, int], int]
+) -> list[tuple[int, int]]:
+    """Halve ``text[start:end]`` at the space nearest its middle until each piece fits."""
+    if size(start, end) <= limit or end - start < 2:
+        return [(start, end)]
+    middle = (start + end) // 2
+    split = _nearest_space(text, start, end, middle)
+    left_end, right_start = split, split
+    while left_end > start and text[left_end - 1].isspace():
+        left_end -= 1
+    while right_start < end and text[right_start].isspace():
+        right_start += 1
+    if left_end <= start or right_start >= end:  # only spaces on one side: cut mid-word
+        left_end = right_start = middle
+    return _cut(text, start, left_end, limit, size) + _cut(text, right_start, end, limit, size)
+
+
+def _nearest_space(text: str, start: int, end: int, middle: int) -> int:
+    window = max(1, (end - start) // 4)
+    for delta in range(window):
+        for pos in (middle - delta, middle + delta):
+            if start < pos < end and _SPACE.match(text, pos):
+                return pos
+    return middle
+
+
+def _pack(units: list[_Unit], budget: int, overlap: int) -> list[tuple[int, int]]:
+    """Greedily pack units into spans of at most ``budget`` tokens."""
+    paragraph_tokens: dict[int, int] = {}
+    for u in units:
+        paragraph_tokens[u.paragraph] = paragraph_tokens.get(u.paragraph, 0) + u.tokens
+    spans: list[tuple[int, int]] = []
+    current: list[_Unit] = []
+    total = 0
+    for unit in units:
+        starts_paragraph = bool(current) and unit.paragraph != current[-1].paragraph
+        whole_fits_alone = paragraph_tokens[unit.paragraph] <= budget
+        if starts_paragraph and total + paragraph_tokens[unit.paragraph] > budget:
+            if whole_fits_alone:  # start the paragraph afresh rather than split it
+                spans.append((current[0].start, current[-1].end))
+                current, total = [], 0
+        if current and total + unit.tokens > budget:
+            spans.append((current[0].start, current[-1].end))
+            current = _tail(current, overlap) if not starts_paragraph else []
+            total = sum(u.tokens for u in current)
+            while current and total + unit.tokens > budget:
+                total -= current.pop(0).tokens
+        current.append(unit)
+        total += unit.tokens
+    if current:
+        spans.append((current[0].start, current[-1].end))
+    return spans
+
+
+def _tail(units: list[_Unit], overlap: int) -> list[_Unit]:
+    """The last units of a chunk that fit in the overlap budget (never all of them)."""
+    tail: list[_Unit] = []
+    total = 0
+    for unit in reversed(units[1:]):
+        if total + unit.tokens > overlap:
+            break
+        tail.insert(0, unit)
+        total += unit.tokens
+    return tail
+
+
+def _fit_model(
+    text: str, spans: list[tuple[int, int]], limit: int, count_model_tokens: TokenCounter
+) -> list[tuple[int, int]]:
+    """Split any span the model would truncate, until every piece fits its window."""
+    sizes = count_model_tokens([text[s:e] for s, e in spans])
+    fitted: list[tuple[int, int]] = []
+    for (start, end), size in zip(spans, sizes, strict=True):
+        if size <= limit:
+            fitted.append((start, end))
+        else:
+            fitted.extend(
+                _cut(text, start, end, limit, lambda a, b: count_model_tokens([text[a:b]])[0])
+            )
+    return fitted

@@ -1,0 +1,313 @@
+"""The `excerpta` command: a thin click face over `Assistant`.
+
+The only place that prints for the CLI: data to stdout, progress and diagnostics to
+stderr. Expected errors become one line and a hint, with the exit codes of
+`errors.ExitCode`; no traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TextIO, TypeVar
+
+import click
+
+from . import __version__
+from .config import MODES, Settings, load_settings
+from .core import Assistant
+from .errors import AssistantError, ExitCode
+from .records import Answer, IndexReport, SearchResult
+
+F = TypeVar("F", bound=Callable[..., Any])
+_BATCH = 64  # questions embedded together in `batch` and `search -`
+
+
+def _fail(message: str, hint: str, code: int) -> None:
+    click.echo(f"excerpta: error: {message}", err=True)
+    if hint:
+        click.echo(f"  hint: {hint}", err=True)
+    sys.exit(code)
+
+
+def _location_options(command: F) -> F:
+    """--corpus, --index and --config, on the group and on every subcommand."""
+    options = [
+        click.option(
+            "--corpus",
+            type=click.Path(path_type=Path),
+            default=None,
+            help="Documents folder [env EXCERPTA_CORPUS; default ./corpus].",
+        ),
+        click.option(
+            "--index",
+            "index_dir",
+            type=click.Path(path_type=Path),
+            default=None,
+            help="Index folder [env EXCERPTA_INDEX; default ./index].",
+        ),
+        click.option(
+            "--config",
+            "config_file",
+            type=click.Path(path_type=Path),
+            default=None,
+            help="TOML settings file [env EXCERPTA_CONFIG; default ./excerpta.toml].",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _handled(command: F) -> F:
+    """Run a command, turning expected errors and Ctrl-C into exit codes."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except AssistantError as exc:
+            _fail(exc.message, exc.hint, int(exc.exit_code))
+        except KeyboardInterrupt:
+            _fail("interrupted", "", int(ExitCode.INTERRUPTED))
+        except BrokenPipeError:  # e.g. `excerpta batch … | head`
+            sys.stderr.close()
+            sys.exit(int(ExitCode.OK))
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _settings(ctx: click.Context, **flags: Any) -> Settings:
+    parent = ctx.find_root().params
+    merged = {
+        "corpus": flags.pop("corpus", None) or parent.get("corpus"),
+        "index": flags.pop("index_dir", None) or parent.get("index_dir"),
+        **flags,
+    }
+    config_file = flags.pop("config_file", None) or parent.get("config_file")
+    merged.pop("config_file", None)
+    return load_settings(merged, config_file=config_file)
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@_location_options
+@click.version_option(__version__, prog_name="excerpta")
+@click.pass_context
+@_handled
+def main(
+    ctx: click.Context, corpus: Path | None, index_dir: Path | None, config_file: Path | None
+) -> None:
+    """Ask questions of your own documents, offline.
+
+    With no command, opens the terminal UI on the corpus.
+    """
+    if ctx.invoked_subcommand is None:
+        settings = _settings(ctx)
+        from .tui import run_tui  # deferred: textual is only needed here
+
+        sys.exit(run_tui(settings))
+
+
+@main.command()
+@_location_options
+@click.option("--full", is_flag=True, help="Re-embed every document.")
+@click.option("--dry-run", is_flag=True, help="List what would change; write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.pass_context
+@_handled
+def index(ctx: click.Context, /, full: bool, dry_run: bool, as_json: bool, **flags: Any) -> None:
+    """Build or update the index (only new and changed files are embedded)."""
+    assistant = Assistant(_settings(ctx, **flags))
+    with _progress() as progress:
+        report = assistant.update_index(full=full, dry_run=dry_run, progress=progress)
+    if as_json:
+        click.echo(json.dumps(report.to_json()))
+    else:
+        _print_report(report)
+
+
+@main.command()
+@_location_options
+@click.argument("question")
+@click.option("-k", type=int, default=None, help="How many passages to consider [default 5].")
+@click.option("--mode", type=click.Choice(MODES), default=None, help="Retrieval mode.")
+@click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
+@click.pass_context
+@_handled
+def ask(
+    ctx: click.Context,
+    /,
+    question: str,
+    k: int | None,
+    mode: str | None,
+    as_json: bool,
+    **flags: Any,
+) -> None:
+    """Answer QUESTION from the documents, with citations."""
+    if not question.strip():
+        raise click.UsageError("the question is empty")
+    assistant = Assistant(_settings(ctx, k=k, mode=mode, **flags))
+    answer = assistant.ask(question)
+    click.echo(json.dumps(answer.to_json(), ensure_ascii=False) if as_json else _format(answer))
+
+
+@main.command()
+@_location_options
+@click.argument("source", type=click.File("r", encoding="utf-8"))
+@click.option("-k", type=int, default=None, help="How many passages to consider [default 5].")
+@click.option("--mode", type=click.Choice(MODES), default=None, help="Retrieval mode.")
+@click.pass_context
+@_handled
+def batch(
+    ctx: click.Context, /, source: TextIO, k: int | None, mode: str | None, **flags: Any
+) -> None:
+    """Answer questions from SOURCE (a file, or - for stdin), one JSON line each.
+
+    Each input line is a question, or a JSON object with a "question" field.
+    """
+    questions = list(_read_questions(source))
+    assistant = Assistant(_settings(ctx, k=k, mode=mode, **flags))
+    for start in range(0, len(questions), _BATCH):
+        for answer in assistant.ask_many(questions[start : start + _BATCH]):
+            click.echo(json.dumps(answer.to_json(), ensure_ascii=False))
+
+
+@main.command()
+@_location_options
+@click.argument("query")
+@click.option("-k", type=int, default=None, help="How many passages [default 5].")
+@click.option("--mode", type=click.Choice(MODES), default=None, help="Retrieval mode.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (always, when QUERY is -).")
+@click.pass_context
+@_handled
+def search(
+    ctx: click.Context, /, query: str, k: int | None, mode: str | None, as_json: bool, **flags: Any
+) -> None:
+    """Show the passages that best match QUERY (- reads one query per line from stdin)."""
+    assistant = Assistant(_settings(ctx, k=k, mode=mode, **flags))
+    if query == "-":
+        queries = [line.strip() for line in sys.stdin if line.strip()]
+        for start in range(0, len(queries), _BATCH):
+            for result in assistant.search_many(queries[start : start + _BATCH]):
+                click.echo(json.dumps(result.to_json(), ensure_ascii=False))
+        return
+    result = assistant.search(query)
+    click.echo(json.dumps(result.to_json(), ensure_ascii=False) if as_json else _hits(result))
+
+
+@main.command()
+@_location_options
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@_handled
+def status(ctx: click.Context, /, as_json: bool, **flags: Any) -> None:
+    """Show what is indexed, with which model, and whether the corpus changed since."""
+    state = Assistant(_settings(ctx, **flags)).status()
+    if as_json:
+        click.echo(json.dumps(state.to_json()))
+        return
+    if state.problem:
+        click.echo(f"index: not usable ({state.problem})")
+    else:
+        click.echo(f"index: {state.files} documents, {state.chunks} chunks, built {state.built_at}")
+    click.echo(f"model: {state.model}")
+    changes = f"{state.added} new, {state.changed} changed, {state.removed} removed"
+    click.echo(
+        f"corpus: {'changed since the index was built' if state.stale else 'up to date'}"
+        f" ({changes}; {state.skipped} skipped)"
+    )
+
+
+def _read_questions(source: TextIO) -> Iterator[str]:
+    for number, line in enumerate(source, 1):
+        text = line.strip()
+        if not text:
+            continue
+        if text.startswith("{"):
+            try:
+                record = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise click.UsageError(f"line {number}: not valid JSON ({exc.msg})") from exc
+            question = record.get("question") if isinstance(record, dict) else None
+            if not isinstance(question, str) or not question.strip():
+                raise click.UsageError(f'line {number}: no "question" string')
+            yield question.strip()
+        else:
+            yield text
+
+
+def _format(answer: Answer) -> str:
+    if answer.abstained:
+        return "Not found in your documents."
+    lines = [answer.answer, ""]
+    for c in answer.citations:
+        where = f"{c.path}:{c.start_line}" + (
+            f"-{c.end_line}" if c.end_line != c.start_line else ""
+        )
+        if c.page is not None:
+            where += f" (page {c.page})"
+        lines.append(f"[{c.n}] {where}  score {c.score:.2f}")
+        lines.extend("    " + part for part in c.excerpt.splitlines() if part.strip())
+    return "\n".join(lines)
+
+
+def _hits(result: SearchResult) -> str:
+    if not result.hits:
+        return "No matching passages."
+    blocks = []
+    for rank, hit in enumerate(result.hits, 1):
+        c = hit.chunk
+        page = f" (page {c.page})" if c.page is not None else ""
+        head = f"{rank}. {c.path}:{c.start_line}-{c.end_line}{page}  score {hit.score:.3f}"
+        blocks.append(head + "\n" + "\n".join("    " + line for line in c.text.splitlines()))
+    return "\n\n".join(blocks)
+
+
+def _print_report(report: IndexReport) -> None:
+    verb = "would embed" if report.dry_run else "embedded"
+    click.echo(
+        f"{len(report.added)} added, {len(report.changed)} changed, {len(report.removed)} removed,"
+        f" {report.unchanged} unchanged; {verb} {report.chunks_embedded} chunks,"
+        f" {report.chunks_total} in the index ({report.seconds:.1f}s)"
+    )
+    if report.dry_run:
+        for label, paths in (
+            ("add", report.added),
+            ("change", report.changed),
+            ("remove", report.removed),
+        ):
+            for path in paths:
+                click.echo(f"  {label}: {path}")
+    for skipped in report.skipped:
+        click.echo(f"skipped {skipped.path}: {skipped.reason}", err=True)
+
+
+class _progress:
+    """A progress bar on stderr while indexing (rich, which textual already brings)."""
+
+    def __enter__(self) -> Callable[[str, int, int], None]:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        self._bar = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            console=Console(stderr=True),
+            transient=True,
+            disable=not sys.stderr.isatty(),
+        )
+        self._tasks: dict[str, Any] = {}
+        self._bar.start()
+        return self._update
+
+    def _update(self, stage: str, done: int, total: int) -> None:
+        if stage not in self._tasks:
+            self._tasks[stage] = self._bar.add_task(stage, total=total)
+        self._bar.update(self._tasks[stage], completed=done, total=total)
+
+    def __exit__(self, *exc: object) -> None:
+        self._bar.stop()

@@ -1,0 +1,141 @@
+"""Settings and where they come from: defaults < TOML file < environment < flags.
+
+The TOML file is ``excerpta.toml`` in the working directory, or the one named by
+``--config`` / ``EXCERPTA_CONFIG``. Relative paths in it are taken relative to the file.
+The environment is read when settings are loaded, never at import time.
+Must not import textual, click or torch.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+DEFAULT_CONFIG_NAME = "excerpta.toml"
+MODES = ("hybrid", "dense", "lexical")
+_ENVIRONMENT = {
+    "EXCERPTA_CORPUS": "corpus",
+    "EXCERPTA_INDEX": "index",
+    "EXCERPTA_MODEL": "model",
+}
+
+
+@dataclass(frozen=True)
+class ChunkingSettings:
+    """How documents are cut into chunks; recorded in the index manifest."""
+
+    chunk_tokens: int = 160
+    overlap_tokens: int = 32
+    encoding: str = "cl100k_base"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a run of Excerpta can be told."""
+
+    corpus: Path = Path("corpus")
+    index: Path = Path("index")
+    model: str = "all-MiniLM-L6-v2"
+    chunk_tokens: int = 160
+    overlap_tokens: int = 32
+    encoding: str = "cl100k_base"
+    k: int = 5
+    mode: str = "hybrid"
+    max_file_mb: float = 50.0
+    max_corpus_mb: float = 2000.0
+    batch_size: int = 32
+
+    @property
+    def chunking(self) -> ChunkingSettings:
+        return ChunkingSettings(self.chunk_tokens, self.overlap_tokens, self.encoding)
+
+    def validate(self) -> Settings:
+        if self.mode not in MODES:
+            raise ConfigError(f"unknown mode {self.mode!r}", hint=f"use one of: {', '.join(MODES)}")
+        if self.k < 1:
+            raise ConfigError("k must be at least 1", hint="for example: -k 5")
+        if not 16 <= self.chunk_tokens <= 8192:
+            raise ConfigError("chunk_tokens must be between 16 and 8192", hint="the default is 160")
+        if not 0 <= self.overlap_tokens < self.chunk_tokens:
+            raise ConfigError(
+                "overlap_tokens must be at least 0 and below chunk_tokens", hint="default 32"
+            )
+        if self.max_file_mb <= 0 or self.max_corpus_mb <= 0:
+            raise ConfigError("size limits must be positive", hint="max_file_mb = 50")
+        return self
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None, *, config_file: Path | None = None
+) -> Settings:
+    """Build settings from defaults, the TOML file, the environment and ``overrides``.
+
+    ``overrides`` holds flags the user gave; ``None`` values are ignored.
+
+    Raises:
+        ConfigError: the file can't be read, or names unknown settings or bad values.
+    """
+    settings = Settings()
+    path = config_file or _env_path("EXCERPTA_CONFIG")
+    if path is None and Path(DEFAULT_CONFIG_NAME).is_file():
+        path = Path(DEFAULT_CONFIG_NAME)
+    if path is not None:
+        settings = replace(settings, **_read_toml(path))
+    from_env = {key: os.environ[var] for var, key in _ENVIRONMENT.items() if os.environ.get(var)}
+    settings = replace(settings, **_coerce(from_env, "environment"))
+    given = {k: v for k, v in (overrides or {}).items() if v is not None}
+    settings = replace(settings, **_coerce(given, "options"))
+    return settings.validate()
+
+
+def _env_path(variable: str) -> Path | None:
+    value = os.environ.get(variable)
+    return Path(value) if value else None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"config file not found: {path}", hint="check --config") from exc
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc}", hint="fix the TOML") from exc
+    values = _coerce(data, str(path))
+    for key in ("corpus", "index"):
+        if key in values and not values[key].is_absolute():
+            values[key] = path.parent / values[key]
+    return values
+
+
+def _coerce(values: Mapping[str, Any], source: str) -> dict[str, Any]:
+    """Check names and convert values to the types the settings declare."""
+    types = {f.name: f.type for f in fields(Settings)}
+    result: dict[str, Any] = {}
+    for key, value in values.items():
+        name = key.replace("-", "_")
+        if name not in types:
+            raise ConfigError(
+                f"unknown setting {key!r} in {source}",
+                hint=f"known settings: {', '.join(sorted(types))}",
+            )
+        kind = types[name]
+        try:
+            if kind == "Path":
+                result[name] = Path(str(value)).expanduser()
+            elif kind == "int":
+                result[name] = int(value)
+            elif kind == "float":
+                result[name] = float(value)
+            else:
+                result[name] = str(value)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(
+                f"bad value {value!r} for {key} in {source}", hint=f"{key} takes a {kind}"
+            ) from exc
+    return result

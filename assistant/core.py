@@ -1,0 +1,188 @@
+"""The one library object both faces use: ``Assistant(settings).ask(question)``.
+
+It owns the settings, the embedder (created lazily: loading torch takes seconds) and the
+opened index, and swaps in a new index after an update while searches keep using the
+old one until then. Must not import textual, click or torch.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .answer import AnswerPolicy, compose_answer
+from .config import Settings
+from .embedding import Embedder
+from .errors import IndexMismatchError, IndexUnusableError
+from .indexing import ProgressCallback, mismatch_reason, plan_update, update_index
+from .records import Answer, IndexReport, SearchResult
+from .retrieval import Retriever
+from .store import StoredIndex, open_index, read_manifest
+
+
+@dataclass(frozen=True)
+class Status:
+    """What is indexed, and whether the corpus changed since."""
+
+    index_ready: bool
+    problem: str  # why the index can't be used as it is, or ""
+    model: str
+    files: int
+    chunks: int
+    built_at: str
+    added: int
+    changed: int
+    removed: int
+    skipped: int
+
+    @property
+    def stale(self) -> bool:
+        return bool(self.added or self.changed or self.removed or self.problem)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "index_ready": self.index_ready,
+            "problem": self.problem,
+            "model": self.model,
+            "files": self.files,
+            "chunks": self.chunks,
+            "built_at": self.built_at,
+            "stale": self.stale,
+            "changes": {"added": self.added, "changed": self.changed, "removed": self.removed},
+            "skipped": self.skipped,
+        }
+
+
+class Assistant:
+    """Question answering over one corpus and its index."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        embedder: Embedder | None = None,
+        policy: AnswerPolicy | None = None,
+    ) -> None:
+        self.settings = settings
+        self._embedder = embedder
+        self._policy = policy or AnswerPolicy()
+        self._lock = threading.RLock()
+        self._index: StoredIndex | None = None
+
+    @property
+    def embedder(self) -> Embedder:
+        with self._lock:
+            if self._embedder is None:
+                from .embedding import SentenceTransformerEmbedder
+
+                self._embedder = SentenceTransformerEmbedder(
+                    self.settings.model, batch_size=self.settings.batch_size
+                )
+            return self._embedder
+
+    def warm_up(self) -> None:
+        """Load the model now (it is otherwise loaded on first use)."""
+        self.embedder.embed_queries(["warm up"])
+
+    def _opened(self) -> StoredIndex:
+        with self._lock:
+            if self._index is None:
+                index = open_index(self.settings.index)
+                reason = mismatch_reason(index.manifest, self.settings)
+                if reason:
+                    index.close()
+                    raise IndexMismatchError(reason, hint="rebuild it: excerpta index")
+                self._index = index
+            return self._index
+
+    def reload(self) -> None:
+        """Drop the opened index so the next query opens the live generation."""
+        with self._lock:
+            if self._index is not None:
+                self._index.close()
+            self._index = None
+
+    def search_many(
+        self, queries: Sequence[str], *, k: int | None = None, mode: str | None = None
+    ) -> list[SearchResult]:
+        retriever = Retriever(self._opened(), self.embedder)
+        hits = retriever.search(queries, k or self.settings.k, mode or self.settings.mode)
+        return [SearchResult(q, tuple(h)) for q, h in zip(queries, hits, strict=True)]
+
+    def search(self, query: str, *, k: int | None = None, mode: str | None = None) -> SearchResult:
+        return self.search_many([query], k=k, mode=mode)[0]
+
+    def ask_many(
+        self, questions: Sequence[str], *, k: int | None = None, mode: str | None = None
+    ) -> list[Answer]:
+        """Answer several questions, embedding them in one batch."""
+        if not questions:
+            return []
+        started = time.perf_counter()
+        retriever = Retriever(self._opened(), self.embedder)
+        vectors = retriever.embed(questions)
+        passages = max(k or self.settings.k, 5)
+        all_hits = retriever.search(questions, passages, mode or self.settings.mode, vectors)
+        each_ms = (time.perf_counter() - started) * 1000 / len(questions)
+        answers: list[Answer] = []
+        for question, vector, hits in zip(questions, vectors, all_hits, strict=True):
+            begun = time.perf_counter()
+            answer = compose_answer(question, vector, hits, self.embedder, self._policy)
+            elapsed = each_ms + (time.perf_counter() - begun) * 1000
+            answers.append(_with_elapsed(answer, elapsed))
+        return answers
+
+    def ask(self, question: str, *, k: int | None = None, mode: str | None = None) -> Answer:
+        return self.ask_many([question], k=k, mode=mode)[0]
+
+    def update_index(
+        self,
+        *,
+        full: bool = False,
+        dry_run: bool = False,
+        progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+    ) -> IndexReport:
+        """Update the index from the corpus; searches use the new one afterwards."""
+        report = update_index(
+            self.settings,
+            self.embedder,
+            full=full,
+            dry_run=dry_run,
+            progress=progress,
+            cancel=cancel,
+        )
+        if not dry_run:
+            self.reload()
+        return report
+
+    def status(self) -> Status:
+        """Read the manifest and compare the corpus with it; loads no model."""
+        manifest: dict[str, Any] = {}
+        problem = ""
+        try:
+            manifest = read_manifest(self.settings.index)
+            problem = mismatch_reason(manifest, self.settings)
+        except IndexUnusableError as exc:
+            problem = exc.message
+        plan = plan_update(self.settings)
+        return Status(
+            index_ready=bool(manifest) and not problem,
+            problem=problem,
+            model=str(manifest.get("model", self.settings.model)),
+            files=int(manifest.get("files", 0)),
+            chunks=int(manifest.get("chunks", 0)),
+            built_at=str(manifest.get("built_at", "")),
+            added=len(plan.added) if not plan.full else len(plan.to_embed),
+            changed=len(plan.changed),
+            removed=len(plan.removed),
+            skipped=len(plan.skipped),
+        )
+
+
+def _with_elapsed(answer: Answer, elapsed_ms: float) -> Answer:
+    from dataclasses import replace
+
+    return replace(answer, elapsed_ms=elapsed_ms)

@@ -1,0 +1,82 @@
+"""Errors the core raises. Each carries a one-line hint and the exit code the CLI uses.
+
+The faces (CLI, TUI) decide how to show them; the core never prints.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Process exit codes, documented in the README."""
+
+    OK = 0
+    FAILURE = 1
+    USAGE = 2
+    INDEX_UNUSABLE = 3
+    INTERRUPTED = 130
+
+
+class AssistantError(Exception):
+    """Base class for expected errors: a message, a hint and an exit code."""
+
+    exit_code: ExitCode = ExitCode.FAILURE
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class UsageError(AssistantError):
+    """Bad options or input from the user."""
+
+    exit_code = ExitCode.USAGE
+
+
+class ConfigError(UsageError):
+    """A configuration file that can't be read or holds unknown settings."""
+
+
+class CorpusError(AssistantError):
+    """The corpus folder is missing or unreadable."""
+
+
+class LoaderError(AssistantError):
+    """One document could not be read; the indexer skips it with this reason."""
+
+
+class ModelError(AssistantError):
+    """The embedding model can't be found or loaded."""
+
+
+class IndexUnusableError(AssistantError):
+    """The index is missing, corrupt, or built with other settings."""
+
+    exit_code = ExitCode.INDEX_UNUSABLE
+
+
+class IndexMissingError(IndexUnusableError):
+    """No index has been built yet."""
+
+
+class IndexCorruptError(IndexUnusableError):
+    """The index on disk can't be read."""
+
+
+class IndexMismatchError(IndexUnusableError):
+    """The index was built with another model or chunking settings."""
+
+
+class IndexLockedError(AssistantError):
+    """Another process is updating the index."""
+
+
+class Cancelled(AssistantError):
+    """The user cancelled a long operation."""
+
+    exit_code = ExitCode.INTERRUPTED

@@ -1,0 +1,115 @@
+"""BM25 over the chunk texts, with bm25s (MIT) and a Snowball stemmer.
+
+bm25s stores its sparse matrices as .npy files (loaded without pickle) and its
+vocabulary as JSON; a side array maps BM25 row numbers to chunk ids.
+Must not import textual or torch; bm25s is imported lazily.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import IndexCorruptError
+
+_IDS_FILE = "chunk_ids.npy"
+# NLTK's English stopword list (bm25s's own list misses words such as "from" and "been").
+STOPWORDS = tuple(
+    """i me my myself we our ours ourselves you your yours yourself yourselves he him his
+    himself she her hers herself it its itself they them their theirs themselves what which
+    who whom this that these those am is are was were be been being have has had having do
+    does did doing a an the and but if or because as until while of at by for with about
+    against between into through during before after above below to from up down in out on
+    off over under again further then once here there when where why how all any both each
+    few more most other some such no nor not only own same so than too very s t can will
+    just don should now d ll m o re ve y ain aren couldn didn doesn hadn hasn haven isn ma
+    mightn mustn needn shan shouldn wasn weren won wouldn""".split()
+)
+K1 = 0.9
+B = 0.4
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Any:
+    import Stemmer  # PyStemmer: fast Snowball stemming
+
+    return Stemmer.Stemmer("english")
+
+
+def tokenize(texts: Sequence[str]) -> list[list[str]]:
+    """Lower-cased, stemmed words without English stopwords."""
+    import bm25s
+
+    tokens = bm25s.tokenize(
+        list(texts),
+        stopwords=list(STOPWORDS),
+        stemmer=_stemmer(),
+        return_ids=False,
+        show_progress=False,
+    )
+    return [list(t) for t in tokens]
+
+
+class LexicalIndex:
+    """A BM25 index whose hits are chunk ids."""
+
+    def __init__(self, retriever: Any, ids: np.ndarray) -> None:
+        self._retriever = retriever
+        self._ids = ids
+
+    @classmethod
+    def build(cls, rows: Iterable[tuple[int, str]]) -> LexicalIndex:
+        import bm25s
+
+        ids: list[int] = []
+        texts: list[str] = []
+        for chunk_id, text in rows:
+            ids.append(chunk_id)
+            texts.append(text)
+        retriever = bm25s.BM25(k1=K1, b=B)
+        if texts:
+            retriever.index(tokenize(texts), show_progress=False)
+        return cls(retriever, np.asarray(ids, dtype=np.int64))
+
+    @classmethod
+    def load(cls, folder: Path) -> LexicalIndex:
+        import bm25s
+
+        try:
+            ids = np.load(folder / _IDS_FILE, allow_pickle=False)
+            if len(ids) == 0:
+                return cls(bm25s.BM25(k1=K1, b=B), ids)
+            return cls(bm25s.BM25.load(str(folder), mmap=False), ids)
+        except (OSError, ValueError, KeyError) as exc:
+            raise IndexCorruptError(
+                f"BM25 index in {folder} unreadable", "rebuild it: excerpta index --full"
+            ) from exc
+
+    def save(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        np.save(folder / _IDS_FILE, self._ids, allow_pickle=False)
+        if len(self._ids):
+            self._retriever.save(str(folder))
+
+    def search(self, queries: Sequence[str], k: int) -> list[list[tuple[int, float]]]:
+        """For each query, up to ``k`` (chunk id, BM25 score) pairs with a positive score."""
+        if len(self._ids) == 0:
+            return [[] for _ in queries]
+        k = min(k, len(self._ids))
+        rows, scores = self._retriever.retrieve(
+            tokenize(queries), k=k, show_progress=False, n_threads=1
+        )
+        results: list[list[tuple[int, float]]] = []
+        for row_ids, row_scores in zip(rows, scores, strict=True):
+            results.append(
+                [
+                    (int(self._ids[r]), float(s))
+                    for r, s in zip(row_ids, row_scores, strict=True)
+                    if s > 0
+                ]
+            )
+        return results

@@ -1,0 +1,96 @@
+"""Reading Word (.docx) files with python-docx: body paragraphs and tables, in order.
+
+Paragraphs are separated by a blank line; a table becomes one line per row with its
+cells joined by `` | ``. Headers, footers, footnotes and comments are not read.
+
+Must not import textual, torch or click.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+import zlib
+from typing import Any
+
+import docx
+from docx.opc.exceptions import OpcError
+from docx.oxml.ns import qn
+
+from assistant.errors import LoaderError
+from assistant.loaders.text import describe
+
+_P = qn("w:p")
+_TBL = qn("w:tbl")
+_TR = qn("w:tr")
+_TC = qn("w:tc")
+# Word stores a text box twice, as DrawingML and as a VML fallback; read it once.
+_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
+_CELL_SEPARATOR = " | "
+# The signature of the binary .doc format that preceded .docx.
+_OLE = b"\xd0\xcf\x11\xe0"
+
+
+def load_docx(data: bytes) -> str:
+    """Read a .docx file into text.
+
+    Raises:
+        LoaderError: not a zip file, or a zip without the parts of a Word document.
+    """
+    try:
+        body = docx.Document(io.BytesIO(data)).element.body
+    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+        hint = "old .doc files can't be read; save it as .docx" if data[:4] == _OLE else ""
+        raise LoaderError(f"not valid DOCX: {_detail(exc)}", hint=hint) from exc
+    except KeyError as exc:
+        # zipfile's way of saying a part the package lists is missing; str(KeyError)
+        # would wrap the message in quotes.
+        missing = str(exc.args[0]) if exc.args else "a part is missing"
+        raise LoaderError(f"not valid DOCX: {missing}") from exc
+    except OpcError as exc:
+        raise LoaderError(f"not valid DOCX: {_detail(exc)}") from exc
+    except SyntaxError as exc:
+        # lxml's XMLSyntaxError is a SyntaxError; lxml itself is python-docx's business.
+        raise LoaderError(f"not valid DOCX: broken XML ({_detail(exc)})") from exc
+    except ValueError as exc:
+        # python-docx raises it for a spreadsheet or presentation; zipfile for a
+        # corrupt directory ("negative seek value").
+        if "not a Word file" in str(exc):
+            raise LoaderError("not valid DOCX: not a Word document") from exc
+        raise LoaderError(f"not valid DOCX: damaged file ({_detail(exc)})") from exc
+    return "\n\n".join(_blocks(body))
+
+
+def _detail(exc: BaseException) -> str:
+    return describe(exc).removeprefix("File is ")  # "File is not a zip file"
+
+
+def _blocks(body: Any) -> list[str]:
+    blocks: list[str] = []
+    # lxml's iter() walks the tree in document order without recursing in Python.
+    for element in body.iter(_P, _TBL):
+        if next(element.iterancestors(_TBL, _FALLBACK), None) is not None:
+            continue  # inside a table (read with its table) or a duplicate text box
+        text = _table_text(element) if element.tag == _TBL else _paragraph_text(element)
+        if text.strip():
+            blocks.append(text)
+    return blocks
+
+
+def _paragraph_text(p: Any) -> str:
+    return str(p.text)
+
+
+def _table_text(table: Any) -> str:
+    rows: list[str] = []
+    for tr in table.iterchildren(_TR):
+        cells: list[str] = []
+        for tc in tr.iterchildren(_TC):
+            # Nested tables are flattened into their cell.
+            parts = (_paragraph_text(p).strip() for p in tc.iter(_P))
+            cell = " ".join(part for part in parts if part)
+            if cell:
+                cells.append(cell)
+        if cells:
+            rows.append(_CELL_SEPARATOR.join(cells))
+    return "\n".join(rows)

@@ -1,0 +1,167 @@
+"""Plain, frozen records passed between the layers of Excerpta.
+
+Imports nothing from the rest of the package, so every layer can use them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a paginated document: its 1-based number and character span."""
+
+    number: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Document:
+    """The text of one file, as read by a loader.
+
+    ``path`` is relative to the corpus, with forward slashes. ``pages`` is empty for
+    formats without pages; for PDFs it gives each page's span in ``text``.
+    """
+
+    path: str
+    text: str
+    pages: tuple[Page, ...] = ()
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage of a document, the unit that is embedded and retrieved.
+
+    Invariant: ``document.text[char_start:char_end] == text``. Lines are 1-based and
+    inclusive; for PDFs they count within the page.
+    """
+
+    path: str
+    text: str
+    char_start: int
+    char_end: int
+    start_line: int
+    end_line: int
+    page: int | None = None
+    id: int = -1
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved chunk with its fused score and the scores it came from."""
+
+    chunk: Chunk
+    score: float
+    dense_score: float | None = None
+    lexical_score: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        c = self.chunk
+        return {
+            "path": c.path,
+            "start_line": c.start_line,
+            "end_line": c.end_line,
+            "page": c.page,
+            "char_start": c.char_start,
+            "char_end": c.char_end,
+            "score": round(self.score, 4),
+            "text": c.text,
+        }
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A cited sentence: where it is, how well it matched, and the excerpt around it."""
+
+    n: int
+    path: str
+    start_line: int
+    end_line: int
+    page: int | None
+    char_start: int
+    char_end: int
+    score: float
+    excerpt: str
+    sentence: str
+    # Where the sentence sits inside ``excerpt``, so faces can highlight it.
+    sentence_offset: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["score"] = round(self.score, 4)
+        del data["sentence"], data["sentence_offset"]
+        return data
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An extractive answer: the best sentence(s), or an abstention."""
+
+    question: str
+    answer: str
+    abstained: bool
+    citations: tuple[Citation, ...] = ()
+    elapsed_ms: float = 0.0
+    confidence: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "abstained": self.abstained,
+            "citations": [c.to_json() for c in self.citations],
+            "elapsed_ms": round(self.elapsed_ms, 1),
+        }
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """Ranked passages for one query."""
+
+    query: str
+    hits: tuple[Hit, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"query": self.query, "hits": [h.to_json() for h in self.hits]}
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file the indexer did not index, and why."""
+
+    path: str
+    reason: str
+
+
+@dataclass
+class IndexReport:
+    """What an index update did (or, for a dry run, would do). Counts are files."""
+
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+    chunks_embedded: int = 0
+    chunks_total: int = 0
+    seconds: float = 0.0
+    dry_run: bool = False
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.added or self.changed or self.removed)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "added": len(self.added),
+            "changed": len(self.changed),
+            "removed": len(self.removed),
+            "unchanged": self.unchanged,
+            "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
+            "chunks_embedded": self.chunks_embedded,
+            "chunks_total": self.chunks_total,
+            "seconds": round(self.seconds, 3),
+        }

@@ -1,0 +1,41 @@
+"""Shared fixtures: a small corpus, settings pointing at temp folders, the fake embedder."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from assistant.config import Settings
+from tests.fakes import FakeEmbedder
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "corpus" / "peru-coup-government-us-troops.txt"
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    """A corpus with the sample article and two short notes."""
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    shutil.copy(SAMPLE, folder / SAMPLE.name)
+    (folder / "notes").mkdir()
+    (folder / "notes" / "garden.md").write_text(
+        "# Garden\n\nThe tomatoes were planted in May.\n\nBasil grows best in full sun.\n"
+    )
+    (folder / "recipes.txt").write_text(
+        "Sourdough bread needs a starter fed with flour and water.\n\n"
+        "Bake the loaf at 230 degrees for forty minutes.\n"
+    )
+    return folder
+
+
+@pytest.fixture
+def settings(corpus: Path, tmp_path: Path) -> Settings:
+    return Settings(corpus=corpus, index=tmp_path / "index")
+
+
+@pytest.fixture
+def embedder() -> FakeEmbedder:
+    return FakeEmbedder()
