@@ -41,6 +41,7 @@ _QUANTITY = re.compile(
     re.I,
 )
 _NAME = re.compile(r"(?<!^)(?<![.!?] )\b([A-Z][\w’'-]+(?: [A-Z][\w’'-]+)+)")
+_PLACE = re.compile(r"\b(in|at|to|near|into|across|throughout)\s+(?:[a-z]+\s+)?[A-Z]")
 _TITLES = frozenset("President Gen General Mr Mrs Ms Dr Minister Sen Rep The".split())
 
 
@@ -65,6 +66,7 @@ _ANSWER_TYPES: tuple[tuple[re.Pattern[str], Callable[[str, str], bool]], ...] = 
         lambda sentence, _: bool(_QUANTITY.search(sentence)),
     ),
     (re.compile(r"^\s*(who|whom|whose)\b", re.I), _has_new_name),
+    (re.compile(r"^\s*where\b", re.I), lambda sentence, _: bool(_PLACE.search(sentence))),
 )
 
 

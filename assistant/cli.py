@@ -26,6 +26,11 @@ F = TypeVar("F", bound=Callable[..., Any])
 _BATCH = 64  # questions embedded together in `batch` and `search -`
 
 
+def make_assistant(settings: Settings) -> Assistant:
+    """The one factory the commands use; tests replace it to inject a fake embedder."""
+    return Assistant(settings)
+
+
 def _fail(message: str, hint: str, code: int) -> None:
     click.echo(f"excerpta: error: {message}", err=True)
     if hint:
@@ -120,7 +125,7 @@ def main(
 @_handled
 def index(ctx: click.Context, /, full: bool, dry_run: bool, as_json: bool, **flags: Any) -> None:
     """Build or update the index (only new and changed files are embedded)."""
-    assistant = Assistant(_settings(ctx, **flags))
+    assistant = make_assistant(_settings(ctx, **flags))
     with _progress() as progress:
         report = assistant.update_index(full=full, dry_run=dry_run, progress=progress)
     if as_json:
@@ -149,7 +154,7 @@ def ask(
     """Answer QUESTION from the documents, with citations."""
     if not question.strip():
         raise click.UsageError("the question is empty")
-    assistant = Assistant(_settings(ctx, k=k, mode=mode, **flags))
+    assistant = make_assistant(_settings(ctx, k=k, mode=mode, **flags))
     answer = assistant.ask(question)
     click.echo(json.dumps(answer.to_json(), ensure_ascii=False) if as_json else _format(answer))
 
@@ -169,7 +174,7 @@ def batch(
     Each input line is a question, or a JSON object with a "question" field.
     """
     questions = list(_read_questions(source))
-    assistant = Assistant(_settings(ctx, k=k, mode=mode, **flags))
+    assistant = make_assistant(_settings(ctx, k=k, mode=mode, **flags))
     for start in range(0, len(questions), _BATCH):
         for answer in assistant.ask_many(questions[start : start + _BATCH]):
             click.echo(json.dumps(answer.to_json(), ensure_ascii=False))
@@ -187,7 +192,7 @@ def search(
     ctx: click.Context, /, query: str, k: int | None, mode: str | None, as_json: bool, **flags: Any
 ) -> None:
     """Show the passages that best match QUERY (- reads one query per line from stdin)."""
-    assistant = Assistant(_settings(ctx, k=k, mode=mode, **flags))
+    assistant = make_assistant(_settings(ctx, k=k, mode=mode, **flags))
     if query == "-":
         queries = [line.strip() for line in sys.stdin if line.strip()]
         for start in range(0, len(queries), _BATCH):
@@ -205,7 +210,7 @@ def search(
 @_handled
 def status(ctx: click.Context, /, as_json: bool, **flags: Any) -> None:
     """Show what is indexed, with which model, and whether the corpus changed since."""
-    state = Assistant(_settings(ctx, **flags)).status()
+    state = make_assistant(_settings(ctx, **flags)).status()
     if as_json:
         click.echo(json.dumps(state.to_json()))
         return

@@ -1,0 +1,110 @@
+"""Answer composition and retrieval fusion, with the fake embedder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant import Assistant, Settings
+from assistant.answer import compose_answer
+from assistant.records import Chunk, Hit
+from tests.fakes import FakeEmbedder
+
+
+def hit(text: str, score: float = 1.0, start_line: int = 1, path: str = "a.txt") -> Hit:
+    return Hit(Chunk(path, text, 100, 100 + len(text), start_line, start_line + text.count("\n")),
+               score)
+
+
+def ask(question: str, hits: list[Hit]):  # type: ignore[no-untyped-def]
+    fake = FakeEmbedder()
+    return compose_answer(question, fake.embed_queries([question])[0], hits, fake)
+
+
+def test_the_best_sentence_is_the_answer_with_its_position() -> None:
+    text = (
+        "The harbour opened in spring.\nShips from the north arrived daily.\n"
+        "The lighthouse keeper was named Ada Brown."
+    )
+    answer = ask("Who was the lighthouse keeper?", [hit(text, start_line=10)])
+    assert not answer.abstained
+    first = answer.citations[0]
+    assert first.sentence == "The lighthouse keeper was named Ada Brown."
+    assert answer.answer == "The lighthouse keeper was named Ada Brown. [1]"
+    assert first.start_line == first.end_line == 12
+    assert first.char_start == 100 + text.index("The lighthouse")
+    assert first.char_end == first.char_start + len(first.sentence)
+    # The excerpt gives context around the sentence, which sits at sentence_offset.
+    assert first.excerpt.startswith("Ships from the north")
+    assert first.excerpt[first.sentence_offset :].startswith(first.sentence)
+
+
+def test_unrelated_passages_abstain() -> None:
+    answer = ask("quantum chromodynamics lattice gauge", [hit("The cat sat on the warm mat.")])
+    assert answer.abstained and answer.answer == "" and answer.citations == ()
+
+
+def test_no_hits_abstain() -> None:
+    assert ask("anything at all?", []).abstained
+
+
+def test_a_when_question_prefers_the_sentence_with_a_date() -> None:
+    text = (
+        "Castillo was removed from office by Congress amid protest.\n"
+        "The coup removed Castillo on Dec. 7, 2022."
+    )
+    answer = ask("When was Castillo removed?", [hit(text)])
+    assert "Dec. 7, 2022" in answer.citations[0].sentence
+
+
+def test_a_sentence_ending_in_a_colon_takes_its_list() -> None:
+    text = "The protesters are demanding:\n\n  • new elections,\n  • a new constitution.\n\nOther."
+    answer = ask("What are the protesters demanding?", [hit(text)])
+    sentence = answer.citations[0].sentence
+    assert sentence.startswith("The protesters are demanding:")
+    assert sentence.endswith("• a new constitution.")
+    assert answer.citations[0].end_line == answer.citations[0].start_line + 3
+
+
+def test_overlapping_chunks_cite_a_sentence_once() -> None:
+    text = "Basil grows best in full sun. Water it every morning."
+    twin = Hit(Chunk("a.txt", text, 100, 100 + len(text), 1, 1), 0.9)
+    answer = ask("Where does basil grow best?", [hit(text), twin])
+    starts = [(c.path, c.char_start) for c in answer.citations]
+    assert len(starts) == len(set(starts))
+
+
+def test_headings_and_bylines_are_not_answers() -> None:
+    text = "CONTRIBUTOR\n\nW. T. Whitney Jr.\n\nWhitney lives in rural Maine and writes often."
+    answer = ask("Where does W. T. Whitney Jr. live?", [hit(text)])
+    assert answer.citations[0].sentence == "Whitney lives in rural Maine and writes often."
+    assert all("Jr." not in c.sentence for c in answer.citations)
+
+
+@pytest.fixture
+def built(settings: Settings, embedder: FakeEmbedder) -> Assistant:
+    assistant = Assistant(settings, embedder=embedder)
+    assistant.update_index()
+    return assistant
+
+
+@pytest.mark.parametrize("mode", ["dense", "lexical", "hybrid"])
+def test_each_mode_ranks_the_matching_file_first(built: Assistant, mode: str) -> None:
+    result = built.search("sourdough starter flour water", k=3, mode=mode)
+    assert result.hits[0].chunk.path == "recipes.txt"
+    scores = [h.score for h in result.hits]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_hybrid_scores_carry_both_sides(built: Assistant) -> None:
+    top = built.search("tomatoes planted in May", k=3, mode="hybrid").hits[0]
+    assert top.chunk.path == "notes/garden.md"
+    assert top.dense_score is not None and top.lexical_score is not None
+    assert top.lexical_score > 0
+
+
+def test_lexical_only_candidates_get_their_real_cosine(built: Assistant, tmp_path: Path) -> None:
+    # Every hybrid hit has a dense score, even if FAISS alone would not have returned it.
+    hits = built.search("basil sun", k=20, mode="hybrid").hits
+    assert hits and all(h.dense_score is not None for h in hits)

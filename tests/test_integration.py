@@ -1,0 +1,113 @@
+"""The real model, real tiktoken and real FAISS on the sample article.
+
+Marked `model`: loading torch and MiniLM takes ~10 s, so the index is built once per
+session. Deselect with -m "not model".
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from assistant import Assistant, Settings
+from assistant.cli import main
+from tests.conftest import SAMPLE
+
+pytestmark = pytest.mark.model
+
+# (question, a phrase of the sentence that must be cited first)
+QUESTIONS = [
+    ("What are the protesters demanding?", "The protesters are demanding:"),
+    ("When was Castillo removed from office?", "removed Castillo on Dec. 7, 2022"),
+    ("How many protesters have been killed?", "They have killed over 60 of them"),
+    ("Who heads the U.S. Southern Command?", "Gen. Laura Richardson, head of the U.S. Southern"),
+    ("What was Castillo charged with?", "He was charged with “rebellion and conspiracy”"),
+    ("Who did Castillo defeat in the election?", "The candidate he defeated was Keiko Fujimori"),
+    ("Who is Castillo's lawyer?", "Wilfredo Robles Rivera, the deposed president’s lawyer"),
+    ("When did protesters occupy Lima?", "protesters on Jan. 19 occupied Lima"),
+    ("How many police were in the streets of Lima on Jan. 21?", "almost 12,000 police"),
+    ("Where does Peru's liquified natural gas go?", "natural gas produced in Peru goes to Europe"),
+    ("Who is Lisa Kenna?", "U.S. ambassador Lisa Kenna, a CIA veteran"),
+    ("Where does W.T. Whitney Jr. live?", "lives in rural Maine"),
+]
+# Harder: the answer's words differ from the question's ("win" / "victory"). These must
+# be among the citations, not necessarily first.
+HARD = [
+    ("When did Castillo win the presidential election?", "second-round election victory on June 6"),
+    ("What party was Castillo affiliated with?", "Marxist-oriented Peru Libre"),
+    ("What did Castillo do before politics?", "a primary school teacher"),
+]
+UNANSWERABLE = [
+    "What is the boiling point of mercury?",
+    "How do I bake sourdough bread?",
+]
+
+
+@pytest.fixture(scope="module")
+def real(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
+    root = tmp_path_factory.mktemp("real")
+    (root / "corpus").mkdir()
+    shutil.copy(SAMPLE, root / "corpus" / SAMPLE.name)
+    assistant = Assistant(Settings(corpus=root / "corpus", index=root / "index"))
+    report = assistant.update_index()
+    assert report.chunks_total == report.chunks_embedded > 5
+    return assistant
+
+
+@pytest.mark.parametrize(("question", "phrase"), QUESTIONS)
+def test_the_right_sentence_is_cited_first(real: Assistant, question: str, phrase: str) -> None:
+    answer = real.ask(question)
+    assert not answer.abstained
+    first = answer.citations[0]
+    assert phrase in first.sentence and phrase in answer.answer
+    # The citation points at the line of the file where the sentence is.
+    lines = SAMPLE.read_text(encoding="utf-8").split("\n")
+    assert phrase.split("\n")[0] in "\n".join(lines[first.start_line - 1 : first.end_line])
+    text = SAMPLE.read_text(encoding="utf-8")
+    assert text[first.char_start : first.char_end] == first.sentence
+
+
+@pytest.mark.parametrize(("question", "phrase"), HARD)
+def test_harder_questions_cite_the_right_sentence(
+    real: Assistant, question: str, phrase: str
+) -> None:
+    answer = real.ask(question)
+    assert any(phrase in c.sentence for c in answer.citations)
+
+
+@pytest.mark.parametrize("question", UNANSWERABLE)
+def test_unanswerable_questions_abstain(real: Assistant, question: str) -> None:
+    answer = real.ask(question)
+    assert answer.abstained and answer.answer == "" and not answer.citations
+
+
+def test_the_list_after_a_colon_is_part_of_the_answer(real: Assistant) -> None:
+    answer = real.ask("What are the protesters demanding?")
+    assert "the liberation of the imprisoned Pedro Castillo" in answer.citations[0].sentence
+
+
+def test_batch_through_the_cli_matches_ask(real: Assistant, tmp_path: Path) -> None:
+    questions = tmp_path / "q.jsonl"
+    lines = [json.dumps({"question": q}) for q, _ in QUESTIONS[:4]] + [UNANSWERABLE[0]]
+    questions.write_text("\n".join(lines) + "\n")
+    settings = real.settings
+    result = CliRunner().invoke(
+        main,
+        ["batch", str(questions), "--corpus", str(settings.corpus), "--index", str(settings.index)],
+    )
+    assert result.exit_code == 0, result.stderr
+    answers = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [a["question"] for a in answers] == [q for q, _ in QUESTIONS[:4]] + [UNANSWERABLE[0]]
+    for (_, phrase), got in zip(QUESTIONS[:4], answers, strict=False):
+        assert phrase in got["answer"]
+    assert answers[-1]["abstained"] is True
+
+
+@pytest.mark.parametrize("mode", ["dense", "lexical", "hybrid"])
+def test_every_mode_finds_the_passage(real: Assistant, mode: str) -> None:
+    result = real.search("Gen. Laura Richardson Southern Command", k=3, mode=mode)
+    assert any("Laura Richardson" in hit.chunk.text for hit in result.hits)
