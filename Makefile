@@ -19,7 +19,7 @@ test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/pytest -m "not slow and not benchmark" $(PYTEST_ARGS)
+	$(BIN)/pytest $(PYTEST_ARGS)
 
 setup: $(VENV)/.installed
 setup-dev: $(VENV)/.installed-dev

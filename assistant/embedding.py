@@ -163,6 +163,10 @@ class SentenceTransformerEmbedder:
     def _load_model(self) -> Any:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        # Library progress bars and notices would land in the terminal (or under the TUI).
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+        os.environ.setdefault("TQDM_DISABLE", "1")
         if self._name == DEFAULT_MODEL:
             verify_bundled_weights(self._path)
         # Deferred: importing sentence-transformers (and torch) takes seconds.

@@ -13,8 +13,9 @@ from tests.fakes import FakeEmbedder
 
 
 def hit(text: str, score: float = 1.0, start_line: int = 1, path: str = "a.txt") -> Hit:
-    return Hit(Chunk(path, text, 100, 100 + len(text), start_line, start_line + text.count("\n")),
-               score)
+    return Hit(
+        Chunk(path, text, 100, 100 + len(text), start_line, start_line + text.count("\n")), score
+    )
 
 
 def ask(question: str, hits: list[Hit]):  # type: ignore[no-untyped-def]

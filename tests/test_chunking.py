@@ -46,8 +46,9 @@ def test_sample_article_chunks_are_exact_and_within_budget() -> None:
     encoding = get_encoding()
     # Sentences are never cut here: every chunk starts and ends at a sentence boundary.
     assert all(len(encoding.encode_ordinary(c.text)) <= 160 + 40 for c in chunks)
-    assert all(c.text[-1] in ".:,”\"?!)" or c.text.endswith("AP") or c.text[-1].isalpha()
-               for c in chunks)
+    assert all(
+        c.text[-1] in '.:,”"?!)' or c.text.endswith("AP") or c.text[-1].isalpha() for c in chunks
+    )
     # Together the chunks cover every non-blank line of the article.
     covered = {line for c in chunks for line in range(c.start_line, c.end_line + 1)}
     wanted = {n for n, line in enumerate(doc.text.split("\n"), 1) if line.strip()}
@@ -55,7 +56,9 @@ def test_sample_article_chunks_are_exact_and_within_budget() -> None:
 
 
 def test_overlap_repeats_sentences_within_a_long_paragraph() -> None:
-    sentences = [f"Sentence number {i} talks about topic {i} at some length here." for i in range(40)]
+    sentences = [
+        f"Sentence number {i} talks about topic {i} at some length here." for i in range(40)
+    ]
     doc = Document("long.txt", " ".join(sentences))
     chunks = chunk(doc, ChunkingSettings(chunk_tokens=60, overlap_tokens=20))
     assert len(chunks) > 3
@@ -99,7 +102,9 @@ def minilm() -> SentenceTransformerEmbedder:
 
 
 def table_text() -> str:
-    header = "| id | sku | price_eur | qty | warehouse_code | last_audit |\n|---|---|---|---|---|---|\n"
+    header = (
+        "| id | sku | price_eur | qty | warehouse_code | last_audit |\n|---|---|---|---|---|---|\n"
+    )
     rows = "".join(
         f"| {i} | XK-{i * 7919 % 100000:05d}-B | {i * 3.17:.2f} | {i % 13} | WH{i % 7}-EU | "
         f"2023-{i % 12 + 1:02d}-{i % 28 + 1:02d} |\n"

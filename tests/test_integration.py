@@ -111,3 +111,11 @@ def test_batch_through_the_cli_matches_ask(real: Assistant, tmp_path: Path) -> N
 def test_every_mode_finds_the_passage(real: Assistant, mode: str) -> None:
     result = real.search("Gen. Laura Richardson Southern Command", k=3, mode=mode)
     assert any("Laura Richardson" in hit.chunk.text for hit in result.hits)
+
+
+def test_a_follow_up_uses_the_previous_question(real: Assistant) -> None:
+    from assistant.followup import retrieval_query
+
+    query = retrieval_query("When was he removed from office?", "Who did Castillo defeat?")
+    answer = real.ask(query)
+    assert "removed Castillo on Dec. 7, 2022" in answer.citations[0].sentence

@@ -1,0 +1,56 @@
+"""Follow-up questions: give a short or pronoun-led question the context it leans on.
+
+"When was he removed?" after "Who did Castillo defeat?" is searched as "When was he
+removed? Castillo": the follow-up keeps its own words first (so its question word still
+says what kind of answer is wanted) and borrows only the names of the last question that
+stood on its own, not its other words, which would pull the answer back to the old topic.
+Pure functions; must not import textual or torch.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Words that point back at something named earlier in the conversation.
+_BACK_REFERENCES = frozenset(
+    {"he", "she", "it", "they", "that", "this", "his", "her", "their", "him", "them", "its"}
+)
+# Questions this short ("And Boluarte?", "Why?") rarely stand on their own.
+_SHORT_WORDS = 3
+_WORD = re.compile(r"[a-z]+(?:['’][a-z]+)?")
+_NAME = re.compile(r"\b[A-Z][\w’'.-]*[\w]")
+_NOT_NAMES = frozenset(
+    "who whom whose what when where which why how is are was were do does did can could "
+    "will would should the a an and or in on of to for with".split()
+)
+
+
+def looks_like_follow_up(question: str) -> bool:
+    """Whether ``question`` seems to depend on the one asked before it."""
+    words = _WORD.findall(question.lower())
+    if not words:
+        return False
+    return len(words) <= _SHORT_WORDS or any(word in _BACK_REFERENCES for word in words)
+
+
+def retrieval_query(question: str, previous: str | None) -> str:
+    """The text to search with: ``question``, led by ``previous`` when it is a follow-up.
+
+    Args:
+        question: what the user typed (and what the chat shows).
+        previous: the last question that stood on its own, or None at the start.
+    """
+    question = question.strip()
+    if previous and looks_like_follow_up(question):
+        context = carried_context(previous)
+        return f"{question} {context}" if context else question
+    return question
+
+
+def carried_context(previous: str) -> str:
+    """The names in ``previous`` (capitalized words that aren't question words), or, when
+    it has none, its longer words."""
+    names = [w.rstrip("’'s") for w in _NAME.findall(previous) if w.lower() not in _NOT_NAMES]
+    if not names:
+        names = [w for w in _WORD.findall(previous.lower()) if len(w) > 3 and w not in _NOT_NAMES]
+    return " ".join(dict.fromkeys(names))

@@ -1,0 +1,22 @@
+"""The Textual face of Excerpta: ``run_tui(settings)`` opens the chat app.
+
+The CLI calls ``run_tui`` when ``excerpta`` is run without a subcommand. Tests build
+``ExcerptaApp`` directly and hand it a fake assistant.
+"""
+
+from __future__ import annotations
+
+from ..config import Settings
+from ..core import Assistant
+from ..errors import ExitCode
+from ..followup import looks_like_follow_up, retrieval_query
+from .app import ExcerptaApp
+
+__all__ = ["ExcerptaApp", "looks_like_follow_up", "retrieval_query", "run_tui"]
+
+
+def run_tui(settings: Settings) -> int:
+    """Run the app until the user quits; returns the process exit code."""
+    app = ExcerptaApp(make_assistant=lambda: Assistant(settings))
+    app.run()
+    return int(app.return_code or ExitCode.OK)

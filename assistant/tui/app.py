@@ -1,0 +1,364 @@
+"""The Excerpta chat app: ask questions, read cited answers, open their sources.
+
+All blocking work (loading the model, answering, indexing, reading the status) runs in
+thread workers that report back through the messages in ``messages.py``; widgets are only
+touched here, on the main thread.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import threading
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from textual import on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Label, LoadingIndicator
+from textual.worker import Worker, WorkerState
+
+from ..core import Assistant
+from ..errors import AssistantError, Cancelled, IndexUnusableError
+from ..followup import looks_like_follow_up, retrieval_query
+from ..records import Citation
+from . import messages as m
+from .render import answer_plain
+from .transcript import Exchange, export
+from .widgets import (
+    AnswerEntry,
+    ChatLog,
+    HelpScreen,
+    IndexProgress,
+    Notice,
+    QuestionEntry,
+    QuestionInput,
+    SourcePane,
+    StatusBar,
+)
+from .widgets.chat import BuildOffer
+
+
+class ExcerptaApp(App[int]):
+    """Chat with your documents; every answer cites where it came from."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "Excerpta"
+    SUB_TITLE = "answers from your documents"
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("ctrl+r", "update_index", "Index"),
+        Binding("ctrl+o", "open_editor", "Editor"),
+        Binding("ctrl+y", "copy_answer", "Copy"),
+        Binding("ctrl+s", "export", "Export"),
+        Binding("f1", "help", "Help"),
+    ]
+
+    busy: reactive[bool] = reactive(False, init=False)
+    """A question is being answered: the input is disabled and the busy row shown."""
+    indexing: reactive[bool] = reactive(False, init=False)
+    """The index is being updated: the progress row is shown."""
+    model_ready: reactive[bool] = reactive(False, init=False)
+    """The embedding model has been loaded."""
+
+    def __init__(self, make_assistant: Callable[[], Assistant]) -> None:
+        super().__init__()
+        self._make_assistant = make_assistant
+        self.assistant: Assistant | None = None
+        self.exchanges: list[Exchange] = []
+        self._ticket = 0  # answers for an older ticket were cancelled and are dropped
+        self._topic: str | None = None  # the last question that stood on its own
+        self._cancel_index: threading.Event | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield StatusBar(id="status")
+        with Horizontal(id="main"):
+            yield ChatLog(id="chat")
+            yield SourcePane(id="source")
+        with Horizontal(id="busy"):
+            yield LoadingIndicator()
+            yield Label("Searching your documents… (esc cancels)", id="busy-label")
+        yield IndexProgress(id="indexing")
+        yield QuestionInput(placeholder="Ask a question about your documents", id="question")
+        yield Footer()
+
+    async def on_mount(self) -> None:
+        chat = self.query_one(ChatLog)
+        try:
+            self.assistant = self._make_assistant()
+        except AssistantError as exc:
+            await chat.add(Notice(exc.message, exc.hint, kind="error"))
+            self.query_one(QuestionInput).disabled = True
+            return
+        corpus = self.assistant.settings.corpus
+        await chat.add(Notice(f"Ask about the documents in {corpus}. F1 shows the keys."))
+        self.query_one(QuestionInput).focus()
+        self._read_status()
+        self._load_model()
+
+    # Workers: they run in threads and only post messages.
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="model")
+    def _load_model(self) -> None:
+        assert self.assistant is not None
+        try:
+            self.assistant.warm_up()
+        except AssistantError as exc:
+            self.post_message(m.ModelFailed(exc))
+        else:
+            self.post_message(m.ModelLoaded())
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="status")
+    def _read_status(self) -> None:
+        assert self.assistant is not None
+        try:
+            self.post_message(m.StatusRead(self.assistant.status()))
+        except AssistantError as exc:
+            self.post_message(m.StatusFailed(exc))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="ask")
+    def _ask(self, ticket: int, question: str, query: str) -> None:
+        assert self.assistant is not None
+        try:
+            answer = self.assistant.ask(query)
+        except AssistantError as exc:
+            self.post_message(m.AskFailed(ticket, question, exc))
+        else:
+            self.post_message(m.AnswerReady(ticket, question, answer))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="index")
+    def _update_index(self, cancel: threading.Event) -> None:
+        assert self.assistant is not None
+
+        def progress(stage: str, done: int, total: int) -> None:
+            self.post_message(m.IndexProgressed(stage, done, total))
+
+        try:
+            report = self.assistant.update_index(progress=progress, cancel=cancel)
+        except AssistantError as exc:
+            self.post_message(m.IndexFailed(exc))
+        else:
+            self.post_message(m.IndexUpdated(report))
+
+    # Asking.
+
+    @on(QuestionInput.Submitted)
+    async def _submitted(self, event: QuestionInput.Submitted) -> None:
+        question = event.value.strip()
+        if not question or self.busy or self.assistant is None:
+            return
+        entry = self.query_one(QuestionInput)
+        entry.remember(question)
+        entry.value = ""
+        query = retrieval_query(question, self._topic)
+        if not looks_like_follow_up(question):
+            self._topic = question
+        await self.query_one(ChatLog).add(QuestionEntry(question))
+        self._ticket += 1
+        self.busy = True
+        self._ask(self._ticket, question, query)
+
+    @on(m.AnswerReady)
+    async def _answered(self, message: m.AnswerReady) -> None:
+        if message.ticket != self._ticket:
+            return
+        self.exchanges.append(Exchange(message.question, message.answer))
+        await self.query_one(ChatLog).add(AnswerEntry(message.answer))
+        self.busy = False
+
+    @on(m.AskFailed)
+    async def _ask_failed(self, message: m.AskFailed) -> None:
+        if message.ticket != self._ticket:
+            return
+        error = message.error
+        self.exchanges.append(Exchange(message.question, error=error.message))
+        if isinstance(error, IndexUnusableError):
+            await self.query_one(ChatLog).add(BuildOffer(error.message, error.hint))
+        else:
+            await self.query_one(ChatLog).add(Notice(error.message, error.hint, kind="error"))
+        self.busy = False
+
+    def watch_busy(self, busy: bool) -> None:
+        self.query_one("#busy").display = busy
+        entry = self.query_one(QuestionInput)
+        entry.disabled = busy
+        if not busy:
+            entry.focus()
+
+    # Model and status.
+
+    @on(m.ModelLoaded)
+    def _model_loaded(self) -> None:
+        self.model_ready = True
+        self.query_one(StatusBar).show(model_state="ready")
+
+    @on(m.ModelFailed)
+    async def _model_failed(self, message: m.ModelFailed) -> None:
+        self.query_one(StatusBar).show(model_state="failed")
+        await self.query_one(ChatLog).add(
+            Notice(message.error.message, message.error.hint, kind="error")
+        )
+
+    @on(m.StatusRead)
+    async def _status_read(self, message: m.StatusRead) -> None:
+        status = message.status
+        self.query_one(StatusBar).show(status)
+        if not status.index_ready and not self.indexing:
+            problem = status.problem or "There is no index of your documents yet."
+            await self.query_one(ChatLog).add(
+                BuildOffer(problem, "Build it now to start asking questions.")
+            )
+
+    @on(m.StatusFailed)
+    async def _status_failed(self, message: m.StatusFailed) -> None:
+        error = message.error
+        await self.query_one(ChatLog).add(Notice(error.message, error.hint, kind="error"))
+
+    # Indexing.
+
+    def action_update_index(self) -> None:
+        """Bring the index up to date with the corpus, in the background."""
+        if self.indexing or self.assistant is None:
+            return
+        self._cancel_index = threading.Event()
+        self.indexing = True
+        self.query_one(IndexProgress).show("starting", 0, 1)
+        self._update_index(self._cancel_index)
+
+    def watch_indexing(self, indexing: bool) -> None:
+        self.query_one(IndexProgress).display = indexing
+        for button in self.query("#build-index"):
+            button.disabled = indexing
+
+    @on(m.IndexProgressed)
+    def _index_progressed(self, message: m.IndexProgressed) -> None:
+        self.query_one(IndexProgress).show(message.stage, message.done, message.total)
+
+    @on(m.IndexUpdated)
+    async def _index_updated(self, message: m.IndexUpdated) -> None:
+        self.indexing = False
+        report = message.report
+        await self.query_one(ChatLog).add(
+            Notice(
+                f"Index updated: {len(report.added)} added, {len(report.changed)} changed, "
+                f"{len(report.removed)} removed; {report.chunks_total} chunks.",
+                kind="success",
+            )
+        )
+        await self.query(BuildOffer).remove()
+        if self.focused is None and not self.busy:
+            # The build button had focus; give it back to the question.
+            self.query_one(QuestionInput).focus()
+        self._read_status()
+
+    @on(m.IndexFailed)
+    async def _index_failed(self, message: m.IndexFailed) -> None:
+        self.indexing = False
+        error = message.error
+        kind = "warning" if isinstance(error, Cancelled) else "error"
+        await self.query_one(ChatLog).add(Notice(error.message, error.hint, kind=kind))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """An unexpected exception in a worker: say so and give the prompt back."""
+        if event.state != WorkerState.ERROR:
+            return
+        error = event.worker.error
+        self.notify(f"Unexpected error: {error!r}", severity="error", markup=False)
+        if event.worker.group == "ask":
+            self.busy = False
+        elif event.worker.group == "index":
+            self.indexing = False
+
+    # Cancelling, sources, and the rest.
+
+    def action_cancel(self) -> None:
+        """Cancel the question, else the indexing, else close the source pane."""
+        if self.busy:
+            self._ticket += 1  # the running answer will be dropped when it arrives
+            self.workers.cancel_group(self, "ask")
+            self.busy = False
+            self.notify("Question cancelled.")
+        elif self.indexing and self._cancel_index is not None:
+            self._cancel_index.set()
+            self.query_one("#index-stage", Label).update("Cancelling…")
+        elif self.query_one(SourcePane).display:
+            self.query_one(SourcePane).display = False
+            self.query_one(QuestionInput).focus()
+
+    @on(m.CitationSelected)
+    def _citation_selected(self, message: m.CitationSelected) -> None:
+        if self.assistant is not None:
+            self.query_one(SourcePane).show(message.citation, self.assistant.settings.corpus)
+
+    def _cited(self) -> Citation | None:
+        """The citation in the source pane, else the first of the last answer."""
+        shown = self.query_one(SourcePane)
+        if shown.display and shown.citation is not None:
+            return shown.citation
+        answers = [e.answer for e in self.exchanges if e.answer and e.answer.citations]
+        return answers[-1].citations[0] if answers else None
+
+    def action_open_editor(self) -> None:
+        """Open the cited file in $VISUAL/$EDITOR (or less) at the cited line."""
+        citation = self._cited()
+        if citation is None or self.assistant is None:
+            self.notify("No citation to open yet.")
+            return
+        from .widgets.source import inside
+
+        path = inside(self.assistant.settings.corpus, citation.path)
+        if path is None or not path.is_file():
+            self.notify(f"Can't open {citation.path}", severity="warning", markup=False)
+            return
+        if citation.page is not None:
+            self.notify(f"Open {path} at page {citation.page} in a PDF viewer.", markup=False)
+            return
+        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "less"
+        # An argument list, never a shell: the path is data.
+        command = [*shlex.split(editor), f"+{citation.start_line}", str(path)]
+        try:
+            with self.suspend():
+                subprocess.run(command, check=False)
+        except (OSError, ValueError) as exc:
+            self.notify(f"Can't run {command[0]}: {exc}", severity="error", markup=False)
+
+    def action_copy_answer(self) -> None:
+        """Copy the last answer and its sources to the clipboard."""
+        answers = [e.answer for e in self.exchanges if e.answer is not None]
+        if not answers:
+            self.notify("No answer to copy yet.")
+            return
+        self.copy_to_clipboard(answer_plain(answers[-1]))
+        self.notify("Copied the last answer.")
+
+    def action_export(self) -> None:
+        """Write the conversation to a Markdown file in the working directory."""
+        if not self.exchanges:
+            self.notify("Nothing to export yet.")
+            return
+        try:
+            path = export(self.exchanges, Path.cwd())
+        except OSError as exc:
+            self.notify(f"Export failed: {exc}", severity="error", markup=False)
+            return
+        self.notify(f"Conversation saved to {path}", markup=False, timeout=10)
+
+    def action_help(self) -> None:
+        """Show the keys."""
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Update index", "Index new and changed files", self.action_update_index)
+        yield SystemCommand("Copy last answer", "Copy it with its sources", self.action_copy_answer)
+        yield SystemCommand("Export conversation", "Save it as Markdown", self.action_export)
+        yield SystemCommand("Open cited file", "Open it in $EDITOR", self.action_open_editor)
+        yield SystemCommand("Keys", "Show the key bindings", self.action_help)

@@ -1,0 +1,88 @@
+"""Messages the workers post to the app; posting is thread-safe, touching widgets isn't.
+
+Named in the past tense: each reports something that has happened.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.message import Message
+
+from ..core import Status
+from ..errors import AssistantError
+from ..records import Answer, Citation, IndexReport
+
+
+@dataclass
+class ModelLoaded(Message):
+    """The embedding model is in memory; questions are answered at full speed."""
+
+
+@dataclass
+class ModelFailed(Message):
+    """The model could not be loaded."""
+
+    error: AssistantError
+
+
+@dataclass
+class StatusRead(Message):
+    """The index status was read and the corpus compared with it."""
+
+    status: Status
+
+
+@dataclass
+class StatusFailed(Message):
+    """The status could not be read (for example, the corpus folder is missing)."""
+
+    error: AssistantError
+
+
+@dataclass
+class AnswerReady(Message):
+    """An answer arrived for the question with this ticket."""
+
+    ticket: int
+    question: str
+    answer: Answer
+
+
+@dataclass
+class AskFailed(Message):
+    """Asking the question with this ticket raised an expected error."""
+
+    ticket: int
+    question: str
+    error: AssistantError
+
+
+@dataclass
+class IndexProgressed(Message):
+    """The index update reached ``done`` of ``total`` in ``stage``."""
+
+    stage: str
+    done: int
+    total: int
+
+
+@dataclass
+class IndexUpdated(Message):
+    """The index update finished; new questions use the new index."""
+
+    report: IndexReport
+
+
+@dataclass
+class IndexFailed(Message):
+    """The index update failed or was cancelled; the previous index is unchanged."""
+
+    error: AssistantError
+
+
+@dataclass
+class CitationSelected(Message):
+    """The user picked a citation (click, enter, or its number key)."""
+
+    citation: Citation

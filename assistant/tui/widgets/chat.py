@@ -1,0 +1,120 @@
+"""The chat log: questions, answers with their citations, and notices."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import events, on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.widgets import Button, Static
+
+from ...records import Answer, Citation
+from ..messages import CitationSelected
+from ..render import answer_text, citation_text
+from .question import QuestionInput
+
+
+class QuestionEntry(Static):
+    """A question as the user typed it."""
+
+    def __init__(self, question: str) -> None:
+        # A str would be parsed as markup; the user's text is data.
+        super().__init__(Text(question))
+        self.question = question
+
+
+class CitationView(Static, can_focus=True):
+    """One citation; enter or a click opens it in the source pane."""
+
+    BINDINGS = [Binding("enter", "select", "Open source", show=False)]
+
+    def __init__(self, citation: Citation) -> None:
+        super().__init__(citation_text(citation))
+        self.citation = citation
+
+    def action_select(self) -> None:
+        self.post_message(CitationSelected(self.citation))
+
+    def on_click(self, event: events.Click) -> None:
+        event.stop()
+        self.action_select()
+
+
+class AnswerEntry(Vertical):
+    """An answer, then each of its citations."""
+
+    def __init__(self, answer: Answer) -> None:
+        super().__init__(classes="abstained" if answer.abstained else "")
+        self.answer = answer
+
+    def compose(self) -> ComposeResult:
+        yield Static(answer_text(self.answer), classes="answer-text")
+        for citation in self.answer.citations:
+            yield CitationView(citation)
+
+
+class Notice(Static):
+    """Something the app tells the user: an error with its hint, a progress report."""
+
+    def __init__(self, message: str, hint: str = "", *, kind: str = "info") -> None:
+        text = Text(message)
+        if hint:
+            text.append("\n" + hint, style="italic")
+        super().__init__(text, classes=kind)
+
+
+class BuildOffer(Vertical):
+    """The offer to build (or rebuild) the index when there is none to use."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(classes="build-offer")
+        self._message = message
+        self._hint = hint
+
+    def compose(self) -> ComposeResult:
+        yield Notice(self._message, self._hint, kind="warning")
+        yield Button("Build index (ctrl+r)", id="build-index", variant="primary")
+
+    @on(Button.Pressed, "#build-index")
+    async def _build(self, event: Button.Pressed) -> None:
+        event.stop()
+        await self.app.run_action("update_index")
+
+
+class ChatLog(VerticalScroll):
+    """The scrolling conversation; number keys open the citations of an answer."""
+
+    BINDINGS = [
+        *(Binding(str(n), f"cite({n})", f"Source {n}", show=False) for n in range(1, 10)),
+        Binding("question_mark", "app.help", "Help", show=False),
+    ]
+
+    def on_key(self, event: events.Key) -> None:
+        """Typing while a citation has focus goes to the question, not into the void."""
+        bound = {str(n) for n in range(1, 10)} | {"?"}
+        if event.is_printable and event.character and event.character not in bound:
+            entry = self.app.query_one(QuestionInput)
+            if not entry.disabled:
+                event.stop()
+                entry.focus()
+                entry.insert_text_at_cursor(event.character)
+
+    async def add(self, entry: Static | Vertical) -> None:
+        """Append an entry and keep the newest in view."""
+        await self.mount(entry)
+        self.scroll_end(animate=False)
+
+    def action_cite(self, n: int) -> None:
+        """Open citation ``n`` of the focused answer, or of the latest one."""
+        focused = self.screen.focused
+        answers = list(self.query(AnswerEntry))
+        chosen = next((a for a in answers if focused in a.walk_children()), None)
+        answer = chosen or (answers[-1] if answers else None)
+        if answer is None:
+            return
+        for citation in answer.answer.citations:
+            if citation.n == n:
+                self.post_message(CitationSelected(citation))
+                return
+        self.app.bell()

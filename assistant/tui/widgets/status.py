@@ -1,0 +1,65 @@
+"""The status bar (what is indexed, whether it is current) and the indexing progress row."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Label, ProgressBar, Static
+
+from ...core import Status
+
+
+def status_text(status: Status | None, model_state: str) -> Text:
+    """One line: documents, chunks, model and its state, and whether the index is current."""
+    if status is None:
+        return Text(f"Reading the index… · model {model_state}")
+    text = Text()
+    if status.index_ready:
+        text.append(f"{_count(status.files, 'document')} · {_count(status.chunks, 'chunk')} · ")
+    text.append(status.model)
+    text.append(f" ({model_state}) · ")
+    if not status.index_ready:
+        text.append(status.problem or "no index", style="bold yellow")
+        text.append(f" — ctrl+r indexes {_count(status.added + status.changed, 'file')}")
+    elif status.stale:
+        changes = f"+{status.added} ~{status.changed} -{status.removed} files"
+        text.append(f"corpus changed since indexing ({changes})", style="yellow")
+        text.append(" — ctrl+r updates")
+    else:
+        text.append("index up to date", style="green")
+    return text
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+class StatusBar(Static):
+    """The status line at the top."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(status_text(None, "loading"), id=id)
+        self.status: Status | None = None
+        self.model_state = "loading"
+
+    def show(self, status: Status | None = None, model_state: str | None = None) -> None:
+        """Update the parts given; keep the others."""
+        self.status = status or self.status
+        self.model_state = model_state or self.model_state
+        self.update(status_text(self.status, self.model_state))
+
+
+class IndexProgress(Horizontal):
+    """Shown while the index is updated: the stage, a progress bar, how to cancel."""
+
+    def compose(self) -> ComposeResult:
+        yield Label("Indexing", id="index-stage")
+        # No ETA: it changes every frame and would make snapshots flaky.
+        yield ProgressBar(show_eta=False, id="index-bar")
+        yield Label("esc cancels", id="index-cancel")
+
+    def show(self, stage: str, done: int, total: int) -> None:
+        """Move the bar to ``done`` of ``total`` in ``stage``."""
+        self.query_one("#index-stage", Label).update(f"Indexing: {stage} {done}/{total}")
+        self.query_one(ProgressBar).update(total=max(total, 1), progress=done)
