@@ -12,7 +12,7 @@ import hashlib
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,7 @@ from .store import (
     commit_generation,
     current_generation,
     discard_generation,
+    generation_is_complete,
     new_generation,
     read_manifest,
 )
@@ -59,6 +60,7 @@ class UpdatePlan:
     full: bool = False
     reason: str = ""  # why a full rebuild was chosen
     previous_chunks: int = 0
+    has_index: bool = False  # a previous generation exists (usable or not)
 
 
 def index_fingerprint(settings: Settings) -> dict[str, Any]:
@@ -88,43 +90,64 @@ def plan_update(settings: Settings, *, full: bool = False) -> UpdatePlan:
     """Compare the corpus with the live index."""
     plan = UpdatePlan(full=full, reason="--full" if full else "")
     previous: dict[str, FileRecord] = {}
+    skipped_before: dict[str, tuple[FileRecord, str]] = {}
     try:
         manifest = read_manifest(settings.index)
+        plan.has_index = True
         plan.reason = plan.reason or mismatch_reason(manifest, settings)
+        generation = current_generation(settings.index)
+        assert generation is not None
+        if not plan.reason and not generation_is_complete(generation):
+            plan.reason = "index files are missing"
         if not plan.reason:
-            generation = current_generation(settings.index)
-            assert generation is not None
             table = ChunkTable(generation / CHUNKS_DB, read_only=True)
             try:
                 previous = table.files()
+                skipped_before = table.skipped()
                 plan.previous_chunks = table.count()
             finally:
                 table.close()
     except IndexUnusableError as exc:
+        plan.has_index = current_generation_or_none(settings.index) is not None
         plan.reason = plan.reason or str(exc)
     plan.full = bool(plan.reason)
     files, plan.skipped = _scan(settings)
     for source in files:
         record = previous.get(source.relpath)
-        if record and record.size == source.size and record.mtime_ns == source.mtime_ns:
+        if record and _same_stat(record, source):
             plan.unchanged += 1
+            continue
+        failed = skipped_before.get(source.relpath)
+        if failed and _same_stat(failed[0], source):
+            plan.skipped.append(Skipped(source.relpath, failed[1]))
             continue
         try:
             digest = _hash_file(source.abspath)
         except OSError as exc:
             plan.skipped.append(Skipped(source.relpath, f"unreadable: {exc.strerror}"))
             continue
-        if record is None:
-            plan.added.append(source.relpath)
-        elif record.content_hash == digest:
+        if record is not None and record.content_hash == digest:
             plan.unchanged += 1
             continue
-        else:
-            plan.changed.append(source.relpath)
+        if failed and failed[0].content_hash == digest:
+            plan.skipped.append(Skipped(source.relpath, failed[1]))
+            continue
+        (plan.added if record is None else plan.changed).append(source.relpath)
         plan.to_embed.append((source, digest))
     seen = {f.relpath for f in files}
     plan.removed = sorted(p for p in previous if p not in seen)
     return plan
+
+
+def _same_stat(record: FileRecord, source: SourceFile) -> bool:
+    return record.size == source.size and record.mtime_ns == source.mtime_ns
+
+
+def current_generation_or_none(index_dir: Path) -> Path | None:
+    try:
+        return current_generation(index_dir)
+    except IndexUnusableError:
+        return index_dir  # something is there, even if damaged
 
 
 def _scan(settings: Settings) -> tuple[list[SourceFile], list[Skipped]]:
@@ -173,6 +196,10 @@ def update_index(
         Cancelled: ``cancel`` was set; the previous index is untouched.
     """
     started = time.perf_counter()
+    if dry_run:  # planning only reads: no lock, nothing created
+        return _report(plan_update(settings, full=full), dry_run=True, started=started)
+    if not settings.corpus.is_dir():  # before creating the index folder for nothing
+        scan_corpus(settings.corpus)  # raises the CorpusError with its hint
     settings.index.mkdir(parents=True, exist_ok=True)
     from filelock import FileLock, Timeout  # a real OS lock, portable
 
@@ -186,27 +213,32 @@ def update_index(
         ) from exc
     try:
         plan = plan_update(settings, full=full)
-        report = IndexReport(
-            added=plan.added,
-            changed=plan.changed,
-            removed=plan.removed,
-            unchanged=plan.unchanged,
-            skipped=plan.skipped,
-            chunks_total=plan.previous_chunks,
-            dry_run=dry_run,
-        )
-        if not plan.to_embed and not plan.full and not plan.removed:
-            if current_generation(settings.index) is None:
-                raise CorpusError(
-                    f"no documents to index in {settings.corpus}",
-                    hint="add .txt, .md, .html, .pdf or .docx files",
-                )
-        elif not dry_run:
+        if not plan.to_embed and not plan.unchanged and not plan.has_index:
+            found = f" ({len(plan.skipped)} files skipped)" if plan.skipped else ""
+            raise CorpusError(
+                f"no documents to index in {settings.corpus}{found}",
+                hint="add .txt, .md, .html, .pdf or .docx files",
+            )
+        report = _report(plan, dry_run=False, started=started)
+        if plan.to_embed or plan.full or plan.removed:
             _write_generation(settings, embedder, plan, report, progress, cancel)
         report.seconds = time.perf_counter() - started
         return report
     finally:
         lock.release()
+
+
+def _report(plan: UpdatePlan, *, dry_run: bool, started: float) -> IndexReport:
+    return IndexReport(
+        added=list(plan.added),
+        changed=list(plan.changed),
+        removed=list(plan.removed),
+        unchanged=plan.unchanged,
+        skipped=list(plan.skipped),
+        chunks_total=plan.previous_chunks,
+        dry_run=dry_run,
+        seconds=time.perf_counter() - started,
+    )
 
 
 def _write_generation(
@@ -219,15 +251,21 @@ def _write_generation(
 ) -> None:
     previous = None if plan.full else current_generation(settings.index)
     generation = new_generation(settings.index)
+    table: ChunkTable | None = None
     try:
         if previous is not None:
-            ChunkTable(previous / CHUNKS_DB, read_only=True).copy_to(generation / CHUNKS_DB)
+            source_table = ChunkTable(previous / CHUNKS_DB, read_only=True)
+            try:
+                source_table.copy_to(generation / CHUNKS_DB)
+            finally:
+                source_table.close()
         table = ChunkTable(generation / CHUNKS_DB, read_only=False)
         vectors = VectorIndex.load(previous / VECTORS) if previous is not None else None
         for path in plan.removed + plan.changed:
             if vectors is not None:
                 vectors.remove(table.chunk_ids(path))
             table.remove_file(path)
+            table.clear_skipped(path)
         writer = _ChunkWriter(settings, embedder, table, vectors)
         total = len(plan.to_embed)
         for done, (source, digest) in enumerate(plan.to_embed):
@@ -235,19 +273,20 @@ def _write_generation(
                 raise Cancelled("indexing cancelled; the previous index is unchanged")
             if progress is not None:
                 progress("embedding", done, total)
+            record = FileRecord(source.relpath, digest, source.size, source.mtime_ns, 0)
             try:
                 document = load_document(source.abspath, source.relpath)
             except LoaderError as exc:
-                report.skipped.append(Skipped(source.relpath, exc.message))
+                _note_skipped(report, table, record, exc.message)
                 continue
+            table.clear_skipped(source.relpath)
             chunks = chunk_document(
                 document,
                 settings.chunking,
                 model_max_tokens=embedder.max_tokens,
                 count_model_tokens=embedder.count_tokens,
             )
-            record = FileRecord(source.relpath, digest, source.size, source.mtime_ns, len(chunks))
-            writer.add(record, chunks)
+            writer.add(replace(record, chunks=len(chunks)), chunks)
         writer.flush()
         if progress is not None:
             progress("embedding", total, total)
@@ -255,18 +294,34 @@ def _write_generation(
         table.commit()
         lexical = LexicalIndex.build(table.texts_in_id_order())
         lexical.save(generation / BM25_DIR)
-        final_vectors = writer.vectors or VectorIndex.empty(embedder.dimension())
+        final_vectors = writer.vectors
+        if final_vectors is None:  # nothing was ever embedded into this generation
+            final_vectors = VectorIndex.empty(embedder.dimension())
         final_vectors.save(generation / VECTORS)
         report.chunks_embedded = writer.embedded
         report.chunks_total = table.count()
         manifest = _manifest(settings, final_vectors, table, report)
         table.close()
+        table = None
         commit_generation(settings.index, generation, manifest)
         if progress is not None:
             progress("writing", 1, 1)
     except BaseException:
+        if table is not None:
+            table.close()
         discard_generation(generation)
         raise
+
+
+def _note_skipped(report: IndexReport, table: ChunkTable, record: FileRecord, reason: str) -> None:
+    """A file that can't be read: remembered, so it isn't retried until it changes."""
+    report.skipped.append(Skipped(record.path, reason))
+    table.set_skipped(record, reason)
+    if record.path in report.added:
+        report.added.remove(record.path)
+    elif record.path in report.changed:  # its old chunks are gone: it left the index
+        report.changed.remove(record.path)
+        report.removed.append(record.path)
 
 
 def _manifest(
@@ -335,6 +390,4 @@ class _ChunkWriter:
 
 
 def _with_id(chunk: Chunk, chunk_id: int) -> Chunk:
-    from dataclasses import replace
-
     return replace(chunk, id=chunk_id)

@@ -84,7 +84,8 @@ class LexicalIndex:
             if len(ids) == 0:
                 return cls(bm25s.BM25(k1=K1, b=B), ids)
             return cls(bm25s.BM25.load(str(folder), mmap=False), ids)
-        except (OSError, ValueError, KeyError) as exc:
+        # bm25s reports a damaged file as whatever its parsing trips on.
+        except (OSError, ValueError, KeyError, AttributeError, TypeError, IndexError) as exc:
             raise IndexCorruptError(
                 f"BM25 index in {folder} unreadable", "rebuild it: excerpta index --full"
             ) from exc

@@ -54,6 +54,13 @@ CREATE TABLE IF NOT EXISTS chunks (
     content_hash TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS chunks_by_path ON chunks(path);
+CREATE TABLE IF NOT EXISTS skipped (
+    path TEXT PRIMARY KEY,
+    content_hash TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    reason TEXT NOT NULL
+);
 """
 
 
@@ -74,7 +81,7 @@ def current_generation(index_dir: Path) -> Path | None:
         name = (index_dir / CURRENT).read_text(encoding="utf-8").strip()
     except FileNotFoundError:
         return None
-    except OSError as exc:
+    except (OSError, ValueError) as exc:  # ValueError: not even text
         raise IndexCorruptError(f"cannot read {index_dir / CURRENT}: {exc}", _REBUILD_HINT) from exc
     if not _GENERATION.match(name):
         raise IndexCorruptError(f"{index_dir / CURRENT} is damaged", _REBUILD_HINT)
@@ -123,6 +130,25 @@ class ChunkTable:
     def files(self) -> dict[str, FileRecord]:
         rows = self._db.execute("SELECT path, content_hash, size, mtime_ns, chunks FROM files")
         return {row[0]: FileRecord(*row) for row in rows}
+
+    def skipped(self) -> dict[str, tuple[FileRecord, str]]:
+        """Files that could not be read last time, so unchanged ones aren't retried."""
+        try:
+            rows = self._db.execute(
+                "SELECT path, content_hash, size, mtime_ns, reason FROM skipped"
+            ).fetchall()
+        except sqlite3.OperationalError:  # an index from before this table existed
+            return {}
+        return {row[0]: (FileRecord(row[0], row[1], row[2], row[3], 0), row[4]) for row in rows}
+
+    def set_skipped(self, record: FileRecord, reason: str) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO skipped VALUES (?, ?, ?, ?, ?)",
+            (record.path, record.content_hash, record.size, record.mtime_ns, reason),
+        )
+
+    def clear_skipped(self, path: str) -> None:
+        self._db.execute("DELETE FROM skipped WHERE path = ?", (path,))
 
     def chunk_ids(self, path: str) -> list[int]:
         rows = self._db.execute("SELECT id FROM chunks WHERE path = ?", (path,))
@@ -198,6 +224,15 @@ class ChunkTable:
         with target:
             self._db.backup(target)
         target.close()
+
+
+def generation_is_complete(generation: Path) -> bool:
+    """A cheap check that no file of the generation is missing or empty."""
+    needed = (MANIFEST, CHUNKS_DB, VECTORS, f"{BM25_DIR}/chunk_ids.npy")
+    try:
+        return all((generation / name).stat().st_size > 0 for name in needed)
+    except OSError:
+        return False
 
 
 def new_generation(index_dir: Path) -> Path:
