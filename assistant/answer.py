@@ -28,6 +28,7 @@ _CONTEXT_CHARS = 220  # at most this much context on each side of a cited senten
 # Question words found only in the previous sentence ("Castillo" for "He was charged")
 # count this much.
 _CONTEXT_SHARE = 0.5
+_CITE_SHARE = 0.6  # a further citation scores at least this share of the best one
 _LIST_CHARS = 600  # a sentence that introduces a list ("demanding:") takes the list along
 # Question words say what kind of answer is wanted, but are not words to match.
 _QUESTION_WORDS = frozenset(
@@ -132,9 +133,9 @@ def compose_answer(
     top = order[0]
     if float(cosines[top]) < policy.min_cosine and overlaps[top] < policy.min_overlap:
         return Answer(question, "", True, confidence=scores[top])
-    citations = tuple(
-        _cite(n, candidates[i], scores[i]) for n, i in enumerate(order[: policy.max_citations], 1)
-    )
+    # Further citations must be near the best one: a weak match adds noise, not support.
+    kept = [i for i in order[: policy.max_citations] if scores[i] >= _CITE_SHARE * scores[top]]
+    citations = tuple(_cite(n, candidates[i], scores[i]) for n, i in enumerate(kept, 1))
     return Answer(
         question,
         f"{citations[0].sentence} [1]",

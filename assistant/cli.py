@@ -217,7 +217,10 @@ def status(ctx: click.Context, /, as_json: bool, **flags: Any) -> None:
     if state.problem:
         click.echo(f"index: not usable ({state.problem})")
     else:
-        click.echo(f"index: {state.files} documents, {state.chunks} chunks, built {state.built_at}")
+        documents = "document" if state.files == 1 else "documents"
+        click.echo(
+            f"index: {state.files} {documents}, {state.chunks} chunks, built {state.built_at}"
+        )
     click.echo(f"model: {state.model}")
     changes = f"{state.added} new, {state.changed} changed, {state.removed} removed"
     click.echo(
@@ -272,12 +275,17 @@ def _hits(result: SearchResult) -> str:
 
 
 def _print_report(report: IndexReport) -> None:
-    verb = "would embed" if report.dry_run else "embedded"
-    click.echo(
+    counts = (
         f"{len(report.added)} added, {len(report.changed)} changed, {len(report.removed)} removed,"
-        f" {report.unchanged} unchanged; {verb} {report.chunks_embedded} chunks,"
-        f" {report.chunks_total} in the index ({report.seconds:.1f}s)"
+        f" {report.unchanged} unchanged"
     )
+    if report.dry_run:
+        click.echo(f"would index: {counts}")
+    else:
+        click.echo(
+            f"{counts}; embedded {report.chunks_embedded} chunks,"
+            f" {report.chunks_total} in the index ({report.seconds:.1f}s)"
+        )
     if report.dry_run:
         for label, paths in (
             ("add", report.added),

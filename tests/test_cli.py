@@ -170,7 +170,7 @@ def test_index_dry_run_lists_and_writes_nothing(
 
     result = _ok(runner.invoke(main, ["index", "--dry-run", *indexed]))
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("1 added, 1 changed, 1 removed, 1 unchanged; would embed 0 chunks")
+    assert lines[0] == "would index: 1 added, 1 changed, 1 removed, 1 unchanged"
     assert lines[1:] == ["  add: kites.md", "  change: recipes.txt", "  remove: notes/garden.md"]
 
     report = _json(runner.invoke(main, ["index", "--dry-run", "--json", *indexed]))
