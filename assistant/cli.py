@@ -229,6 +229,67 @@ def status(ctx: click.Context, /, as_json: bool, **flags: Any) -> None:
     )
 
 
+@main.command(name="eval")
+@_location_options
+@click.argument("source", type=click.File("r", encoding="utf-8"))
+@click.option(
+    "--mode",
+    "modes",
+    type=click.Choice(MODES),
+    multiple=True,
+    help="Retrieval mode(s) to measure [default: all three, side by side].",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
+@click.pass_context
+@_handled
+def evaluate(
+    ctx: click.Context, /, source: TextIO, modes: tuple[str, ...], as_json: bool, **flags: Any
+) -> None:
+    """Measure answers on SOURCE: JSON Lines of {"question", "answers", "source"}.
+
+    Reports recall@1/5/10 and MRR@10 of the source file among the retrieved passages and
+    answer-hit@1/@3 (a gold answer appears in the first / first three cited sentences).
+    """
+    from .evaluation import read_cases, run_cases, summarize
+
+    cases = read_cases(source)
+    if not cases:
+        raise click.UsageError("no questions in the input")
+    assistant = make_assistant(_settings(ctx, **flags))
+    assistant.warm_up()  # latency is per question, not the one-time model load
+    table = {mode: summarize(run_cases(assistant, cases, mode=mode)) for mode in modes or MODES}
+    if as_json:
+        click.echo(json.dumps(table))
+        return
+    click.echo(_metrics_table(table))
+
+
+def _metrics_table(table: dict[str, dict[str, Any]]) -> str:
+    keys = [
+        "recall@1",
+        "recall@5",
+        "recall@10",
+        "mrr@10",
+        "answer_hit@1",
+        "answer_hit@3",
+        "abstained",
+        "latency_ms_p50",
+    ]
+    lines = ["mode     " + "".join(f"{k:>15}" for k in keys)]
+    for mode, row in table.items():
+        cells = "".join(
+            f"{'-':>15}"
+            if row[k] is None
+            else f"{row[k]:>15.3f}"
+            if k != "latency_ms_p50"
+            else f"{row[k]:>15.1f}"
+            for k in keys
+        )
+        lines.append(f"{mode:<9}{cells}")
+    lines.append(f"({next(iter(table.values()))['questions']} questions)")
+    return "\n".join(lines)
+
+
 def _read_questions(source: TextIO) -> Iterator[str]:
     for number, line in enumerate(source, 1):
         text = line.strip()

@@ -15,10 +15,10 @@ from typing import Any
 
 from .answer import AnswerPolicy, compose_answer
 from .config import Settings
-from .embedding import Embedder
+from .embedding import CachedEmbedder, Embedder
 from .errors import IndexMismatchError, IndexUnusableError
 from .indexing import ProgressCallback, mismatch_reason, plan_update, update_index
-from .records import Answer, IndexReport, SearchResult
+from .records import Answer, Hit, IndexReport, SearchResult
 from .retrieval import Retriever
 from .store import StoredIndex, open_index, read_manifest
 
@@ -70,6 +70,7 @@ class Assistant:
         self._policy = policy or AnswerPolicy()
         self._lock = threading.RLock()
         self._index: StoredIndex | None = None
+        self._sentence_cache: CachedEmbedder | None = None
 
     @property
     def embedder(self) -> Embedder:
@@ -97,6 +98,11 @@ class Assistant:
                 self._index = index
             return self._index
 
+    def clear_caches(self) -> None:
+        """Forget remembered sentence vectors (benchmarks measure cold answers)."""
+        with self._lock:
+            self._sentence_cache = None
+
     def reload(self) -> None:
         """Drop the opened index so the next query opens the live generation."""
         with self._lock:
@@ -118,6 +124,12 @@ class Assistant:
         self, questions: Sequence[str], *, k: int | None = None, mode: str | None = None
     ) -> list[Answer]:
         """Answer several questions, embedding them in one batch."""
+        return [answer for answer, _ in self.answer_with_hits(questions, k=k, mode=mode)]
+
+    def answer_with_hits(
+        self, questions: Sequence[str], *, k: int | None = None, mode: str | None = None
+    ) -> list[tuple[Answer, list[Hit]]]:
+        """Answers together with the ranked passages they were drawn from."""
         if not questions:
             return []
         started = time.perf_counter()
@@ -126,13 +138,20 @@ class Assistant:
         passages = max(k or self.settings.k, 5)
         all_hits = retriever.search(questions, passages, mode or self.settings.mode, vectors)
         each_ms = (time.perf_counter() - started) * 1000 / len(questions)
-        answers: list[Answer] = []
+        results: list[tuple[Answer, list[Hit]]] = []
         for question, vector, hits in zip(questions, vectors, all_hits, strict=True):
             begun = time.perf_counter()
-            answer = compose_answer(question, vector, hits, self.embedder, self._policy)
+            answer = compose_answer(question, vector, hits, self._sentences, self._policy)
             elapsed = each_ms + (time.perf_counter() - begun) * 1000
-            answers.append(_with_elapsed(answer, elapsed))
-        return answers
+            results.append((_with_elapsed(answer, elapsed), hits))
+        return results
+
+    @property
+    def _sentences(self) -> Embedder:
+        with self._lock:
+            if self._sentence_cache is None or self._sentence_cache.inner is not self.embedder:
+                self._sentence_cache = CachedEmbedder(self.embedder)
+            return self._sentence_cache
 
     def ask(self, question: str, *, k: int | None = None, mode: str | None = None) -> Answer:
         return self.ask_many([question], k=k, mode=mode)[0]

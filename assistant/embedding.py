@@ -53,6 +53,48 @@ class Embedder(Protocol):
     def embed_queries(self, texts: Sequence[str]) -> Vectors: ...
 
 
+class CachedEmbedder:
+    """Remembers document vectors by text: answer sentences recur across questions."""
+
+    def __init__(self, inner: Embedder, max_entries: int = 50_000) -> None:
+        self.inner = inner
+        self._max = max_entries
+        self._vectors: dict[str, np.ndarray] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def name(self) -> str:
+        return self.inner.name
+
+    @property
+    def max_tokens(self) -> int:
+        return self.inner.max_tokens
+
+    def dimension(self) -> int:
+        return self.inner.dimension()
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        return self.inner.count_tokens(texts)
+
+    def embed_queries(self, texts: Sequence[str]) -> Vectors:
+        return self.inner.embed_queries(texts)
+
+    def embed_documents(self, texts: Sequence[str]) -> Vectors:
+        if not texts:
+            return self.inner.embed_documents(texts)
+        with self._lock:
+            known = {t: self._vectors[t] for t in texts if t in self._vectors}
+        missing = [t for t in dict.fromkeys(texts) if t not in known]
+        if missing:
+            fresh = self.inner.embed_documents(missing)
+            known.update(zip(missing, fresh, strict=True))
+            with self._lock:
+                if len(self._vectors) + len(missing) > self._max:
+                    self._vectors.clear()  # simple and bounded; it refills from use
+                self._vectors.update(zip(missing, fresh, strict=True))
+        return np.stack([known[t] for t in texts])
+
+
 def resolve_model_path(name: str) -> Path:
     """Find a model folder on disk for a configured name or path, without the network.
 

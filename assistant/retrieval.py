@@ -57,13 +57,21 @@ class Retriever:
                 scored = [_Scored(c, s, s, None) for c, s in dense[i]]
             elif mode == "lexical":
                 assert lexical is not None
-                scored = [_Scored(c, s, None, s) for c, s in lexical[i]]
+                cosines = self._cosines([c for c, _ in lexical[i]], vectors, i)
+                scored = [_Scored(c, s, cosines.get(c), s) for c, s in lexical[i]]
             else:
                 assert dense is not None and lexical is not None and vectors is not None
                 scored = self._fuse(dense[i], lexical[i], vectors[i])
             scored.sort(key=lambda s: s.score, reverse=True)
             results.append(self._hits(scored[:k]))
         return results
+
+    def _cosines(self, chunk_ids: list[int], vectors: Vectors | None, row: int) -> dict[int, float]:
+        """Exact cosines of stored chunks with a query, when its vector is known."""
+        if vectors is None or not chunk_ids:
+            return {}
+        stored = self._index.vectors.reconstruct(chunk_ids)
+        return dict(zip(chunk_ids, (stored @ vectors[row]).tolist(), strict=True))
 
     def _dense(self, vectors: Vectors, depth: int) -> list[list[tuple[int, float]]]:
         if len(self._index.vectors) == 0:

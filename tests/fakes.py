@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from assistant.embedding import Vectors
+from assistant.lexical import STOPWORDS
 
 _WORD = re.compile(r"[a-z0-9]+")
 DIMENSION = 256
@@ -61,7 +62,8 @@ class FakeEmbedder:
         out = np.zeros((len(texts), DIMENSION), dtype=np.float32)
         for row, text in enumerate(texts):
             for word in _WORD.findall(text.lower()):
-                out[row, zlib.crc32(word.encode()) % DIMENSION] += 1.0
+                if word not in STOPWORDS:  # content words only, so related texts score high
+                    out[row, zlib.crc32(word.encode()) % DIMENSION] += 1.0
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         norms[norms == 0] = 1.0
         return out / norms

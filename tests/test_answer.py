@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -19,8 +20,13 @@ def hit(text: str, score: float = 1.0, start_line: int = 1, path: str = "a.txt")
 
 
 def ask(question: str, hits: list[Hit]):  # type: ignore[no-untyped-def]
+    """Answer from ``hits``, giving each the passage cosine that retrieval would have."""
     fake = FakeEmbedder()
-    return compose_answer(question, fake.embed_queries([question])[0], hits, fake)
+    query = fake.embed_queries([question])[0]
+    scored = [
+        replace(h, dense_score=float(fake.embed_documents([h.chunk.text])[0] @ query)) for h in hits
+    ]
+    return compose_answer(question, query, scored, fake)
 
 
 def test_the_best_sentence_is_the_answer_with_its_position() -> None:

@@ -1,0 +1,154 @@
+"""Measure retrieval and answers on questions with known answers, no model as judge.
+
+Cases are JSON Lines: ``{"question", "answers": [...], "source": "path"}`` with answers
+and source optional. Retrieval is scored by where the source file ranks among the
+distinct files of the retrieved passages (recall@1/5/10, MRR@10); answers by whether a
+gold answer string, normalized as SQuAD does, appears in the first cited sentence(s)
+(answer-hit@1) or any of the first three (answer-hit@3).
+Must not import textual, click or torch.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import string
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .core import Assistant
+from .errors import UsageError
+from .records import Answer, Hit
+
+_ARTICLES = re.compile(r"\b(a|an|the)\b")
+_PUNCTUATION = str.maketrans("", "", string.punctuation + "“”‘’")
+
+
+@dataclass(frozen=True)
+class EvalCase:
+    """One question, with the answers and the source file it should find, if known."""
+
+    question: str
+    answers: tuple[str, ...] = ()
+    source: str | None = None
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    """How one case went."""
+
+    case: EvalCase
+    answer: Answer
+    rank: int | None  # 1-based rank of the source among retrieved files, None if absent
+    hit1: bool
+    hit3: bool
+
+
+def read_cases(lines: Iterable[str]) -> list[EvalCase]:
+    """Parse JSON Lines of cases.
+
+    Raises:
+        UsageError: a line isn't JSON, or has no question, or fields of the wrong type.
+    """
+    cases: list[EvalCase] = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise UsageError(f"line {number}: not valid JSON ({exc.msg})", hint=_FORMAT) from exc
+        question = record.get("question") if isinstance(record, dict) else None
+        answers = record.get("answers", []) if isinstance(record, dict) else []
+        source = record.get("source") if isinstance(record, dict) else None
+        if not isinstance(question, str) or not question.strip():
+            raise UsageError(f'line {number}: no "question" string', hint=_FORMAT)
+        if not isinstance(answers, list) or not all(isinstance(a, str) for a in answers):
+            raise UsageError(f'line {number}: "answers" must be a list of strings', hint=_FORMAT)
+        if source is not None and not isinstance(source, str):
+            raise UsageError(f'line {number}: "source" must be a path string', hint=_FORMAT)
+        cases.append(EvalCase(question.strip(), tuple(answers), source))
+    return cases
+
+
+_FORMAT = 'each line: {"question": "...", "answers": ["..."], "source": "path/in/corpus"}'
+
+
+def normalize(text: str) -> str:
+    """SQuAD's answer normalization: lower case, no punctuation, articles or extra spaces."""
+    text = _ARTICLES.sub(" ", text.lower().translate(_PUNCTUATION))
+    return " ".join(text.split())
+
+
+def contains_answer(text: str, answers: Sequence[str]) -> bool:
+    haystack = f" {normalize(text)} "
+    return any(f" {normalize(a)} " in haystack for a in answers if normalize(a))
+
+
+def source_rank(hits: Sequence[Hit], source: str) -> int | None:
+    """Rank of ``source`` among the distinct files of ``hits`` (1-based)."""
+    seen: list[str] = []
+    for hit in hits:
+        if hit.chunk.path not in seen:
+            seen.append(hit.chunk.path)
+            if hit.chunk.path == source:
+                return len(seen)
+    return None
+
+
+def run_cases(
+    assistant: Assistant, cases: Sequence[EvalCase], *, mode: str, k: int = 10, batch: int = 64
+) -> list[CaseResult]:
+    """Ask every case's question and score what came back."""
+    results: list[CaseResult] = []
+    for start in range(0, len(cases), batch):
+        group = cases[start : start + batch]
+        answered = assistant.answer_with_hits([c.question for c in group], k=k, mode=mode)
+        for case, (answer, hits) in zip(group, answered, strict=True):
+            sentences = [c.sentence for c in answer.citations]
+            results.append(
+                CaseResult(
+                    case=case,
+                    answer=answer,
+                    rank=source_rank(hits, case.source) if case.source else None,
+                    hit1=bool(sentences) and contains_answer(sentences[0], case.answers),
+                    hit3=any(contains_answer(s, case.answers) for s in sentences[:3]),
+                )
+            )
+    return results
+
+
+def summarize(results: Sequence[CaseResult]) -> dict[str, Any]:
+    """Recall@1/5/10, MRR@10, answer-hit@1/3, abstention rate and latency."""
+    with_source = [r for r in results if r.case.source]
+    with_answers = [r for r in results if r.case.answers]
+    latencies = np.array([r.answer.elapsed_ms for r in results] or [0.0])
+
+    def recall(k: int) -> float | None:
+        if not with_source:
+            return None
+        return sum(r.rank is not None and r.rank <= k for r in with_source) / len(with_source)
+
+    return {
+        "questions": len(results),
+        "recall@1": recall(1),
+        "recall@5": recall(5),
+        "recall@10": recall(10),
+        "mrr@10": (
+            sum(1 / r.rank for r in with_source if r.rank and r.rank <= 10) / len(with_source)
+            if with_source
+            else None
+        ),
+        "answer_hit@1": (
+            sum(r.hit1 for r in with_answers) / len(with_answers) if with_answers else None
+        ),
+        "answer_hit@3": (
+            sum(r.hit3 for r in with_answers) / len(with_answers) if with_answers else None
+        ),
+        "abstained": sum(r.answer.abstained for r in results) / max(1, len(results)),
+        "latency_ms_p50": float(np.percentile(latencies, 50)),
+        "latency_ms_p95": float(np.percentile(latencies, 95)),
+    }

@@ -1,0 +1,94 @@
+"""`excerpta eval` and the metrics behind it, with the fake embedder."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from assistant import Assistant, Settings
+from assistant.cli import main
+from assistant.errors import UsageError
+from assistant.evaluation import contains_answer, normalize, read_cases, run_cases, summarize
+from tests.fakes import FakeEmbedder
+
+
+def test_normalize_follows_squad() -> None:
+    assert normalize("The  U.S. Southern-Command!") == "us southerncommand"
+    assert contains_answer("It was built in 1889, by them.", ["1889"])
+    assert not contains_answer("It was built in 18890.", ["1889"])
+
+
+def test_read_cases_checks_each_line() -> None:
+    cases = read_cases(
+        ['{"question": "Q?", "answers": ["a"], "source": "x.txt"}', "", '{"question": "R"}']
+    )
+    assert [c.question for c in cases] == ["Q?", "R"]
+    assert cases[0].answers == ("a",) and cases[1].source is None
+    with pytest.raises(UsageError, match="line 1"):
+        read_cases(['{"answers": []}'])
+    with pytest.raises(UsageError, match="line 2"):
+        read_cases(['{"question": "ok"}', "not json"])
+
+
+@pytest.fixture
+def built(settings: Settings) -> Assistant:
+    assistant = Assistant(settings, embedder=FakeEmbedder())
+    assistant.update_index()
+    return assistant
+
+
+def test_metrics_count_ranks_and_answers(built: Assistant) -> None:
+    cases = read_cases(
+        [
+            json.dumps(
+                {
+                    "question": "When were the tomatoes planted?",
+                    "answers": ["May"],
+                    "source": "notes/garden.md",
+                }
+            ),
+            json.dumps(
+                {
+                    "question": "How hot should I bake the loaf?",
+                    "answers": ["230 degrees"],
+                    "source": "recipes.txt",
+                }
+            ),
+            json.dumps(
+                {
+                    "question": "Where do penguins live?",
+                    "answers": ["Antarctica"],
+                    "source": "missing.txt",
+                }
+            ),
+        ]
+    )
+    results = run_cases(built, cases, mode="hybrid")
+    assert [r.rank for r in results][:2] == [1, 1]
+    assert results[2].rank is None
+    summary = summarize(results)
+    assert summary["recall@1"] == pytest.approx(2 / 3)
+    assert summary["mrr@10"] == pytest.approx(2 / 3)
+    assert summary["answer_hit@1"] == pytest.approx(2 / 3)
+    assert summary["questions"] == 3
+
+
+def test_eval_command_prints_all_modes(built: Assistant, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(
+        "assistant.cli.make_assistant", lambda s: Assistant(s, embedder=FakeEmbedder())
+    )
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text(json.dumps({"question": "basil sun", "source": "notes/garden.md"}) + "\n")
+    where = ["--corpus", str(built.settings.corpus), "--index", str(built.settings.index)]
+    result = CliRunner().invoke(main, ["eval", str(cases), "--json", *where])
+    assert result.exit_code == 0, result.stderr
+    table = json.loads(result.stdout)
+    assert set(table) == {"hybrid", "dense", "lexical"}
+    assert table["hybrid"]["recall@1"] == 1.0 and table["hybrid"]["answer_hit@1"] is None
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("{oops\n")
+    result = CliRunner().invoke(main, ["eval", str(bad), *where])
+    assert result.exit_code == 2 and "line 1" in result.stderr and "hint:" in result.stderr
