@@ -67,6 +67,8 @@ class Assistant:
     ) -> None:
         self.settings = settings
         self._embedder = embedder
+        self._injected = embedder is not None  # an injected embedder serves questions too
+        self._query_embedder: Embedder | None = embedder
         self._policy = policy or AnswerPolicy()
         self._lock = threading.RLock()
         self._index: StoredIndex | None = None
@@ -83,9 +85,28 @@ class Assistant:
                 )
             return self._embedder
 
+    @property
+    def query_embedder(self) -> Embedder:
+        """Encodes questions and answer sentences: the ONNX export kept with the index
+        when there is one (no torch to import), else the model itself."""
+        with self._lock:
+            if self._query_embedder is None:
+                self._query_embedder = self._open_query_encoder() or self.embedder
+            return self._query_embedder
+
+    def _open_query_encoder(self) -> Embedder | None:
+        from .encoder import OnnxEmbedder, encoder_dir, has_encoder
+
+        if not has_encoder(self.settings.index, self.settings.model):
+            return None
+        try:
+            return OnnxEmbedder(encoder_dir(self.settings.index, self.settings.model))
+        except (ImportError, OSError, RuntimeError, ValueError, KeyError):
+            return None  # a damaged export only costs speed
+
     def warm_up(self) -> None:
-        """Load the model now (it is otherwise loaded on first use)."""
-        self.embedder.embed_queries(["warm up"])
+        """Load the question encoder now (it is otherwise loaded on first use)."""
+        self.query_embedder.embed_queries(["warm up"])
 
     def _opened(self) -> StoredIndex:
         with self._lock:
@@ -109,11 +130,14 @@ class Assistant:
             if self._index is not None:
                 self._index.close()
             self._index = None
+            if not self._injected:
+                self._query_embedder = None  # a new export may be there now
+                self._sentence_cache = None
 
     def search_many(
         self, queries: Sequence[str], *, k: int | None = None, mode: str | None = None
     ) -> list[SearchResult]:
-        retriever = Retriever(self._opened(), self.embedder)
+        retriever = Retriever(self._opened(), self.query_embedder)
         hits = retriever.search(queries, k or self.settings.k, mode or self.settings.mode)
         return [SearchResult(q, tuple(h)) for q, h in zip(queries, hits, strict=True)]
 
@@ -133,7 +157,7 @@ class Assistant:
         if not questions:
             return []
         started = time.perf_counter()
-        retriever = Retriever(self._opened(), self.embedder)
+        retriever = Retriever(self._opened(), self.query_embedder)
         vectors = retriever.embed(questions)
         passages = max(k or self.settings.k, 5)
         all_hits = retriever.search(questions, passages, mode or self.settings.mode, vectors)
@@ -149,8 +173,9 @@ class Assistant:
     @property
     def _sentences(self) -> Embedder:
         with self._lock:
-            if self._sentence_cache is None or self._sentence_cache.inner is not self.embedder:
-                self._sentence_cache = CachedEmbedder(self.embedder)
+            encoder = self.query_embedder
+            if self._sentence_cache is None or self._sentence_cache.inner is not encoder:
+                self._sentence_cache = CachedEmbedder(encoder)
             return self._sentence_cache
 
     def ask(self, question: str, *, k: int | None = None, mode: str | None = None) -> Answer:
@@ -174,8 +199,19 @@ class Assistant:
             cancel=cancel,
         )
         if not dry_run:
+            self._prepare_query_encoder()
             self.reload()
         return report
+
+    def _prepare_query_encoder(self) -> None:
+        from .embedding import SentenceTransformerEmbedder
+        from .encoder import export_encoder, has_encoder
+
+        embedder = self.embedder
+        if isinstance(embedder, SentenceTransformerEmbedder) and not has_encoder(
+            self.settings.index, self.settings.model
+        ):
+            export_encoder(self.settings.index, embedder)
 
     def status(self) -> Status:
         """Read the manifest and compare the corpus with it; loads no model."""

@@ -177,7 +177,10 @@ class SentenceTransformerEmbedder:
         return self._tokenizer
 
     def dimension(self) -> int:
-        return int(self._load().get_sentence_embedding_dimension())
+        model = self._load()
+        # sentence-transformers 6 renamed the method; older releases have only the old name.
+        method = getattr(model, "get_embedding_dimension", None)
+        return int(method() if method else model.get_sentence_embedding_dimension())
 
     def embed_documents(self, texts: Sequence[str]) -> Vectors:
         return self._encode(texts)
@@ -195,6 +198,10 @@ class SentenceTransformerEmbedder:
             show_progress_bar=False,
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def loaded_model(self) -> Any:
+        """The sentence-transformers model, loading it (and torch) if needed."""
+        return self._load()
 
     def _load(self) -> Any:
         with self._lock:

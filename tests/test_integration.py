@@ -119,3 +119,34 @@ def test_a_follow_up_uses_the_previous_question(real: Assistant) -> None:
     query = retrieval_query("When was he removed from office?", "Who did Castillo defeat?")
     answer = real.ask(query)
     assert "removed Castillo on Dec. 7, 2022" in answer.citations[0].sentence
+
+
+def test_questions_are_encoded_without_torch(real: Assistant) -> None:
+    """The index carries an ONNX export of the model; a new process answers from it."""
+    import subprocess
+    import sys
+
+    from assistant.encoder import OnnxEmbedder, has_encoder
+
+    assert has_encoder(real.settings.index, real.settings.model)
+    assert isinstance(real.query_embedder, OnnxEmbedder)
+    texts = ["When was Castillo removed from office?", "Peru's liquified natural gas"]
+    agreement = (real.query_embedder.embed_queries(texts) * real.embedder.embed_queries(texts)).sum(
+        1
+    )
+    assert agreement.min() > 0.999
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from assistant import Assistant, Settings\n"
+        f"a = Assistant(Settings(corpus=Path({str(real.settings.corpus)!r}),"
+        f" index=Path({str(real.settings.index)!r})))\n"
+        "answer = a.ask('Who heads the U.S. Southern Command?')\n"
+        "print(answer.answer)\n"
+        "print('torch' in sys.modules, 'sentence_transformers' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    assert "Laura Richardson" in out[0]
+    assert out[1] == "False False"
