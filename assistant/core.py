@@ -189,10 +189,14 @@ class Assistant:
         progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
     ) -> IndexReport:
-        """Update the index from the corpus; searches use the new one afterwards."""
+        """Update the index from the corpus; searches use the new one afterwards.
+
+        Once the index holds an ONNX export of the model, documents are embedded with it
+        too (same vectors), so an update never waits seconds for torch to import.
+        """
         report = update_index(
             self.settings,
-            self.embedder,
+            self.query_embedder,
             full=full,
             dry_run=dry_run,
             progress=progress,
