@@ -24,7 +24,6 @@ TokenCounter = Callable[[Sequence[str]], list[int]]
 # A sentence longer than this is cut at spaces first: it keeps tokenizer work linear on
 # pathological input (a multi-megabyte line with no spaces).
 _MAX_UNIT_CHARS = 1_000
-_SPACE = re.compile(r"\s")
 
 
 @dataclass
@@ -53,7 +52,9 @@ def chunk_document(
     encoding = get_encoding(settings.encoding)
 
     def count(texts: Sequence[str]) -> list[int]:
-        return [len(t) for t in encoding.encode_ordinary_batch(list(texts))]
+        # A plain loop: tiktoken's batch call submits a thread-pool task per text, which
+        # costs more than encoding a sentence (seconds on a file of many short lines).
+        return [len(encoding.encode_ordinary(t)) for t in texts]
 
     lines = _LineIndex(doc.text)
     segments: list[tuple[int, int, int | None]] = [
@@ -135,12 +136,13 @@ def _cut(
 
 
 def _nearest_space(text: str, start: int, end: int, middle: int) -> int:
+    """The whitespace nearest ``middle`` within the middle half of the span, else middle."""
     window = max(1, (end - start) // 4)
-    for delta in range(window):
-        for pos in (middle - delta, middle + delta):
-            if start < pos < end and _SPACE.match(text, pos):
-                return pos
-    return middle
+    low, high = max(start + 1, middle - window), min(end, middle + window)
+    before = max(text.rfind(c, low, middle + 1) for c in " \n\t")
+    after = [p for p in (text.find(c, middle, high) for c in " \n\t") if p >= 0]
+    candidates = [p for p in [before, *after] if p > start]
+    return min(candidates, key=lambda p: abs(p - middle)) if candidates else middle
 
 
 def _pack(units: list[_Unit], budget: int, overlap: int) -> list[tuple[int, int]]:

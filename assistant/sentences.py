@@ -18,6 +18,8 @@ _BLANK_LINE = re.compile(r"\n[ \t\f\v]*\n")
 _NON_SPACE = re.compile(r"\S")
 # Bigger blocks than this are first cut at line breaks; it bounds the segmenter's work.
 _MAX_BLOCK = 20_000
+# Text with none of these inside holds one sentence at most: no need to segment it.
+_INNER_END = re.compile(r"[.!?…][\"'”’)\]]*\s")
 _BULLET = re.compile(r"\s*(?:[-*•·▪◦–]|\d{1,3}[.)])\s")
 
 
@@ -72,6 +74,10 @@ def _segment(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
     """Run the segmenter on one unit and map its sentences back to offsets."""
     unit = text[start:end]
     if not _NON_SPACE.search(unit):
+        return
+    if not _INNER_END.search(unit):  # the common short line: skip the segmenter's cost
+        lead = len(unit) - len(unit.lstrip())
+        yield start + lead, start + len(unit.rstrip())
         return
     pos = 0
     for sentence in sentencex.segment("en", unit):

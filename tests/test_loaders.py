@@ -383,3 +383,15 @@ def test_empty_docx(tmp_path: Path) -> None:
     out = io.BytesIO()
     docx.Document().save(out)
     assert _reason(tmp_path, "empty.docx", out.getvalue()) == "no text found"
+
+
+def test_a_docx_zip_bomb_is_refused_before_unpacking(tmp_path: Path) -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("word/document.xml", "<w>" + " " * 210_000_000 + "</w>")
+    path = tmp_path / "bomb.docx"
+    path.write_bytes(buffer.getvalue())
+    assert path.stat().st_size < 1_000_000
+    with pytest.raises(LoaderError, match="over the 200 MB limit"):
+        load_document(path, "bomb.docx")

@@ -29,6 +29,22 @@ _FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallba
 _CELL_SEPARATOR = " | "
 # The signature of the binary .doc format that preceded .docx.
 _OLE = b"\xd0\xcf\x11\xe0"
+# A zip bomb posing as a document: refuse before decompressing more than this.
+MAX_UNPACKED_BYTES = 200_000_000
+
+
+def _refuse_zip_bomb(data: bytes) -> None:
+    """Check the sizes the zip declares; python-docx would inflate every part."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, ValueError, EOFError):
+        return  # not a zip at all: python-docx reports that with its own reason below
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise LoaderError(
+            f"DOCX unpacks to {unpacked // 1_000_000} MB, over the"
+            f" {MAX_UNPACKED_BYTES // 1_000_000} MB limit (a zip bomb?)"
+        )
 
 
 def load_docx(data: bytes) -> str:
@@ -37,6 +53,7 @@ def load_docx(data: bytes) -> str:
     Raises:
         LoaderError: not a zip file, or a zip without the parts of a Word document.
     """
+    _refuse_zip_bomb(data)
     try:
         body = docx.Document(io.BytesIO(data)).element.body
     except (zipfile.BadZipFile, zlib.error, EOFError) as exc:

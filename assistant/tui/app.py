@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from textual import on, work
-from textual.app import App, ComposeResult, SystemCommand
+from textual.app import App, ComposeResult, SuspendNotSupported, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.reactive import reactive
@@ -321,13 +321,13 @@ class ExcerptaApp(App[int]):
             self.notify(f"Open {path} at page {citation.page} in a PDF viewer.", markup=False)
             return
         editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "less"
-        # An argument list, never a shell: the path is data.
-        command = [*shlex.split(editor), f"+{citation.start_line}", str(path)]
         try:
+            # An argument list, never a shell: the path is data.
+            command = [*shlex.split(editor), f"+{citation.start_line}", str(path)]
             with self.suspend():
                 subprocess.run(command, check=False)
-        except (OSError, ValueError) as exc:
-            self.notify(f"Can't run {command[0]}: {exc}", severity="error", markup=False)
+        except (OSError, ValueError, SuspendNotSupported) as exc:
+            self.notify(f"Can't run {editor}: {exc}", severity="error", markup=False)
 
     def action_copy_answer(self) -> None:
         """Copy the last answer and its sources to the clipboard."""
