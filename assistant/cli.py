@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -24,6 +25,24 @@ from .records import Answer, IndexReport, SearchResult
 
 F = TypeVar("F", bound=Callable[..., Any])
 _BATCH = 64  # questions embedded together in `batch` and `search -`
+# C0 and C1 control characters other than tab and newline: in a file name or a document
+# they could move the cursor, retitle the window or hide text when printed raw.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROL_OR_BREAK = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def _safe(text: str) -> str:
+    """Text for the terminal: control characters shown escaped, lines kept."""
+    return _CONTROL.sub(_escaped, text)
+
+
+def _safe_path(path: str) -> str:
+    """A path for the terminal, on one line: newlines and tabs are escaped too."""
+    return _CONTROL_OR_BREAK.sub(_escaped, path)
+
+
+def _escaped(match: re.Match[str]) -> str:
+    return {"\n": "\\n", "\t": "\\t"}.get(match.group(), f"\\x{ord(match.group()):02x}")
 
 
 def make_assistant(settings: Settings) -> Assistant:
@@ -32,9 +51,9 @@ def make_assistant(settings: Settings) -> Assistant:
 
 
 def _fail(message: str, hint: str, code: int) -> None:
-    click.echo(f"excerpta: error: {message}", err=True)
+    click.echo(f"excerpta: error: {_safe_path(message)}", err=True)
     if hint:
-        click.echo(f"  hint: {hint}", err=True)
+        click.echo(f"  hint: {_safe_path(hint)}", err=True)
     sys.exit(code)
 
 
@@ -215,7 +234,7 @@ def status(ctx: click.Context, /, as_json: bool, **flags: Any) -> None:
         click.echo(json.dumps(state.to_json()))
         return
     if state.problem:
-        click.echo(f"index: not usable ({state.problem})")
+        click.echo(f"index: not usable ({_safe_path(state.problem)})")
     else:
         documents = "document" if state.files == 1 else "documents"
         click.echo(
@@ -311,15 +330,15 @@ def _read_questions(source: TextIO) -> Iterator[str]:
 def _format(answer: Answer) -> str:
     if answer.abstained:
         return "Not found in your documents."
-    lines = [answer.answer, ""]
+    lines = [_safe(answer.answer), ""]
     for c in answer.citations:
-        where = f"{c.path}:{c.start_line}" + (
+        where = f"{_safe_path(c.path)}:{c.start_line}" + (
             f"-{c.end_line}" if c.end_line != c.start_line else ""
         )
         if c.page is not None:
             where += f" (page {c.page})"
         lines.append(f"[{c.n}] {where}  score {c.score:.2f}")
-        lines.extend("    " + part for part in c.excerpt.splitlines() if part.strip())
+        lines.extend("    " + _safe(part) for part in c.excerpt.splitlines() if part.strip())
     return "\n".join(lines)
 
 
@@ -330,8 +349,10 @@ def _hits(result: SearchResult) -> str:
     for rank, hit in enumerate(result.hits, 1):
         c = hit.chunk
         page = f" (page {c.page})" if c.page is not None else ""
-        head = f"{rank}. {c.path}:{c.start_line}-{c.end_line}{page}  score {hit.score:.3f}"
-        blocks.append(head + "\n" + "\n".join("    " + line for line in c.text.splitlines()))
+        head = f"{rank}. {_safe_path(c.path)}:{c.start_line}-{c.end_line}{page}"
+        head += f"  score {hit.score:.3f}"
+        lines = ("    " + _safe(line) for line in c.text.splitlines())
+        blocks.append(head + "\n" + "\n".join(lines))
     return "\n\n".join(blocks)
 
 
@@ -354,9 +375,9 @@ def _print_report(report: IndexReport) -> None:
             ("remove", report.removed),
         ):
             for path in paths:
-                click.echo(f"  {label}: {path}")
+                click.echo(f"  {label}: {_safe_path(path)}")
     for skipped in report.skipped:
-        click.echo(f"skipped {skipped.path}: {skipped.reason}", err=True)
+        click.echo(f"skipped {_safe_path(skipped.path)}: {_safe_path(skipped.reason)}", err=True)
 
 
 class _progress:

@@ -297,6 +297,7 @@ def _write_generation(
         final_vectors = writer.vectors
         if final_vectors is None:  # nothing was ever embedded into this generation
             final_vectors = VectorIndex.empty(embedder.dimension())
+        final_vectors.optimize()  # flat while small, IVF-SQ8 once large (see vectors.py)
         final_vectors.save(generation / VECTORS)
         report.chunks_embedded = writer.embedded
         report.chunks_total = table.count()
@@ -309,8 +310,18 @@ def _write_generation(
     except BaseException:
         if table is not None:
             table.close()
-        discard_generation(generation)
+        # A Ctrl-C or error after CURRENT was switched (while syncing or pruning) must
+        # not delete what is now the live index.
+        if not _is_live(settings.index, generation):
+            discard_generation(generation)
         raise
+
+
+def _is_live(index_dir: Path, generation: Path) -> bool:
+    try:
+        return current_generation(index_dir) == generation
+    except IndexUnusableError:
+        return False
 
 
 def _note_skipped(report: IndexReport, table: ChunkTable, record: FileRecord, reason: str) -> None:
@@ -334,7 +345,7 @@ def _manifest(
         **index_fingerprint(settings),
         "dimension": vectors.dimension,
         "tiktoken_encoding": settings.encoding,
-        "vector_index": "IDMap2,Flat inner product",
+        "vector_index": vectors.description,
         "chunks": report.chunks_total,
         "files": len(table.files()),
         "package_version": __version__,

@@ -20,10 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from .errors import IndexCorruptError, IndexMissingError
 from .records import Chunk
+from .vectors import VectorIndex as VectorIndex  # re-exported: it lived here
 
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
@@ -299,61 +298,6 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-class VectorIndex:
-    """FAISS inner-product index keyed by chunk id (so chunks can be removed)."""
-
-    def __init__(self, index: Any) -> None:
-        self._index = index
-
-    @classmethod
-    def empty(cls, dimension: int) -> VectorIndex:
-        import faiss  # deferred: only needed to search or update
-
-        return cls(faiss.IndexIDMap2(faiss.IndexFlatIP(dimension)))
-
-    @classmethod
-    def load(cls, path: Path) -> VectorIndex:
-        import faiss
-
-        if not path.exists():
-            raise IndexCorruptError(f"missing {path}", _REBUILD_HINT)
-        try:
-            return cls(faiss.read_index(str(path)))
-        except RuntimeError as exc:  # faiss reports a bad file as RuntimeError
-            raise IndexCorruptError(f"vector index {path} unreadable", _REBUILD_HINT) from exc
-
-    @property
-    def dimension(self) -> int:
-        return int(self._index.d)
-
-    def __len__(self) -> int:
-        return int(self._index.ntotal)
-
-    def add(self, ids: Sequence[int], vectors: np.ndarray) -> None:
-        self._index.add_with_ids(
-            np.ascontiguousarray(vectors, dtype=np.float32), np.asarray(ids, dtype=np.int64)
-        )
-
-    def remove(self, ids: Sequence[int]) -> None:
-        if ids:
-            self._index.remove_ids(np.asarray(ids, dtype=np.int64))
-
-    def search(self, vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Return (scores, ids) arrays of shape (len(vectors), k); missing ids are -1."""
-        k = max(1, min(k, len(self)))
-        scores, ids = self._index.search(np.ascontiguousarray(vectors, dtype=np.float32), k)
-        return scores, ids
-
-    def reconstruct(self, ids: Sequence[int]) -> np.ndarray:
-        """The stored vectors of these chunk ids, one row each."""
-        return np.stack([self._index.reconstruct(int(i)) for i in ids])
-
-    def save(self, path: Path) -> None:
-        import faiss
-
-        faiss.write_index(self._index, str(path))
 
 
 @dataclass

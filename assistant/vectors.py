@@ -1,0 +1,299 @@
+"""Chunk vectors in FAISS, keyed by chunk id: exact while small, IVF-SQ8 when large.
+
+Vectors are L2-normalized, so inner product is cosine. Below ``FLAT_LIMIT`` vectors the
+index is ``IndexIDMap2(IndexFlatIP)``: exact search, exact stored vectors. When a
+generation is saved with more, :meth:`VectorIndex.optimize` rebuilds it as an
+``IndexIVFScalarQuantizer`` (8-bit codes: a quarter of the memory of float32), trained on
+a sample of the vectors, with ``nprobe`` calibrated so that recall@10 against exact search
+is at least ``RECALL_TARGET`` on queries near the stored vectors. The IVF index keeps the
+chunk ids itself and a hashtable from id to list position, so it can remove ids and
+reconstruct vectors. (``IndexIDMap2`` around an IVF index is not an option: IDMap2 assumes
+the inner index renumbers after a removal, which IVF doesn't, and returns wrong ids.)
+FAISS stores ``nprobe`` and the hashtable in the file, so a loaded index searches as saved.
+
+Must not import textual or torch; faiss is imported lazily (at the point of use) so that
+``import assistant`` stays light.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import IndexCorruptError
+
+FLAT_LIMIT = 200_000
+"""Largest vector count kept in an exact flat index (~300 MB at 384 dimensions)."""
+RECALL_TARGET = 0.97  # above the 0.95 goal: calibration queries are only a proxy for real ones
+_NPROBE_STEPS = (1, 2, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512)
+_MIN_NPROBE = 8
+_TRAIN_PER_LIST = 64  # k-means sample size per list (FAISS warns below 39)
+_CALIBRATION_QUERIES = 200
+_QUERY_NOISE = 1.2  # a query's cosine with the chunk it was made from is 1/sqrt(1+1.2^2) = 0.64
+_RANGE_MARGIN = 0.5  # widen 8-bit ranges by this share of them on each side (see _build_ivf)
+_TIE = 1e-3  # 8-bit codes blur scores by about this much: closer hits count as found
+_PARALLEL_FROM = 8  # queries per search call from which FAISS may use several threads
+_BLOCK = 65_536  # vectors copied at a time while rebuilding: bounds the extra memory
+_REBUILD_HINT = "rebuild it: excerpta index --full"
+
+
+class VectorIndex:
+    """FAISS inner-product index keyed by chunk id (so chunks can be removed)."""
+
+    def __init__(self, index: Any) -> None:
+        self._index = index
+
+    @classmethod
+    def empty(cls, dimension: int) -> VectorIndex:
+        import faiss  # deferred: only needed to search or update
+
+        return cls(faiss.IndexIDMap2(faiss.IndexFlatIP(dimension)))
+
+    @classmethod
+    def load(cls, path: Path) -> VectorIndex:
+        import faiss
+
+        if not path.exists():
+            raise IndexCorruptError(f"missing {path}", _REBUILD_HINT)
+        try:
+            index = faiss.read_index(str(path))
+        except RuntimeError as exc:  # faiss reports a bad file as RuntimeError
+            raise IndexCorruptError(f"vector index {path} unreadable", _REBUILD_HINT) from exc
+        if not _is_flat(index) and not _is_ivf(index):
+            raise IndexCorruptError(f"vector index {path} is of an unknown kind", _REBUILD_HINT)
+        return cls(index)
+
+    @property
+    def dimension(self) -> int:
+        return int(self._index.d)
+
+    @property
+    def kind(self) -> str:
+        """``"flat"`` (exact) or ``"ivf"`` (approximate, 8-bit codes)."""
+        return "flat" if _is_flat(self._index) else "ivf"
+
+    @property
+    def nprobe(self) -> int:
+        """Lists searched per query (0 for a flat index)."""
+        return int(self._index.nprobe) if self.kind == "ivf" else 0
+
+    @property
+    def description(self) -> str:
+        """The index type for the manifest: ``"Flat"`` or ``"IVF1024,SQ8 nprobe=16"``."""
+        if self.kind == "flat":
+            return "Flat"
+        return f"IVF{self._index.nlist},SQ8 nprobe={self._index.nprobe}"
+
+    def __len__(self) -> int:
+        return int(self._index.ntotal)
+
+    def add(self, ids: Sequence[int] | np.ndarray, vectors: np.ndarray) -> None:
+        self._index.add_with_ids(
+            np.ascontiguousarray(vectors, dtype=np.float32), np.asarray(ids, dtype=np.int64)
+        )
+
+    def remove(self, ids: Sequence[int] | np.ndarray) -> None:
+        if len(ids):
+            self._index.remove_ids(np.asarray(ids, dtype=np.int64))
+
+    def search(self, vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Return (scores, ids) arrays of shape (len(vectors), k); missing ids are -1."""
+        import faiss
+
+        k = max(1, min(k, len(self)))
+        queries = np.ascontiguousarray(vectors, dtype=np.float32)
+        if len(queries) >= _PARALLEL_FROM:
+            scores, ids = self._index.search(queries, k)
+            return scores, ids
+        # A question or two is one thread's work. Waking OpenMP's other threads costs more
+        # than it saves, up to 20x more when another process keeps the cores busy. The
+        # setting is per calling thread in OpenMP, so concurrent work is unaffected.
+        threads = faiss.omp_get_max_threads()
+        faiss.omp_set_num_threads(1)
+        try:
+            scores, ids = self._index.search(queries, k)
+        finally:
+            faiss.omp_set_num_threads(threads)
+        return scores, ids
+
+    def reconstruct(self, ids: Sequence[int] | np.ndarray) -> np.ndarray:
+        """The stored vectors of these chunk ids, one row each (decoded from 8 bits if IVF).
+
+        Raises:
+            RuntimeError: an id is not in the index (FAISS's own error).
+        """
+        keys = np.asarray(ids, dtype=np.int64)
+        if len(keys) == 0:
+            return np.empty((0, self.dimension), dtype=np.float32)
+        return np.asarray(self._index.reconstruct_batch(keys), dtype=np.float32)
+
+    def ids(self) -> np.ndarray:
+        """Every stored chunk id, in no particular order."""
+        import faiss
+
+        if self.kind == "flat":
+            return faiss.vector_to_array(self._index.id_map).astype(np.int64)
+        lists = self._index.invlists
+        parts = [
+            faiss.rev_swig_ptr(lists.get_ids(i), lists.list_size(i)).copy()
+            for i in range(lists.nlist)
+            if lists.list_size(i)
+        ]
+        return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+
+    def save(self, path: Path) -> None:
+        import faiss
+
+        faiss.write_index(self._index, str(path))
+
+    def optimize(self, *, flat_limit: int | None = None, seed: int = 0) -> bool:
+        """Pick the index type for the current size, rebuilding if it changes.
+
+        Flat up to ``flat_limit`` vectors; IVF-SQ8 above it, rebuilt with more lists once
+        the size calls for at least twice as many as the index has (about 4x growth); back
+        to flat only below half the limit, so a corpus near the limit doesn't flip-flop.
+        Takes about half a minute at a million vectors on two cores.
+
+        Args:
+            flat_limit: the size limit of a flat index; ``FLAT_LIMIT`` when None.
+            seed: for the training sample and the calibration queries.
+
+        Returns:
+            Whether the index was rebuilt.
+        """
+        flat_limit = FLAT_LIMIT if flat_limit is None else flat_limit
+        n = len(self)
+        if self.kind == "flat":
+            if n <= flat_limit:
+                return False
+            self._index = self._build_ivf(_nlist_for(n), seed)
+            return True
+        if n < flat_limit // 2:
+            self._index = self._build_flat()
+            return True
+        if _nlist_for(n) >= 2 * int(self._index.nlist):
+            self._index = self._build_ivf(_nlist_for(n), seed)
+            return True
+        return False
+
+    def _blocks(self, ids: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        for start in range(0, len(ids), _BLOCK):
+            block = ids[start : start + _BLOCK]
+            yield block, self.reconstruct(block)
+
+    def _build_flat(self) -> Any:
+        import faiss
+
+        flat = faiss.IndexIDMap2(faiss.IndexFlatIP(self.dimension))
+        for block_ids, vectors in self._blocks(self.ids()):
+            flat.add_with_ids(vectors, block_ids)
+        return flat
+
+    def _build_ivf(self, nlist: int, seed: int) -> Any:
+        import faiss
+
+        rng = np.random.default_rng(seed)
+        ids = self.ids()
+        sample = self.reconstruct(
+            np.sort(rng.choice(ids, min(len(ids), _TRAIN_PER_LIST * nlist), replace=False))
+        )
+        ivf = faiss.IndexIVFScalarQuantizer(
+            faiss.IndexFlatIP(self.dimension),
+            self.dimension,
+            nlist,
+            faiss.ScalarQuantizer.QT_8bit,
+            faiss.METRIC_INNER_PRODUCT,
+        )
+        ivf.cp.seed = seed
+        # Widen each dimension's 8-bit range by half on both sides: vectors added after
+        # training (new topics) would otherwise be clipped, badly, for 2x coarser steps.
+        ivf.sq.rangestat_arg = _RANGE_MARGIN
+        ivf.train(sample)
+        ivf.set_direct_map_type(_hashtable())  # id -> list position: remove, reconstruct
+        queries = _perturbed(sample[:_CALIBRATION_QUERIES], rng)
+        truth = _ExactTopK(queries, k=10)
+        for block_ids, vectors in self._blocks(ids):
+            ivf.add_with_ids(vectors, block_ids)
+            truth.update(block_ids, vectors)
+        ivf.nprobe = _calibrated_nprobe(ivf, queries, truth)
+        return ivf
+
+
+def _is_flat(index: Any) -> bool:
+    import faiss
+
+    return isinstance(index, faiss.IndexIDMap2) and isinstance(
+        faiss.downcast_index(index.index), faiss.IndexFlatIP
+    )
+
+
+def _is_ivf(index: Any) -> bool:
+    import faiss
+
+    return isinstance(index, faiss.IndexIVFScalarQuantizer) and (
+        index.direct_map.type == _hashtable()
+    )
+
+
+def _hashtable() -> int:
+    import faiss
+
+    return int(faiss.DirectMap.Hashtable)  # type: ignore[attr-defined]  # not in faiss's stubs
+
+
+def _nlist_for(n: int) -> int:
+    """About sqrt(n) lists, a power of two: ~1000 vectors a list at a million."""
+    return int(2 ** round(math.log2(max(n, 1) ** 0.5)))
+
+
+def _perturbed(vectors: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Queries near stored vectors but not on them, as real questions are."""
+    noise = rng.standard_normal(vectors.shape).astype(np.float32)
+    noise *= _QUERY_NOISE / np.linalg.norm(noise, axis=1, keepdims=True)
+    queries = vectors + noise
+    return np.asarray(queries / np.linalg.norm(queries, axis=1, keepdims=True), np.float32)
+
+
+class _ExactTopK:
+    """Exact top-k by inner product, accumulated over blocks of vectors."""
+
+    def __init__(self, queries: np.ndarray, k: int) -> None:
+        self.queries = queries
+        self.k = k
+        self.scores = np.full((len(queries), 0), -np.inf, dtype=np.float32)
+        self.ids = np.empty((len(queries), 0), dtype=np.int64)
+
+    def update(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        block = self.queries @ vectors.T
+        keep = min(self.k, block.shape[1])
+        top = np.argpartition(-block, keep - 1, axis=1)[:, :keep]
+        scores = np.concatenate([self.scores, np.take_along_axis(block, top, axis=1)], axis=1)
+        labels = np.concatenate([self.ids, ids[top]], axis=1)
+        keep = min(self.k, scores.shape[1])
+        best = np.argpartition(-scores, keep - 1, axis=1)[:, :keep]
+        self.scores = np.take_along_axis(scores, best, axis=1)
+        self.ids = np.take_along_axis(labels, best, axis=1)
+
+    def recall(self, found_ids: np.ndarray, found_scores: np.ndarray) -> float:
+        """Share of the true top-k found; hits tied with the k-th within _TIE count too."""
+        kth = self.scores.min(axis=1, keepdims=True)
+        hit = np.array(
+            [np.isin(row, truth) for row, truth in zip(found_ids, self.ids, strict=True)]
+        )
+        hit |= (found_ids >= 0) & (found_scores >= kth - _TIE)
+        return float(hit[:, : self.k].sum() / self.ids.size)
+
+
+def _calibrated_nprobe(ivf: Any, queries: np.ndarray, truth: _ExactTopK) -> int:
+    """The smallest nprobe reaching RECALL_TARGET, doubled as a margin for real queries."""
+    nlist = int(ivf.nlist)
+    for nprobe in (*(s for s in _NPROBE_STEPS if s < nlist), nlist):
+        ivf.nprobe = nprobe
+        scores, ids = ivf.search(queries, truth.k)
+        if truth.recall(ids, scores) >= RECALL_TARGET:
+            return min(nlist, max(_MIN_NPROBE, 2 * nprobe))
+    return nlist

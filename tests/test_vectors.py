@@ -1,0 +1,205 @@
+"""VectorIndex: flat while small, IVF-SQ8 when large; ids, removal, persistence, recall."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant import vectors as vectors_module
+from assistant.config import Settings
+from assistant.errors import IndexCorruptError
+from assistant.indexing import update_index
+from assistant.retrieval import Retriever
+from assistant.store import current_generation, open_index
+from assistant.vectors import VectorIndex
+from tests.fakes import FakeEmbedder
+
+DIM = 48
+LIMIT = 2_000  # a test-only flat limit, so a few thousand vectors make an IVF index
+
+
+def unit(rows: np.ndarray) -> np.ndarray:
+    return np.asarray(rows / np.linalg.norm(rows, axis=1, keepdims=True), dtype=np.float32)
+
+
+def clustered(n: int, seed: int = 0) -> np.ndarray:
+    """Vectors around 40 random centers, as embeddings of a corpus cluster by topic."""
+    rng = np.random.default_rng(seed)
+    centers = unit(rng.standard_normal((40, DIM)))
+    noise = unit(rng.standard_normal((n, DIM)))
+    return unit(centers[rng.integers(0, 40, n)] + 0.9 * noise)
+
+
+def exact_top(vectors: np.ndarray, ids: np.ndarray, queries: np.ndarray, k: int) -> np.ndarray:
+    order = np.argsort(-(queries @ vectors.T), axis=1)[:, :k]
+    return ids[order]
+
+
+def build(n: int, *, first_id: int = 100, seed: int = 0) -> tuple[VectorIndex, np.ndarray]:
+    data = clustered(n, seed)
+    index = VectorIndex.empty(DIM)
+    index.add(np.arange(first_id, first_id + n), data)
+    return index, data
+
+
+@pytest.fixture(scope="module")
+def ivf() -> tuple[VectorIndex, np.ndarray]:
+    index, data = build(5_000)
+    assert index.optimize(flat_limit=LIMIT)
+    return index, data
+
+
+def test_small_index_stays_flat_and_exact() -> None:
+    index, data = build(1_500)
+    assert not index.optimize(flat_limit=LIMIT)
+    assert index.kind == "flat" and index.nprobe == 0
+    assert index.description == "Flat"
+    queries = clustered(20, seed=9)
+    _, found = index.search(queries, 10)
+    np.testing.assert_array_equal(found, exact_top(data, np.arange(100, 1_600), queries, 10))
+
+
+def test_large_index_becomes_ivf_with_every_id(ivf: tuple[VectorIndex, np.ndarray]) -> None:
+    index, _ = ivf
+    assert index.kind == "ivf"
+    assert len(index) == 5_000
+    assert sorted(index.ids().tolist()) == list(range(100, 5_100))
+    match = re.fullmatch(r"IVF(\d+),SQ8 nprobe=(\d+)", index.description)
+    assert match, index.description
+    assert int(match[1]) == 64  # ~sqrt(5000), a power of two
+    assert int(match[2]) == index.nprobe and 8 <= index.nprobe <= 64
+
+
+def test_ivf_recall_at_10_against_exact_search(ivf: tuple[VectorIndex, np.ndarray]) -> None:
+    index, data = ivf
+    rng = np.random.default_rng(42)  # not the calibration queries
+    seeds = data[rng.choice(len(data), 200, replace=False)]
+    queries = unit(seeds + unit(rng.standard_normal(seeds.shape)))
+    truth = exact_top(data, np.arange(100, 5_100), queries, 10)
+    _, found = index.search(queries, 10)
+    recall = np.mean([len(set(f) & set(t)) / 10 for f, t in zip(found, truth, strict=True)])
+    assert recall >= 0.95
+
+
+@pytest.mark.parametrize("kind", ["flat", "ivf"])
+def test_reconstruct_returns_the_stored_vectors(kind: str) -> None:
+    index, data = build(3_000)
+    index.optimize(flat_limit=LIMIT if kind == "ivf" else 10_000)
+    assert index.kind == kind
+    wanted = [100, 2_999, 1_234, 100]
+    tolerance = 1e-6 if kind == "flat" else 0.02  # 8-bit codes are close, not exact
+    np.testing.assert_allclose(
+        index.reconstruct(wanted), data[[0, 2_899, 1_134, 0]], atol=tolerance
+    )
+    assert index.reconstruct([]).shape == (0, DIM)
+
+
+@pytest.mark.parametrize("kind", ["flat", "ivf"])
+def test_remove_then_add_by_id(kind: str) -> None:
+    index, data = build(3_000)
+    index.optimize(flat_limit=LIMIT if kind == "ivf" else 10_000)
+    gone = np.arange(100, 400)
+    index.remove(gone)
+    assert len(index) == 2_700
+    _, found = index.search(data[:300], 10)
+    assert not set(found.ravel().tolist()) & set(gone.tolist())
+    with pytest.raises(RuntimeError):
+        index.reconstruct([150])
+    index.remove([])  # a no-op, not an error
+    fresh = clustered(300, seed=7)
+    index.add(gone, fresh)  # an update re-adds changed chunks under new or old ids
+    assert len(index) == 3_000
+    _, top = index.search(fresh, 1)
+    assert np.mean(top[:, 0] == gone) >= 0.95
+    tolerance = 1e-6 if kind == "flat" else 0.02
+    np.testing.assert_allclose(index.reconstruct(gone[:5]), fresh[:5], atol=tolerance)
+
+
+def test_save_and_load_keep_type_nprobe_and_results(
+    ivf: tuple[VectorIndex, np.ndarray], tmp_path: Path
+) -> None:
+    index, data = ivf
+    index.save(tmp_path / "vectors.faiss")
+    loaded = VectorIndex.load(tmp_path / "vectors.faiss")
+    assert loaded.kind == "ivf"
+    assert loaded.description == index.description
+    assert loaded.nprobe == index.nprobe
+    for a, b in zip(index.search(data[:50], 10), loaded.search(data[:50], 10), strict=True):
+        np.testing.assert_array_equal(a, b)
+    loaded.remove([100])  # removal and reconstruction survive the round trip
+    np.testing.assert_allclose(loaded.reconstruct([101]), index.reconstruct([101]))
+
+
+def test_flat_round_trip(tmp_path: Path) -> None:
+    index, data = build(500)
+    index.save(tmp_path / "vectors.faiss")
+    loaded = VectorIndex.load(tmp_path / "vectors.faiss")
+    assert loaded.description == "Flat" and len(loaded) == 500
+    np.testing.assert_array_equal(loaded.reconstruct([100, 599]), data[[0, 499]])
+
+
+def test_ivf_regrows_with_more_lists_and_shrinks_back_to_flat() -> None:
+    index, _ = build(5_000)
+    index.optimize(flat_limit=LIMIT)
+    index.add(np.arange(10_000, 10_500), clustered(500, seed=3))
+    assert not index.optimize(flat_limit=LIMIT)  # modest growth: same lists
+    index.add(np.arange(20_000, 24_000), clustered(4_000, seed=4))
+    assert index.optimize(flat_limit=LIMIT)  # 9,500 vectors call for twice the lists
+    assert index.description.startswith("IVF128,")
+    index.remove(index.ids()[: len(index) - LIMIT // 2 + 1])
+    assert index.optimize(flat_limit=LIMIT)
+    assert index.kind == "flat" and len(index) == LIMIT // 2 - 1
+
+
+def test_loading_another_kind_of_faiss_index_is_corrupt(tmp_path: Path) -> None:
+    import faiss
+
+    faiss.write_index(faiss.IndexFlatIP(DIM), str(tmp_path / "vectors.faiss"))
+    with pytest.raises(IndexCorruptError):
+        VectorIndex.load(tmp_path / "vectors.faiss")
+
+
+def _manifest(settings: Settings) -> dict[str, object]:
+    generation = current_generation(settings.index)
+    assert generation is not None
+    manifest = json.loads((generation / "manifest.json").read_text())
+    assert isinstance(manifest, dict)
+    return manifest
+
+
+def test_manifest_records_the_chosen_index_type(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    update_index(settings, FakeEmbedder())
+    assert _manifest(settings)["vector_index"] == "Flat"
+    monkeypatch.setattr(vectors_module, "FLAT_LIMIT", 5)
+    update_index(settings, FakeEmbedder(), full=True)
+    described = _manifest(settings)["vector_index"]
+    assert str(described).startswith("IVF")
+    # An incremental update removes and adds ids in the loaded IVF index, no retraining.
+    (settings.corpus / "notes" / "garden.md").write_text("# Garden\n\nOwls nest in the oak.\n")
+    update_index(settings, FakeEmbedder())
+    assert _manifest(settings)["vector_index"] == described
+    index = open_index(settings.index)
+    try:
+        assert index.vectors.kind == "ivf"
+        retriever = Retriever(index, FakeEmbedder())
+        hits = retriever.search(["Where do owls nest?"], 3, "hybrid")
+        assert hits[0][0].chunk.path == "notes/garden.md" and "Owls" in hits[0][0].chunk.text
+        assert not any("Basil" in h.chunk.text for h in retriever.search(["basil"], 5, "dense")[0])
+    finally:
+        index.close()
+
+
+def test_a_single_query_search_leaves_the_thread_setting_alone() -> None:
+    import faiss
+
+    index, data = build(500)
+    before = faiss.omp_get_max_threads()
+    index.search(data[:1], 5)  # searched on one thread
+    index.search(data[:20], 5)  # a batch may use them all
+    assert faiss.omp_get_max_threads() == before
