@@ -23,6 +23,7 @@ from .sentences import sentence_spans
 
 NOT_FOUND = "Not found in your documents."
 _PASSAGES = 5  # passages whose sentences compete for the answer
+_EMBEDDED = 16  # of their sentences, how many (the likeliest by words and rank) are embedded
 _MIN_WORDS = 3  # shorter "sentences" are headings and bylines, not answers
 _CONTEXT_CHARS = 220  # at most this much context on each side of a cited sentence
 # Question words found only in the previous sentence ("Castillo" for "He was charged")
@@ -106,7 +107,6 @@ def compose_answer(
     candidates = _candidates(hits[:_PASSAGES])
     if not candidates:
         return Answer(question, "", True)
-    cosines = embedder.embed_documents([c.text for c in candidates]) @ query_vector
     terms = set(tokenize([question])[0]) - _QUESTION_WORDS
     words = [
         set(w) for w in tokenize([c.text for c in candidates] + [c.context for c in candidates])
@@ -121,12 +121,22 @@ def compose_answer(
     ]
     best_passage = max(h.score for h in hits) or 1.0
     wanted = [answer for asked, answer in _ANSWER_TYPES if asked.search(question)]
-    scores = [
-        policy.cosine_weight * float(cos)
-        + policy.overlap_weight * overlap
+    partial = [
+        policy.overlap_weight * overlap
         + policy.passage_weight * max(0.0, c.hit.score / best_passage)
         + policy.answer_type_bonus * sum(holds(c.text, question) for holds in wanted)
-        for c, cos, overlap in zip(candidates, cosines, overlaps, strict=True)
+        for c, overlap in zip(candidates, overlaps, strict=True)
+    ]
+    # Embedding sentences is most of a question's cost: only the likeliest are embedded.
+    shortlist = sorted(range(len(candidates)), key=lambda i: partial[i], reverse=True)
+    shortlist = shortlist[:_EMBEDDED]
+    cosines = np.full(len(candidates), -1.0, dtype=np.float32)
+    cosines[shortlist] = (
+        embedder.embed_documents([candidates[i].text for i in shortlist]) @ query_vector
+    )
+    scores = [
+        policy.cosine_weight * float(cos) + rest
+        for cos, rest in zip(cosines, partial, strict=True)
     ]
     order = sorted(range(len(candidates)), key=lambda i: scores[i], reverse=True)
     top = order[0]
