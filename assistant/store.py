@@ -97,6 +97,10 @@ def read_manifest(index_dir: Path) -> dict[str, Any]:
     generation = current_generation(index_dir)
     if generation is None:
         raise IndexMissingError(f"no index in {index_dir}", hint="build it: excerpta index")
+    return _read_generation_manifest(generation)
+
+
+def _read_generation_manifest(generation: Path) -> dict[str, Any]:
     try:
         manifest = json.loads((generation / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -321,9 +325,11 @@ def open_index(index_dir: Path) -> StoredIndex:
     """
     from .lexical import LexicalIndex
 
-    manifest = read_manifest(index_dir)
+    # CURRENT is read once: an update switching it meanwhile can't mix two generations.
     generation = current_generation(index_dir)
-    assert generation is not None  # read_manifest raised otherwise
+    if generation is None:
+        raise IndexMissingError(f"no index in {index_dir}", hint="build it: excerpta index")
+    manifest = _read_generation_manifest(generation)
     table = ChunkTable(generation / CHUNKS_DB, read_only=True)
     try:
         vectors = VectorIndex.load(generation / VECTORS)
