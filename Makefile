@@ -9,7 +9,7 @@ TORCH ?= torch==2.13.0
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: run test setup setup-dev clean
+.PHONY: run test setup setup-dev clean bench-quality bench-quality-quick bench-speed bench-scale
 
 run: $(VENV)/.installed
 	$(BIN)/excerpta index
@@ -20,6 +20,19 @@ test: $(VENV)/.installed-dev
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Benchmarks print their figures; they read ../shared/data (see benchmarks/*.py).
+bench-quality: $(VENV)/.installed
+	$(BIN)/python benchmarks/quality.py
+
+bench-quality-quick: $(VENV)/.installed
+	$(BIN)/python benchmarks/quality.py --quick
+
+bench-speed: $(VENV)/.installed
+	$(BIN)/python benchmarks/speed.py
+
+bench-scale: $(VENV)/.installed
+	$(BIN)/python benchmarks/scale.py
 
 setup: $(VENV)/.installed
 setup-dev: $(VENV)/.installed-dev

@@ -39,3 +39,13 @@ def settings(corpus: Path, tmp_path: Path) -> Settings:
 @pytest.fixture
 def embedder() -> FakeEmbedder:
     return FakeEmbedder()
+
+
+@pytest.fixture
+def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No settings leak in from the real environment or an excerpta.toml in the cwd."""
+    for variable in ("EXCERPTA_CORPUS", "EXCERPTA_INDEX", "EXCERPTA_MODEL", "EXCERPTA_CONFIG"):
+        monkeypatch.delenv(variable, raising=False)
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    monkeypatch.chdir(cwd)

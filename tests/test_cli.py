@@ -19,6 +19,8 @@ from assistant.config import Settings
 from assistant.core import Assistant
 from tests.fakes import FakeEmbedder
 
+pytestmark = pytest.mark.usefixtures("isolated")
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE_FILES = ["notes/garden.md", "peru-coup-government-us-troops.txt", "recipes.txt"]
 TOMATO_QUESTION = "When were the tomatoes planted?"
@@ -59,16 +61,6 @@ STATUS_KEYS = {
     "changes",
     "skipped",
 }
-
-
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No settings leak in from the real environment or an excerpta.toml in the cwd."""
-    for variable in ("EXCERPTA_CORPUS", "EXCERPTA_INDEX", "EXCERPTA_MODEL", "EXCERPTA_CONFIG"):
-        monkeypatch.delenv(variable, raising=False)
-    cwd = tmp_path / "cwd"
-    cwd.mkdir()
-    monkeypatch.chdir(cwd)
 
 
 @pytest.fixture

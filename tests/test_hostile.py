@@ -36,6 +36,8 @@ from assistant.loaders import SUPPORTED_SUFFIXES, load_document
 from tests.fakes import FakeEmbedder
 from tests.test_loaders import make_pdf
 
+pytestmark = pytest.mark.usefixtures("isolated")
+
 ROOT = Path(__file__).resolve().parent.parent
 HOOK = ROOT / "tests" / "fake_model_cli.py"
 # Generous: a benchmark may share the CPU. Nothing here asserts on speed.
@@ -43,15 +45,6 @@ INDEX_TIMEOUT = 240
 # Peak memory of the indexing process; the corpus holds ~6 MB of text. Measured ~250 MB.
 MAX_RSS_MB = 1500
 MB = 1_000_000
-
-
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for variable in ("EXCERPTA_CORPUS", "EXCERPTA_INDEX", "EXCERPTA_MODEL", "EXCERPTA_CONFIG"):
-        monkeypatch.delenv(variable, raising=False)
-    cwd = tmp_path / "cwd"
-    cwd.mkdir()
-    monkeypatch.chdir(cwd)
 
 
 # --- building the corpus ----------------------------------------------------------------

@@ -35,6 +35,8 @@ from assistant.records import Answer, Citation
 from assistant.store import current_generation
 from tests.fakes import FakeEmbedder
 
+pytestmark = pytest.mark.usefixtures("isolated")
+
 ROOT = Path(__file__).resolve().parent.parent
 HOOK = ROOT / "tests" / "fake_model_cli.py"
 SAMPLE = ROOT / "corpus" / "peru-coup-government-us-troops.txt"
@@ -43,15 +45,6 @@ TOMATO_QUESTION = "When were the tomatoes planted?"
 TOMATO_ANSWER = "The tomatoes were planted in May."
 ZEPPELIN_QUESTION = "Where does the zeppelin land?"
 ZEPPELIN_ANSWER = "The zeppelin lands beside the harbour."
-
-
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for variable in ("EXCERPTA_CORPUS", "EXCERPTA_INDEX", "EXCERPTA_MODEL", "EXCERPTA_CONFIG"):
-        monkeypatch.delenv(variable, raising=False)
-    cwd = tmp_path / "cwd"
-    cwd.mkdir()
-    monkeypatch.chdir(cwd)
 
 
 def _where(settings: Settings) -> list[str]:
