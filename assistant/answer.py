@@ -135,8 +135,7 @@ def compose_answer(
         embedder.embed_documents([candidates[i].text for i in shortlist]) @ query_vector
     )
     scores = [
-        policy.cosine_weight * float(cos) + rest
-        for cos, rest in zip(cosines, partial, strict=True)
+        policy.cosine_weight * float(cos) + rest for cos, rest in zip(cosines, partial, strict=True)
     ]
     order = sorted(range(len(candidates)), key=lambda i: scores[i], reverse=True)
     top = order[0]
