@@ -104,32 +104,10 @@ def compose_answer(
     policy: AnswerPolicy = AnswerPolicy(),
 ) -> Answer:
     """Pick the answer sentence(s) from ``hits`` and cite them."""
-    candidates = _candidates(hits[:_PASSAGES])
-    if not candidates:
+    found = _shortlist(question, hits, policy)
+    if found is None:
         return Answer(question, "", True)
-    terms = set(tokenize([question])[0]) - _QUESTION_WORDS
-    words = [
-        set(w) for w in tokenize([c.text for c in candidates] + [c.context for c in candidates])
-    ]
-    overlaps = [
-        own + _CONTEXT_SHARE * (with_context - own)
-        for own, with_context in zip(
-            _overlaps(terms, words[: len(candidates)]),
-            _overlaps(terms, words[len(candidates) :]),
-            strict=True,
-        )
-    ]
-    best_passage = max(h.score for h in hits) or 1.0
-    wanted = [answer for asked, answer in _ANSWER_TYPES if asked.search(question)]
-    partial = [
-        policy.overlap_weight * overlap
-        + policy.passage_weight * max(0.0, c.hit.score / best_passage)
-        + policy.answer_type_bonus * sum(holds(c.text, question) for holds in wanted)
-        for c, overlap in zip(candidates, overlaps, strict=True)
-    ]
-    # Embedding sentences is most of a question's cost: only the likeliest are embedded.
-    shortlist = sorted(range(len(candidates)), key=lambda i: partial[i], reverse=True)
-    shortlist = shortlist[:_EMBEDDED]
+    candidates, terms, words, partial, shortlist = found
     cosines = np.full(len(candidates), -1.0, dtype=np.float32)
     cosines[shortlist] = (
         embedder.embed_documents([candidates[i].text for i in shortlist]) @ query_vector
@@ -157,6 +135,48 @@ def compose_answer(
         citations,
         confidence=confidence,
     )
+
+
+def sentences_to_embed(
+    question: str, hits: Sequence[Hit], policy: AnswerPolicy = AnswerPolicy()
+) -> list[str]:
+    """The sentences ``compose_answer`` will embed for this question, so a batch of
+    questions can embed all of theirs in one call."""
+    found = _shortlist(question, hits, policy)
+    return [] if found is None else [found[0][i].text for i in found[4]]
+
+
+_Shortlist = tuple[list[_Candidate], set[str], list[set[str]], list[float], list[int]]
+
+
+def _shortlist(question: str, hits: Sequence[Hit], policy: AnswerPolicy) -> _Shortlist | None:
+    """Candidates with their scores short of the embedding, and the likeliest to embed."""
+    candidates = _candidates(hits[:_PASSAGES])
+    if not candidates:
+        return None
+    terms = set(tokenize([question])[0]) - _QUESTION_WORDS
+    words = [
+        set(w) for w in tokenize([c.text for c in candidates] + [c.context for c in candidates])
+    ]
+    overlaps = [
+        own + _CONTEXT_SHARE * (with_context - own)
+        for own, with_context in zip(
+            _overlaps(terms, words[: len(candidates)]),
+            _overlaps(terms, words[len(candidates) :]),
+            strict=True,
+        )
+    ]
+    best_passage = max(h.score for h in hits) or 1.0
+    wanted = [answer for asked, answer in _ANSWER_TYPES if asked.search(question)]
+    partial = [
+        policy.overlap_weight * overlap
+        + policy.passage_weight * max(0.0, c.hit.score / best_passage)
+        + policy.answer_type_bonus * sum(holds(c.text, question) for holds in wanted)
+        for c, overlap in zip(candidates, overlaps, strict=True)
+    ]
+    # Embedding sentences is most of a question's cost: only the likeliest are embedded.
+    shortlist = sorted(range(len(candidates)), key=lambda i: partial[i], reverse=True)
+    return candidates, terms, words, partial, shortlist[:_EMBEDDED]
 
 
 def _candidates(hits: Sequence[Hit]) -> list[_Candidate]:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .answer import AnswerPolicy, compose_answer
+from .answer import AnswerPolicy, compose_answer, sentences_to_embed
 from .config import Settings
 from .embedding import CachedEmbedder, Embedder
 from .errors import IndexMismatchError, IndexUnusableError
@@ -161,6 +161,15 @@ class Assistant:
         vectors = retriever.embed(questions)
         passages = max(k or self.settings.k, 5)
         all_hits = retriever.search(questions, passages, mode or self.settings.mode, vectors)
+        # One call for every question's candidate sentences: batches sorted by length
+        # pad less than one small batch per question.
+        self._sentences.embed_documents(
+            [
+                s
+                for q, h in zip(questions, all_hits, strict=True)
+                for s in sentences_to_embed(q, h, self._policy)
+            ]
+        )
         each_ms = (time.perf_counter() - started) * 1000 / len(questions)
         results: list[tuple[Answer, list[Hit]]] = []
         for question, vector, hits in zip(questions, vectors, all_hits, strict=True):
