@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .answer import AnswerPolicy, compose_answer, sentences_to_embed
@@ -251,6 +251,4 @@ class Assistant:
 
 
 def _with_elapsed(answer: Answer, elapsed_ms: float) -> Answer:
-    from dataclasses import replace
-
     return replace(answer, elapsed_ms=elapsed_ms)

@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from . import __version__
 from .chunking import chunk_document
 from .config import Settings
@@ -29,6 +31,7 @@ from .records import Chunk, IndexReport, Skipped
 from .store import (
     BM25_DIR,
     CHUNKS_DB,
+    FORMAT_VERSION,
     VECTORS,
     ChunkTable,
     FileRecord,
@@ -338,8 +341,6 @@ def _note_skipped(report: IndexReport, table: ChunkTable, record: FileRecord, re
 def _manifest(
     settings: Settings, vectors: VectorIndex, table: ChunkTable, report: IndexReport
 ) -> dict[str, Any]:
-    from .store import FORMAT_VERSION
-
     return {
         "format": FORMAT_VERSION,
         **index_fingerprint(settings),
@@ -392,8 +393,6 @@ class _ChunkWriter:
             self._table.add_file(record, numbered, hashes)
             if numbered:
                 assert self.vectors is not None
-                import numpy as np
-
                 self.vectors.add(
                     [c.id for c in numbered], np.stack([by_text[c.text] for c in numbered])
                 )
