@@ -23,7 +23,7 @@ from .sentences import sentence_spans
 
 NOT_FOUND = "Not found in your documents."
 _PASSAGES = 5  # passages whose sentences compete for the answer
-_EMBEDDED = 16  # of their sentences, how many (the likeliest by words and rank) are embedded
+_EMBEDDED = 10  # of their sentences, how many (the likeliest by words and rank) are embedded
 _MIN_WORDS = 3  # shorter "sentences" are headings and bylines, not answers
 _CONTEXT_CHARS = 220  # at most this much context on each side of a cited sentence
 # Question words found only in the previous sentence ("Castillo" for "He was charged")
