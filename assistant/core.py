@@ -181,11 +181,22 @@ class Assistant:
 
     @property
     def _sentences(self) -> Embedder:
+        """Encodes answer sentences: the int8 encoder when there is one, cached by text."""
         with self._lock:
-            encoder = self.query_embedder
-            if self._sentence_cache is None or self._sentence_cache.inner is not encoder:
-                self._sentence_cache = CachedEmbedder(encoder)
+            if self._sentence_cache is None:
+                self._sentence_cache = CachedEmbedder(self._open_sentence_encoder())
             return self._sentence_cache
+
+    def _open_sentence_encoder(self) -> Embedder:
+        from .encoder import QUANTIZED, OnnxEmbedder, encoder_dir
+
+        folder = encoder_dir(self.settings.index, self.settings.model)
+        if not self._injected and (folder / QUANTIZED).is_file():
+            try:
+                return OnnxEmbedder(folder, model_file=QUANTIZED)
+            except (ImportError, OSError, RuntimeError, ValueError, KeyError):
+                pass  # the full-precision encoder serves
+        return self.query_embedder
 
     def ask(self, question: str, *, k: int | None = None, mode: str | None = None) -> Answer:
         return self.ask_many([question], k=k, mode=mode)[0]
@@ -218,13 +229,17 @@ class Assistant:
 
     def _prepare_query_encoder(self) -> None:
         from .embedding import SentenceTransformerEmbedder
-        from .encoder import export_encoder, has_encoder
+        from .encoder import encoder_dir, export_encoder, has_encoder, quantize_encoder
 
+        if self._injected:
+            return
         embedder = self.embedder
         if isinstance(embedder, SentenceTransformerEmbedder) and not has_encoder(
             self.settings.index, self.settings.model
         ):
             export_encoder(self.settings.index, embedder)
+        if has_encoder(self.settings.index, self.settings.model):
+            quantize_encoder(encoder_dir(self.settings.index, self.settings.model))
 
     def status(self) -> Status:
         """Read the manifest and compare the corpus with it; loads no model."""

@@ -46,6 +46,41 @@ def has_encoder(index_dir: Path, model: str) -> bool:
     return (encoder_dir(index_dir, model) / _INFO).is_file()
 
 
+QUANTIZED = "model.int8.onnx"
+_MIN_QUANTIZED_COSINE = 0.95  # measured 0.994 on sentences, 0.972 on "x"
+
+
+def quantize_encoder(folder: Path) -> bool:
+    """Write an int8 copy of the encoder for scoring answer sentences; True if it's there.
+
+    Sentence scoring tolerates the small error (cosine ~0.99 to the full model) and runs
+    about 1.5x faster; retrieval keeps the full-precision encoder.
+    """
+    target = folder / QUANTIZED
+    if target.is_file():
+        return True
+    try:
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+
+        work = folder / f".{QUANTIZED}.tmp"
+        quantize_dynamic(
+            str(folder / "model.onnx"),
+            str(work),
+            weight_type=QuantType.QInt8,
+            per_channel=True,
+            op_types_to_quantize=["MatMul"],
+        )
+        full = OnnxEmbedder(folder).embed_queries(_CHECK_TEXTS)
+        quick = OnnxEmbedder(folder, model_file=work.name).embed_queries(_CHECK_TEXTS)
+        if float(np.min(np.sum(full * quick, axis=1))) < _MIN_QUANTIZED_COSINE:
+            work.unlink(missing_ok=True)
+            return False
+        os.replace(work, target)
+        return True
+    except (ImportError, OSError, RuntimeError, ValueError):
+        return False  # only a speed-up is lost
+
+
 def export_encoder(index_dir: Path, embedder: SentenceTransformerEmbedder) -> bool:
     """Export the model to ONNX next to the index; True when a checked export is in place.
 
@@ -136,7 +171,9 @@ def _pooling_mode(model_dir: Path) -> str:
 class OnnxEmbedder:
     """Encodes texts with an exported model: onnxruntime + the fast tokenizer, no torch."""
 
-    def __init__(self, folder: Path, *, batch_size: int = 32) -> None:
+    def __init__(
+        self, folder: Path, *, batch_size: int = 32, model_file: str = "model.onnx"
+    ) -> None:
         import onnxruntime as ort  # deferred: only the query path needs it
         from tokenizers import Tokenizer
 
@@ -144,7 +181,7 @@ class OnnxEmbedder:
         options = ort.SessionOptions()
         options.log_severity_level = 3
         self._session = ort.InferenceSession(
-            str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"]
+            str(folder / model_file), options, providers=["CPUExecutionProvider"]
         )
         self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self._tokenizer.enable_truncation(int(self._info["max_tokens"]) + 2)

@@ -126,9 +126,11 @@ def test_questions_are_encoded_without_torch(real: Assistant) -> None:
     import subprocess
     import sys
 
-    from assistant.encoder import OnnxEmbedder, has_encoder
+    from assistant.encoder import QUANTIZED, OnnxEmbedder, encoder_dir, has_encoder
 
     assert has_encoder(real.settings.index, real.settings.model)
+    # Answer sentences are scored with an int8 copy, checked against the full encoder.
+    assert (encoder_dir(real.settings.index, real.settings.model) / QUANTIZED).is_file()
     assert isinstance(real.query_embedder, OnnxEmbedder)
     texts = ["When was Castillo removed from office?", "Peru's liquified natural gas"]
     agreement = (real.query_embedder.embed_queries(texts) * real.embedder.embed_queries(texts)).sum(
