@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -63,13 +64,17 @@ def quantize_encoder(folder: Path) -> bool:
         from onnxruntime.quantization import QuantType, quantize_dynamic
 
         work = folder / f".{QUANTIZED}.tmp"
-        quantize_dynamic(
-            str(folder / "model.onnx"),
-            str(work),
-            weight_type=QuantType.QInt8,
-            per_channel=True,
-            op_types_to_quantize=["MatMul"],
-        )
+        logging.disable(logging.WARNING)  # the quantizer logs advice to the root logger
+        try:
+            quantize_dynamic(
+                str(folder / "model.onnx"),
+                str(work),
+                weight_type=QuantType.QInt8,
+                per_channel=True,
+                op_types_to_quantize=["MatMul"],
+            )
+        finally:
+            logging.disable(logging.NOTSET)
         full = OnnxEmbedder(folder).embed_queries(_CHECK_TEXTS)
         quick = OnnxEmbedder(folder, model_file=work.name).embed_queries(_CHECK_TEXTS)
         if float(np.min(np.sum(full * quick, axis=1))) < _MIN_QUANTIZED_COSINE:
