@@ -284,16 +284,9 @@ def evaluate(
 
 
 def _metrics_table(table: dict[str, dict[str, Any]]) -> str:
-    keys = [
-        "recall@1",
-        "recall@5",
-        "recall@10",
-        "mrr@10",
-        "answer_hit@1",
-        "answer_hit@3",
-        "abstained",
-        "latency_ms_p50",
-    ]
+    from .evaluation import METRIC_COLUMNS
+
+    keys = [*METRIC_COLUMNS, "abstained", "latency_ms_p50"]
     lines = ["mode     " + "".join(f"{k:>15}" for k in keys)]
     for mode, row in table.items():
         cells = "".join(

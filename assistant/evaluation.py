@@ -23,6 +23,15 @@ from .core import Assistant
 from .errors import UsageError
 from .records import Answer, Hit
 
+# The columns both `excerpta eval` and the quality benchmark print, in order.
+METRIC_COLUMNS = (
+    "recall@1",
+    "recall@5",
+    "recall@10",
+    "mrr@10",
+    "answer_hit@1",
+    "answer_hit@3",
+)
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _PUNCTUATION = str.maketrans("", "", string.punctuation + "“”‘’")
 

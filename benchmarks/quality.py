@@ -24,7 +24,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from assistant import Assistant, Settings  # noqa: E402
-from assistant.evaluation import EvalCase, run_cases, summarize  # noqa: E402
+from assistant.evaluation import (  # noqa: E402
+    METRIC_COLUMNS,
+    EvalCase,
+    run_cases,
+    summarize,
+)
 
 MODES = ("lexical", "dense", "hybrid")
 GOALS = {"recall@1": 0.80, "recall@5": 0.95, "mrr@10": 0.87, "answer_hit@1": 0.75}
@@ -226,16 +231,7 @@ def _write_if_changed(path: Path, text: str) -> None:
 
 
 def print_table(title: str, table: dict[str, dict[str, Any]]) -> None:
-    keys = [
-        "recall@1",
-        "recall@5",
-        "recall@10",
-        "mrr@10",
-        "answer_hit@1",
-        "answer_hit@3",
-        "latency_ms_p50",
-        "latency_ms_p95",
-    ]
+    keys = [*METRIC_COLUMNS, "latency_ms_p50", "latency_ms_p95"]
     print(f"\n{title}")
     print(f"  {'mode/split':<16}{'n':>6}" + "".join(f"{k:>15}" for k in keys))
     for name, row in table.items():

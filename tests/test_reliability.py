@@ -137,16 +137,22 @@ def built(settings: Settings) -> Settings:
 STAGES = {"embed": False, "bm25": False, "vectors": False, "commit": False, "swap": False}
 
 
-@pytest.mark.parametrize("stage", [*STAGES, "prune"])
-def test_sigkill_at_each_stage_keeps_an_index_that_answers(
-    built: Settings, tmp_path: Path, stage: str
-) -> None:
+def _index_paused_at(built: Settings, tmp_path: Path, stage: str) -> subprocess.Popen[str]:
+    """Start `excerpta index` and return once it is paused at ``stage``."""
     ready = tmp_path / "ready"
     process = _start(
         ["index", *_where(built)],
         {"EXCERPTA_FAKE_PAUSE": f"{stage}:60", "EXCERPTA_FAKE_READY": str(ready)},
     )
     _wait_for(ready, process)
+    return process
+
+
+@pytest.mark.parametrize("stage", [*STAGES, "prune"])
+def test_sigkill_at_each_stage_keeps_an_index_that_answers(
+    built: Settings, tmp_path: Path, stage: str
+) -> None:
+    process = _index_paused_at(built, tmp_path, stage)
     process.send_signal(signal.SIGKILL)
     process.wait(TIMEOUT)
 
@@ -186,12 +192,7 @@ def test_sigkill_after_a_random_delay_keeps_an_index_that_answers(
 def test_ctrl_c_during_index_exits_130_and_keeps_a_whole_index(
     built: Settings, tmp_path: Path, stage: str
 ) -> None:
-    ready = tmp_path / "ready"
-    process = _start(
-        ["index", *_where(built)],
-        {"EXCERPTA_FAKE_PAUSE": f"{stage}:60", "EXCERPTA_FAKE_READY": str(ready)},
-    )
-    _wait_for(ready, process)
+    process = _index_paused_at(built, tmp_path, stage)
     process.send_signal(signal.SIGINT)
     code, out, err = _finish(process)
 
