@@ -11,11 +11,12 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from .answer import AnswerPolicy, compose_answer, sentences_to_embed
 from .config import Settings
-from .embedding import CachedEmbedder, Embedder
+from .embedding import CachedEmbedder, Embedder, LazyEmbedder
 from .errors import IndexMismatchError, IndexUnusableError
 from .indexing import ProgressCallback, mismatch_reason, plan_update, update_index
 from .records import Answer, Hit, IndexReport, SearchResult
@@ -211,35 +212,47 @@ class Assistant:
     ) -> IndexReport:
         """Update the index from the corpus; searches use the new one afterwards.
 
-        Once the index holds an ONNX export of the model, documents are embedded with it
-        too (same vectors), so an update never waits seconds for torch to import.
+        Documents are embedded with the int8 ONNX export of the model (see encoder.py),
+        made on the machine's first update and cached: later updates never wait for torch.
         """
+        documents = self.embedder if self._injected else LazyEmbedder(self._document_encoder)
         report = update_index(
             self.settings,
-            self.query_embedder,
+            documents,
             full=full,
             dry_run=dry_run,
             progress=progress,
             cancel=cancel,
         )
         if not dry_run:
-            self._prepare_query_encoder()
+            if not self._injected:
+                from .encoder import has_encoder
+
+                if not has_encoder(self.settings.index, self.settings.model):
+                    self._prepare_encoder()  # questions then need no torch either
             self.reload()
         return report
 
-    def _prepare_query_encoder(self) -> None:
-        from .embedding import SentenceTransformerEmbedder
-        from .encoder import encoder_dir, export_encoder, has_encoder, quantize_encoder
+    def _document_encoder(self) -> Embedder:
+        """The int8 encoder (exported first if no cache has it), else the model itself."""
+        from .encoder import QUANTIZED, OnnxEmbedder
 
-        if self._injected:
-            return
+        folder = self._prepare_encoder()
+        if folder is not None:
+            try:
+                return OnnxEmbedder(folder, model_file=QUANTIZED)
+            except (ImportError, OSError, RuntimeError, ValueError, KeyError):
+                pass  # a damaged export only costs speed
+        return self.embedder
+
+    def _prepare_encoder(self) -> Path | None:
+        from .embedding import SentenceTransformerEmbedder
+        from .encoder import ensure_encoder
+
         embedder = self.embedder
-        if isinstance(embedder, SentenceTransformerEmbedder) and not has_encoder(
-            self.settings.index, self.settings.model
-        ):
-            export_encoder(self.settings.index, embedder)
-        if has_encoder(self.settings.index, self.settings.model):
-            quantize_encoder(encoder_dir(self.settings.index, self.settings.model))
+        if not isinstance(embedder, SentenceTransformerEmbedder):
+            return None
+        return ensure_encoder(self.settings.index, embedder)
 
     def status(self) -> Status:
         """Read the manifest and compare the corpus with it; loads no model."""

@@ -13,7 +13,7 @@ import importlib.util
 import json
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -93,6 +93,60 @@ class CachedEmbedder:
                     self._vectors.clear()  # simple and bounded; it refills from use
                 self._vectors.update(zip(missing, fresh, strict=True))
         return np.stack([known[t] for t in texts])
+
+
+class LazyEmbedder:
+    """Creates its embedder on first use: an index update with nothing to embed never
+    loads (or exports) a model. ``start()`` begins loading in the background, so that
+    loading overlaps other work (reading files, loading tiktoken)."""
+
+    def __init__(self, factory: Callable[[], Embedder]) -> None:
+        self._factory = factory
+        self._inner: Embedder | None = None
+        self._error: BaseException | None = None
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        threading.Thread(target=self._create, name="load-embedder", daemon=True).start()
+
+    def _create(self) -> None:
+        try:
+            _ = self.inner
+        except BaseException:  # kept, and raised where the embedder is used
+            pass
+
+    @property
+    def inner(self) -> Embedder:
+        with self._lock:
+            if self._error is not None:
+                raise self._error
+            if self._inner is None:
+                try:
+                    self._inner = self._factory()
+                except BaseException as exc:
+                    self._error = exc
+                    raise
+            return self._inner
+
+    @property
+    def name(self) -> str:
+        return self.inner.name
+
+    @property
+    def max_tokens(self) -> int:
+        return self.inner.max_tokens
+
+    def dimension(self) -> int:
+        return self.inner.dimension()
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        return self.inner.count_tokens(texts)
+
+    def embed_documents(self, texts: Sequence[str]) -> Vectors:
+        return self.inner.embed_documents(texts)
+
+    def embed_queries(self, texts: Sequence[str]) -> Vectors:
+        return self.inner.embed_queries(texts)
 
 
 def resolve_model_path(name: str) -> Path:

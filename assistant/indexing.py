@@ -23,7 +23,7 @@ from . import __version__
 from .chunking import chunk_document
 from .config import Settings
 from .corpus import SourceFile, scan_corpus
-from .embedding import Embedder
+from .embedding import Embedder, LazyEmbedder
 from .errors import Cancelled, CorpusError, IndexLockedError, IndexUnusableError, LoaderError
 from .lexical import LexicalIndex
 from .loaders import load_document
@@ -223,6 +223,8 @@ def update_index(
                 hint="add .txt, .md, .html, .pdf or .docx files",
             )
         report = _report(plan, dry_run=False, started=started)
+        if plan.to_embed and isinstance(embedder, LazyEmbedder):
+            embedder.start()  # load the model while the first files are read and chunked
         if plan.to_embed or plan.full or plan.removed:
             _write_generation(settings, embedder, plan, report, progress, cancel)
         report.seconds = time.perf_counter() - started

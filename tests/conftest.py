@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,19 @@ from tests.fakes import FakeEmbedder
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "corpus" / "peru-coup-government-us-troops.txt"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def encoder_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Exported encoders go to a cache of this test session, not the user's."""
+    folder = tmp_path_factory.mktemp("encoder-cache")
+    before = os.environ.get("EXCERPTA_CACHE_DIR")
+    os.environ["EXCERPTA_CACHE_DIR"] = str(folder)
+    yield folder
+    if before is None:
+        os.environ.pop("EXCERPTA_CACHE_DIR", None)
+    else:
+        os.environ["EXCERPTA_CACHE_DIR"] = before
 
 
 @pytest.fixture
