@@ -297,8 +297,7 @@ def _write_generation(
             progress("embedding", total, total)
             progress("writing", 0, 1)
         table.commit()
-        lexical = LexicalIndex.build(table.texts_in_id_order())
-        lexical.save(generation / BM25_DIR)
+        LexicalIndex.save(generation / BM25_DIR, table.texts_in_id_order())
         final_vectors = writer.vectors
         if final_vectors is None:  # nothing was ever embedded into this generation
             final_vectors = VectorIndex.empty(embedder.dimension())
