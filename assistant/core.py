@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
@@ -223,6 +224,7 @@ class Assistant:
             dry_run=dry_run,
             progress=progress,
             cancel=cancel,
+            encoder=self._document_encoder_label(),
         )
         if not dry_run:
             if not self._injected:
@@ -245,6 +247,14 @@ class Assistant:
                 pass  # a damaged export only costs speed
         return self.embedder
 
+    def _document_encoder_label(self) -> str:
+        """Names what embeds documents, for the manifest: a change means a full rebuild."""
+        if self._injected:
+            return ""
+        from .encoder import RECIPE
+
+        return f"onnx-int8 r{RECIPE}" if find_spec("onnxruntime") else "sentence-transformers"
+
     def _prepare_encoder(self) -> Path | None:
         from .embedding import SentenceTransformerEmbedder
         from .encoder import ensure_encoder
@@ -263,7 +273,7 @@ class Assistant:
             problem = mismatch_reason(manifest, self.settings)
         except IndexUnusableError as exc:
             problem = exc.message
-        plan = plan_update(self.settings)
+        plan = plan_update(self.settings, encoder=self._document_encoder_label())
         return Status(
             index_ready=bool(manifest) and not problem,
             problem=problem,

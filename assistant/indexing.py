@@ -89,8 +89,12 @@ def mismatch_reason(manifest: dict[str, Any], settings: Settings) -> str:
     return ""
 
 
-def plan_update(settings: Settings, *, full: bool = False) -> UpdatePlan:
-    """Compare the corpus with the live index."""
+def plan_update(settings: Settings, *, full: bool = False, encoder: str = "") -> UpdatePlan:
+    """Compare the corpus with the live index.
+
+    ``encoder`` names what embeds the documents (see ``update_index``); an index whose
+    vectors came from another is rebuilt whole rather than mixed.
+    """
     plan = UpdatePlan(full=full, reason="--full" if full else "")
     previous: dict[str, FileRecord] = {}
     skipped_before: dict[str, tuple[FileRecord, str]] = {}
@@ -98,6 +102,8 @@ def plan_update(settings: Settings, *, full: bool = False) -> UpdatePlan:
         manifest = read_manifest(settings.index)
         plan.has_index = True
         plan.reason = plan.reason or mismatch_reason(manifest, settings)
+        if not plan.reason and manifest.get("document_encoder", "") != encoder:
+            plan.reason = "documents were embedded with another encoder"
         generation = current_generation(settings.index)
         assert generation is not None
         if not plan.reason and not generation_is_complete(generation):
@@ -190,8 +196,12 @@ def update_index(
     dry_run: bool = False,
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
+    encoder: str = "",
 ) -> IndexReport:
     """Bring the index up to date with the corpus.
+
+    ``encoder`` labels how ``embedder`` embeds documents (e.g. "onnx-int8 r2"); it is
+    recorded in the manifest, and a different label means a full rebuild.
 
     Raises:
         CorpusError: the corpus is missing, or empty with no index to keep.
@@ -200,7 +210,8 @@ def update_index(
     """
     started = time.perf_counter()
     if dry_run:  # planning only reads: no lock, nothing created
-        return _report(plan_update(settings, full=full), dry_run=True, started=started)
+        plan = plan_update(settings, full=full, encoder=encoder)
+        return _report(plan, dry_run=True, started=started)
     if not settings.corpus.is_dir():  # before creating the index folder for nothing
         scan_corpus(settings.corpus)  # raises the CorpusError with its hint
     settings.index.mkdir(parents=True, exist_ok=True)
@@ -215,7 +226,7 @@ def update_index(
             hint="wait for it to finish, then run excerpta index again",
         ) from exc
     try:
-        plan = plan_update(settings, full=full)
+        plan = plan_update(settings, full=full, encoder=encoder)
         if not plan.to_embed and not plan.unchanged and not plan.has_index:
             found = f" ({len(plan.skipped)} files skipped)" if plan.skipped else ""
             raise CorpusError(
@@ -226,7 +237,7 @@ def update_index(
         if plan.to_embed and isinstance(embedder, LazyEmbedder):
             embedder.start()  # load the model while the first files are read and chunked
         if plan.to_embed or plan.full or plan.removed:
-            _write_generation(settings, embedder, plan, report, progress, cancel)
+            _write_generation(settings, embedder, plan, report, progress, cancel, encoder)
         report.seconds = time.perf_counter() - started
         return report
     finally:
@@ -253,6 +264,7 @@ def _write_generation(
     report: IndexReport,
     progress: ProgressCallback | None,
     cancel: threading.Event | None,
+    encoder: str,
 ) -> None:
     previous = None if plan.full else current_generation(settings.index)
     generation = new_generation(settings.index)
@@ -306,6 +318,7 @@ def _write_generation(
         report.chunks_embedded = writer.embedded
         report.chunks_total = table.count()
         manifest = _manifest(settings, final_vectors, table, report)
+        manifest["document_encoder"] = encoder
         table.close()
         table = None
         commit_generation(settings.index, generation, manifest)

@@ -25,6 +25,7 @@ from assistant.encoder import (
     ensure_encoder,
     has_encoder,
 )
+from assistant.indexing import update_index
 from tests.conftest import SAMPLE
 from tests.fakes import FakeEmbedder
 
@@ -56,15 +57,15 @@ def test_an_update_with_nothing_to_embed_makes_no_encoder(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[int] = []
-    first = Assistant(settings, embedder=FakeEmbedder())
-    first.update_index()
+    real = Assistant(settings)
+    update_index(settings, FakeEmbedder(), encoder=real._document_encoder_label())
     # A real (not injected) assistant on the same index: nothing changed, so the
     # document encoder is never asked for.
     monkeypatch.setattr(
         Assistant, "_document_encoder", lambda self: calls.append(1) or FakeEmbedder(), raising=True
     )
     monkeypatch.setattr("assistant.encoder.has_encoder", lambda index, model: True)
-    report = Assistant(settings).update_index()
+    report = real.update_index()
     assert report.unchanged == 3 and calls == []
 
 

@@ -23,7 +23,7 @@ from assistant.errors import (
 )
 from assistant.indexing import update_index
 from assistant.records import IndexReport
-from assistant.store import open_index
+from assistant.store import open_index, read_manifest
 from tests.fakes import FakeEmbedder
 
 FIXTURE_FILES = ["notes/garden.md", "peru-coup-government-us-troops.txt", "recipes.txt"]
@@ -481,3 +481,16 @@ def test_a_first_dry_run_creates_nothing(settings: Settings) -> None:
     report = update_index(settings, FakeEmbedder(), dry_run=True)
     assert sorted(report.added) == FIXTURE_FILES
     assert not settings.index.exists()
+
+
+def test_a_new_document_encoder_rebuilds_the_whole_index(
+    settings: Settings, embedder: FakeEmbedder
+) -> None:
+    update_index(settings, embedder, encoder="onnx-int8 r1")
+    assert read_manifest(settings.index)["document_encoder"] == "onnx-int8 r1"
+    again = update_index(settings, embedder, encoder="onnx-int8 r1")
+    assert again.chunks_embedded == 0
+    embedder.embedded.clear()
+    changed = update_index(settings, embedder, encoder="onnx-int8 r2")
+    assert len(changed.added) == 3 and changed.chunks_embedded == changed.chunks_total
+    assert read_manifest(settings.index)["document_encoder"] == "onnx-int8 r2"
