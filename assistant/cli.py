@@ -350,6 +350,8 @@ def _hits(result: SearchResult) -> str:
 
 
 def _print_report(report: IndexReport) -> None:
+    if report.rebuilt_because:
+        click.echo(f"rebuilding the whole index: {report.rebuilt_because}", err=True)
     counts = (
         f"{len(report.added)} added, {len(report.changed)} changed, {len(report.removed)} removed,"
         f" {report.unchanged} unchanged"

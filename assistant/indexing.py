@@ -254,6 +254,7 @@ def _report(plan: UpdatePlan, *, dry_run: bool, started: float) -> IndexReport:
         chunks_total=plan.previous_chunks,
         dry_run=dry_run,
         seconds=time.perf_counter() - started,
+        rebuilt_because=plan.reason if plan.full and plan.has_index else "",
     )
 
 

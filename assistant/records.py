@@ -149,6 +149,7 @@ class IndexReport:
     chunks_total: int = 0
     seconds: float = 0.0
     dry_run: bool = False
+    rebuilt_because: str = ""  # why every file was (re)embedded, when an index was there
 
     @property
     def has_changes(self) -> bool:
@@ -164,4 +165,5 @@ class IndexReport:
             "chunks_embedded": self.chunks_embedded,
             "chunks_total": self.chunks_total,
             "seconds": round(self.seconds, 3),
+            "rebuilt_because": self.rebuilt_because,
         }

@@ -35,6 +35,7 @@ INDEX_KEYS = {
     "chunks_embedded",
     "chunks_total",
     "seconds",
+    "rebuilt_because",
 }
 ANSWER_KEYS = {"question", "answer", "abstained", "citations", "elapsed_ms"}
 CITATION_KEYS = {
@@ -126,6 +127,13 @@ def test_index_json_report(runner: CliRunner, fake: FakeEmbedder, where: list[st
     assert report["skipped"] == []
     assert report["chunks_embedded"] == len(fake.embedded) == report["chunks_total"] > 0
     assert isinstance(report["seconds"], float)
+    assert report["rebuilt_because"] == ""
+
+
+def test_a_full_rebuild_says_why(runner: CliRunner, indexed: list[str]) -> None:
+    result = runner.invoke(main, ["index", "--full", *indexed])
+    assert result.exit_code == 0
+    assert "rebuilding the whole index: --full" in result.stderr
 
 
 def test_index_again_embeds_nothing(

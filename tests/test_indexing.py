@@ -494,3 +494,13 @@ def test_a_new_document_encoder_rebuilds_the_whole_index(
     changed = update_index(settings, embedder, encoder="onnx-int8 r2")
     assert len(changed.added) == 3 and changed.chunks_embedded == changed.chunks_total
     assert read_manifest(settings.index)["document_encoder"] == "onnx-int8 r2"
+
+
+def test_the_report_says_why_the_whole_index_was_rebuilt(
+    settings: Settings, embedder: FakeEmbedder
+) -> None:
+    assert update_index(settings, embedder).rebuilt_because == ""  # a first build
+    assert update_index(settings, embedder, full=True).rebuilt_because == "--full"
+    report = update_index(settings, embedder, encoder="another")
+    assert report.rebuilt_because == "documents were embedded with another encoder"
+    assert update_index(settings, embedder, encoder="another").rebuilt_because == ""
