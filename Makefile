@@ -9,7 +9,7 @@ TORCH ?= torch==2.13.0
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: run test setup setup-dev clean bench-quality bench-quality-quick bench-speed bench-scale
+.PHONY: run test setup setup-dev clean bench-quality bench-quality-quick bench-speed bench-scale bench-memory
 
 run: $(VENV)/.installed
 	$(BIN)/excerpta index
@@ -33,6 +33,9 @@ bench-speed: $(VENV)/.installed
 
 bench-scale: $(VENV)/.installed
 	$(BIN)/python benchmarks/scale.py
+
+bench-memory: $(VENV)/.installed
+	$(BIN)/python benchmarks/memory.py
 
 setup: $(VENV)/.installed
 setup-dev: $(VENV)/.installed-dev

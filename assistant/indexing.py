@@ -378,6 +378,7 @@ class _ChunkWriter:
         self._embedder = embedder
         self._table = table
         self.vectors = vectors
+        self._scratch = settings.index  # VectorIndex.optimize's temporary file: not /tmp
         self._next_id = table.max_id() + 1
         self._pending: list[tuple[FileRecord, list[Chunk]]] = []
         self._pending_chunks = 0
@@ -400,7 +401,7 @@ class _ChunkWriter:
             self.embedded += len(unique)
             by_text = dict(zip(unique, vectors, strict=True))
             if self.vectors is None:
-                self.vectors = VectorIndex.empty(int(vectors.shape[1]))
+                self.vectors = VectorIndex.empty(int(vectors.shape[1]), scratch=self._scratch)
         for record, chunks in self._pending:
             numbered = [_with_id(c, self._next_id + i) for i, c in enumerate(chunks)]
             self._next_id += len(chunks)

@@ -1,11 +1,15 @@
 """Chunk vectors in FAISS, keyed by chunk id: exact while small, IVF-SQ8 when large.
 
-Vectors are L2-normalized, so inner product is cosine. Below ``FLAT_LIMIT`` vectors the
-index is ``IndexIDMap2(IndexFlatIP)``: exact search, exact stored vectors. When a
-generation is saved with more, :meth:`VectorIndex.optimize` rebuilds it as an
-``IndexIVFScalarQuantizer`` (8-bit codes: a quarter of the memory of float32), trained on
-a sample of the vectors, with ``nprobe`` calibrated so that recall@10 against exact search
-is at least ``RECALL_TARGET`` on queries near the stored vectors. The IVF index keeps the
+Vectors are L2-normalized, so inner product is cosine. Up to ``FLAT_LIMIT`` vectors the
+index is ``IndexIDMap2(IndexFlatIP)``: exact search, exact stored vectors. Past it, the
+index becomes an ``IndexIVFScalarQuantizer`` (8-bit codes: a quarter of the memory of
+float32), trained on a sample of the vectors, with ``nprobe`` calibrated so that recall@10
+against exact search is at least ``RECALL_TARGET`` on queries near the stored vectors.
+The switch happens inside :meth:`VectorIndex.add`, as soon as a flat index would pass the
+limit, so a build never holds more than ``FLAT_LIMIT`` float vectors however large the
+corpus. That index is provisional: :meth:`VectorIndex.optimize` retrains it on a sample of
+all the vectors before a generation is saved, moving the codes out to a temporary file
+first so that the old and the new index are never both in memory. The IVF index keeps the
 chunk ids itself and a hashtable from id to list position, so it can remove ids and
 reconstruct vectors. (``IndexIDMap2`` around an IVF index is not an option: IDMap2 assumes
 the inner index renumbers after a removal, which IVF doesn't, and returns wrong ids.)
@@ -17,8 +21,11 @@ Must not import textual or torch; faiss is imported lazily (at the point of use)
 
 from __future__ import annotations
 
+import io
 import math
+import tempfile
 from collections.abc import Iterator, Sequence
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -37,24 +44,41 @@ _QUERY_NOISE = 1.2  # a query's cosine with the chunk it was made from is 1/sqrt
 _RANGE_MARGIN = 0.5  # widen 8-bit ranges by this share of them on each side (see _build_ivf)
 _TIE = 1e-3  # 8-bit codes blur scores by about this much: closer hits count as found
 _PARALLEL_FROM = 8  # queries per search call from which FAISS may use several threads
-_BLOCK = 65_536  # vectors copied at a time while rebuilding: bounds the extra memory
+_BLOCK = 16_384  # vectors copied at a time while rebuilding: ~25 MB of floats, ~100 MB in all
 _REBUILD_HINT = "rebuild it: excerpta index --full"
 
 
 class VectorIndex:
-    """FAISS inner-product index keyed by chunk id (so chunks can be removed)."""
+    """FAISS inner-product index keyed by chunk id (so chunks can be removed).
 
-    def __init__(self, index: Any) -> None:
+    Args:
+        index: the FAISS index, flat or IVF (see the module docstring).
+        flat_limit: the most vectors a flat index holds before :meth:`add` turns it into
+            IVF-SQ8, and the default limit of :meth:`optimize`; ``FLAT_LIMIT`` when None.
+        scratch: the folder for the temporary file of :meth:`optimize` (~0.4 GB at a
+            million vectors); the system's temporary folder when None.
+    """
+
+    def __init__(
+        self, index: Any, *, flat_limit: int | None = None, scratch: Path | None = None
+    ) -> None:
         self._index = index
+        self._flat_limit = flat_limit
+        self.scratch = scratch
+        self._provisional = False  # trained by add() on the first vectors only
 
     @classmethod
-    def empty(cls, dimension: int) -> VectorIndex:
+    def empty(
+        cls, dimension: int, *, flat_limit: int | None = None, scratch: Path | None = None
+    ) -> VectorIndex:
         import faiss  # deferred: only needed to search or update
 
-        return cls(faiss.IndexIDMap2(faiss.IndexFlatIP(dimension)))
+        flat = faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
+        return cls(flat, flat_limit=flat_limit, scratch=scratch)
 
     @classmethod
-    def load(cls, path: Path) -> VectorIndex:
+    def load(cls, path: Path, *, flat_limit: int | None = None) -> VectorIndex:
+        """The index saved at ``path``; its folder is the scratch folder."""
         import faiss
 
         if not path.exists():
@@ -65,7 +89,12 @@ class VectorIndex:
             raise IndexCorruptError(f"vector index {path} unreadable", _REBUILD_HINT) from exc
         if not _is_flat(index) and not _is_ivf(index):
             raise IndexCorruptError(f"vector index {path} is of an unknown kind", _REBUILD_HINT)
-        return cls(index)
+        return cls(index, flat_limit=flat_limit, scratch=path.parent)
+
+    @property
+    def flat_limit(self) -> int:
+        """The most vectors kept flat (read when used, so ``FLAT_LIMIT`` can be patched)."""
+        return max(1, FLAT_LIMIT if self._flat_limit is None else self._flat_limit)
 
     @property
     def dimension(self) -> int:
@@ -91,10 +120,25 @@ class VectorIndex:
     def __len__(self) -> int:
         return int(self._index.ntotal)
 
-    def add(self, ids: Sequence[int] | np.ndarray, vectors: np.ndarray) -> None:
-        self._index.add_with_ids(
-            np.ascontiguousarray(vectors, dtype=np.float32), np.asarray(ids, dtype=np.int64)
-        )
+    def add(self, ids: Sequence[int] | np.ndarray, vectors: np.ndarray, *, seed: int = 0) -> None:
+        """Store ``vectors`` under chunk ``ids``, turning a flat index into IVF past the limit.
+
+        The flat index is filled up to :attr:`flat_limit`, trained into IVF-SQ8 on what it
+        holds (``seed`` for the sample), and the rest is added as 8-bit codes: float
+        vectors never pile up beyond the limit, whatever the corpus size. The IVF index is
+        searchable at once but provisional: :meth:`optimize` retrains it.
+        """
+        keys = np.asarray(ids, dtype=np.int64)
+        rows = np.ascontiguousarray(vectors, dtype=np.float32)
+        if self.kind == "flat" and len(self) + len(keys) > self.flat_limit:
+            room = self.flat_limit - len(self)  # > 0 unless loaded past the limit
+            if room > 0:
+                self._index.add_with_ids(rows[:room], keys[:room])
+                keys, rows = keys[room:], rows[room:]
+            self._index = self._build_ivf(_nlist_for(len(self)), seed)
+            self._provisional = True
+        if len(keys):
+            self._index.add_with_ids(rows, keys)
 
     def remove(self, ids: Sequence[int] | np.ndarray) -> None:
         if len(ids):
@@ -156,16 +200,21 @@ class VectorIndex:
         Flat up to ``flat_limit`` vectors; IVF-SQ8 above it, rebuilt with more lists once
         the size calls for at least twice as many as the index has (about 4x growth); back
         to flat only below half the limit, so a corpus near the limit doesn't flip-flop.
-        Takes about half a minute at a million vectors on two cores.
+        An IVF index that :meth:`add` trained on the first vectors is always retrained on
+        a sample of all: later ones may be on topics the first never covered (recall@10
+        fell to 0.50 at 500,000 vectors added topic by topic, 0.97 once retrained).
+        Takes about half a minute at a million vectors on two cores. Rebuilding an IVF
+        index moves its codes to a temporary file in :attr:`scratch` first; if the
+        rebuild then fails, the index is left empty: discard it.
 
         Args:
-            flat_limit: the size limit of a flat index; ``FLAT_LIMIT`` when None.
+            flat_limit: the size limit of a flat index; :attr:`flat_limit` when None.
             seed: for the training sample and the calibration queries.
 
         Returns:
             Whether the index was rebuilt.
         """
-        flat_limit = FLAT_LIMIT if flat_limit is None else flat_limit
+        flat_limit = self.flat_limit if flat_limit is None else flat_limit
         n = len(self)
         if self.kind == "flat":
             if n <= flat_limit:
@@ -174,11 +223,12 @@ class VectorIndex:
             return True
         if n < flat_limit // 2:
             self._index = self._build_flat()
-            return True
-        if _nlist_for(n) >= 2 * int(self._index.nlist):
+        elif self._provisional or _nlist_for(n) >= 2 * int(self._index.nlist):
             self._index = self._build_ivf(_nlist_for(n), seed)
-            return True
-        return False
+        else:
+            return False
+        self._provisional = False
+        return True
 
     def _blocks(self, ids: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         for start in range(0, len(ids), _BLOCK):
@@ -194,33 +244,102 @@ class VectorIndex:
         return flat
 
     def _build_ivf(self, nlist: int, seed: int) -> Any:
+        """A new IVF index of these vectors; an IVF index is emptied on the way (_Spill)."""
         import faiss
 
         rng = np.random.default_rng(seed)
         ids = self.ids()
-        sample = self.reconstruct(
-            np.sort(rng.choice(ids, min(len(ids), _TRAIN_PER_LIST * nlist), replace=False))
-        )
-        ivf = faiss.IndexIVFScalarQuantizer(
-            faiss.IndexFlatIP(self.dimension),
-            self.dimension,
-            nlist,
-            faiss.ScalarQuantizer.QT_8bit,
-            faiss.METRIC_INNER_PRODUCT,
-        )
-        ivf.cp.seed = seed
-        # Widen each dimension's 8-bit range by half on both sides: vectors added after
-        # training (new topics) would otherwise be clipped, badly, for 2x coarser steps.
-        ivf.sq.rangestat_arg = _RANGE_MARGIN
-        ivf.train(sample)
-        ivf.set_direct_map_type(_hashtable())  # id -> list position: remove, reconstruct
-        queries = _perturbed(sample[:_CALIBRATION_QUERIES], rng)
-        truth = _ExactTopK(queries, k=10)
-        for block_ids, vectors in self._blocks(ids):
-            ivf.add_with_ids(vectors, block_ids)
-            truth.update(block_ids, vectors)
+        chosen = np.sort(rng.choice(ids, min(len(ids), _TRAIN_PER_LIST * nlist), replace=False))
+        with ExitStack() as stack:
+            if self.kind == "flat":
+                sample, blocks = self.reconstruct(chosen), self._blocks(ids)
+            else:
+                spill = _Spill(
+                    self._index, stack.enter_context(tempfile.TemporaryFile(dir=self.scratch))
+                )
+                sample, blocks = spill.select(chosen), spill.blocks()
+            ivf = faiss.IndexIVFScalarQuantizer(
+                faiss.IndexFlatIP(self.dimension),
+                self.dimension,
+                nlist,
+                faiss.ScalarQuantizer.QT_8bit,
+                faiss.METRIC_INNER_PRODUCT,
+            )
+            ivf.cp.seed = seed
+            # Widen each dimension's 8-bit range by half on both sides: vectors added after
+            # training (new topics) would otherwise be clipped, badly, for 2x coarser steps.
+            ivf.sq.rangestat_arg = _RANGE_MARGIN
+            ivf.train(sample)
+            ivf.set_direct_map_type(_hashtable())  # id -> list position: remove, reconstruct
+            queries = _perturbed(sample[:_CALIBRATION_QUERIES], rng)
+            del sample  # ~100 MB at 1024 lists
+            truth = _ExactTopK(queries, k=10)
+            for block_ids, vectors in blocks:
+                ivf.add_with_ids(vectors, block_ids)
+                truth.update(block_ids, vectors)
         ivf.nprobe = _calibrated_nprobe(ivf, queries, truth)
         return ivf
+
+
+class _Spill:
+    """An IVF index's codes moved out to a temporary file, so that its lists are freed.
+
+    Two IVF indexes of a million vectors take ~0.45 GB each: with the old one's codes on
+    disk, the new one fills the memory the old one freed. The old index is left empty.
+    """
+
+    def __init__(self, index: Any, file: io.BufferedRandom) -> None:
+        import faiss
+
+        self._index, self._file = index, file
+        nlist, self._code_size = int(index.nlist), int(index.code_size)
+        self._pieces: list[tuple[int, int]] = []  # (list, vectors) in the order written
+        index.set_direct_map_type(int(faiss.DirectMap.NoMap))  # type: ignore[attr-defined]
+        for i in range(nlist):
+            size = index.invlists.list_size(i)
+            if size == 0:
+                continue
+            codes = faiss.rev_swig_ptr(index.invlists.get_codes(i), size * self._code_size)
+            ids = faiss.rev_swig_ptr(index.invlists.get_ids(i), size)
+            for start in range(0, size, _BLOCK):
+                end = min(size, start + _BLOCK)
+                file.write(codes[start * self._code_size : end * self._code_size].tobytes())
+                file.write(ids[start:end].tobytes())
+                self._pieces.append((i, end - start))
+        empty = faiss.ArrayInvertedLists(nlist, self._code_size)
+        index.replace_invlists(empty, True)  # frees the old lists
+        empty.this.disown()  # type: ignore[attr-defined]  # the index owns it now
+        index.ntotal = 0
+        self._centroids = index.quantizer.reconstruct_n(0, nlist)
+
+    def _read(self) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+        self._file.seek(0)
+        for i, count in self._pieces:
+            codes = np.frombuffer(self._file.read(count * self._code_size), dtype=np.uint8)
+            ids = np.frombuffer(self._file.read(count * 8), dtype=np.int64)
+            if len(codes) != count * self._code_size or len(ids) != count:
+                raise OSError("temporary vector file truncated")
+            yield i, ids, codes.reshape(count, self._code_size)
+
+    def _decoded(self, i: int, codes: np.ndarray) -> np.ndarray:
+        vectors = np.asarray(self._index.sq.decode(codes), dtype=np.float32)
+        return vectors + self._centroids[i] if self._index.by_residual else vectors
+
+    def blocks(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """(ids, vectors) of every stored vector, a list or ``_BLOCK`` at a time."""
+        for i, ids, codes in self._read():
+            yield ids, self._decoded(i, codes)
+
+    def select(self, wanted: np.ndarray) -> np.ndarray:
+        """The vectors of the ``wanted`` ids (sorted), in that order."""
+        found_ids, found = [], []
+        for i, ids, codes in self._read():
+            at = np.minimum(np.searchsorted(wanted, ids), len(wanted) - 1)
+            keep = wanted[at] == ids
+            if keep.any():
+                found_ids.append(ids[keep])
+                found.append(self._decoded(i, codes[keep]))
+        return np.concatenate(found)[np.argsort(np.concatenate(found_ids))]
 
 
 def _is_flat(index: Any) -> bool:

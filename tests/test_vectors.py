@@ -1,4 +1,5 @@
-"""VectorIndex: flat while small, IVF-SQ8 when large; ids, removal, persistence, recall."""
+"""VectorIndex: flat while small, IVF-SQ8 past the limit (switched while adding, retrained
+by optimize through a temporary file); ids, removal, persistence, recall."""
 
 from __future__ import annotations
 
@@ -163,6 +164,169 @@ def test_loading_another_kind_of_faiss_index_is_corrupt(tmp_path: Path) -> None:
         VectorIndex.load(tmp_path / "vectors.faiss")
 
 
+def recall_at_10(
+    index: VectorIndex, data: np.ndarray, ids: np.ndarray, near: slice = slice(None)
+) -> float:
+    """Against exact search, for queries near the stored vectors ``data[near]``."""
+    rng = np.random.default_rng(42)  # not the calibration queries
+    sources = data[near]
+    seeds = sources[rng.choice(len(sources), 200, replace=False)]
+    queries = unit(seeds + unit(rng.standard_normal(seeds.shape)))
+    truth = exact_top(data, ids, queries, 10)
+    _, found = index.search(queries, 10)
+    return float(np.mean([len(set(f) & set(t)) / 10 for f, t in zip(found, truth, strict=True)]))
+
+
+class _SwitchSpy:
+    """Records how many vectors a flat index held each time it was trained into IVF."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.trained_on: list[int] = []
+        real = VectorIndex._build_ivf
+
+        def spy(index: VectorIndex, nlist: int, seed: int) -> object:
+            if index.kind == "flat":
+                self.trained_on.append(len(index))
+            return real(index, nlist, seed)
+
+        monkeypatch.setattr(VectorIndex, "_build_ivf", spy)
+
+
+def test_add_turns_flat_into_ivf_once_past_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    spy = _SwitchSpy(monkeypatch)
+    data = clustered(2_600)
+    index = VectorIndex.empty(DIM, flat_limit=LIMIT)
+    assert index.flat_limit == LIMIT
+    for start in range(0, 2_600, 300):  # 1,800 + 300 crosses the limit mid-batch
+        index.add(np.arange(100 + start, 100 + min(start + 300, 2_600)), data[start : start + 300])
+        assert index.kind == ("flat" if start + 300 <= LIMIT else "ivf")
+    assert spy.trained_on == [LIMIT]  # filled to the limit, not past it
+    assert index.description.startswith("IVF32,")  # lists for 2,000 vectors, not 2,100
+    assert len(index) == 2_600
+    assert sorted(index.ids().tolist()) == list(range(100, 2_700))
+    # Codes of vectors added before and after training decode to the vectors.
+    np.testing.assert_allclose(
+        index.reconstruct([100, 2_099, 2_100, 2_699]), data[[0, 1_999, 2_000, 2_599]], atol=0.02
+    )
+    assert recall_at_10(index, data, np.arange(100, 2_700)) >= 0.95
+    assert index.optimize()  # 2,600 vectors call for twice the lists: retrained on all
+    assert index.description.startswith("IVF64,")
+    assert recall_at_10(index, data, np.arange(100, 2_700)) >= 0.95
+
+
+def test_one_large_add_is_split_at_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    spy = _SwitchSpy(monkeypatch)
+    data = clustered(5_000)
+    index = VectorIndex.empty(DIM, flat_limit=LIMIT)
+    index.add(np.arange(100, 5_100), data)
+    assert spy.trained_on == [LIMIT]
+    assert index.kind == "ivf" and len(index) == 5_000
+    assert sorted(index.ids().tolist()) == list(range(100, 5_100))
+    gone = np.arange(3_000, 3_300)  # added after training
+    index.remove(gone)
+    assert len(index) == 4_700
+    _, found = index.search(data[2_900:3_200], 10)
+    assert not set(found.ravel().tolist()) & set(gone.tolist())
+    with pytest.raises(RuntimeError):
+        index.reconstruct([3_100])
+    index.add(gone, data[2_900:3_200])  # an IVF index adds without another switch
+    assert spy.trained_on == [LIMIT] and len(index) == 5_000
+    assert index.optimize()  # 5,000 vectors call for 64 lists: retrained on all of them
+    assert index.description.startswith("IVF64,")
+    assert recall_at_10(index, data, np.arange(100, 5_100)) >= 0.95
+    index.remove(np.arange(100, 4_200))
+    assert index.optimize() and index.kind == "flat" and len(index) == 900
+
+
+def test_an_index_switched_while_adding_survives_save_and_load(tmp_path: Path) -> None:
+    data = clustered(3_000)
+    index = VectorIndex.empty(DIM, flat_limit=LIMIT)
+    index.add(np.arange(100, 2_600), data[:2_500])
+    index.save(tmp_path / "vectors.faiss")
+    loaded = VectorIndex.load(tmp_path / "vectors.faiss", flat_limit=LIMIT)
+    assert loaded.kind == "ivf" and loaded.description == index.description
+    for a, b in zip(index.search(data[:50], 10), loaded.search(data[:50], 10), strict=True):
+        np.testing.assert_array_equal(a, b)
+    loaded.add(np.arange(2_600, 3_100), data[2_500:])
+    loaded.remove([100])
+    assert len(loaded) == 2_999
+    np.testing.assert_allclose(loaded.reconstruct([2_600, 3_099]), data[[2_500, 2_999]], atol=0.02)
+
+
+def test_a_flat_index_stays_flat_up_to_the_limit() -> None:
+    data = clustered(LIMIT + 40)
+    index = VectorIndex.empty(DIM, flat_limit=LIMIT)
+    index.add(np.arange(LIMIT), data[:LIMIT])
+    assert index.kind == "flat" and len(index) == LIMIT
+    index.add(np.arange(LIMIT, LIMIT + 40), data[LIMIT:])
+    assert index.description.startswith("IVF32,")
+    assert VectorIndex.empty(DIM).flat_limit == vectors_module.FLAT_LIMIT
+
+
+def test_optimize_retrains_what_add_trained_on_the_first_topics_only() -> None:
+    rng = np.random.default_rng(0)
+    centers = unit(rng.standard_normal((40, DIM)))
+    topics = np.concatenate([rng.integers(0, 8, 1_000), rng.integers(8, 40, 1_000)])
+    data = unit(centers[topics] + 0.9 * unit(rng.standard_normal((2_000, DIM))))
+    index = VectorIndex.empty(DIM, flat_limit=1_000)
+    for start in range(0, 2_000, 250):  # the later topics arrive after the switch
+        index.add(np.arange(start, start + 250), data[start : start + 250])
+    assert index.description.startswith("IVF32,")
+    # 2,000 vectors call for 32 lists too: only the provisional training calls for this.
+    assert index.optimize()
+    assert index.description.startswith("IVF32,")
+    # 0.85 as first trained, for questions on the later topics
+    assert recall_at_10(index, data, np.arange(2_000), near=slice(1_000, None)) >= 0.95
+    assert not index.optimize()  # retrained once, then the usual rules
+
+
+def test_an_ivf_rebuild_spills_codes_to_scratch_and_frees_the_old_lists(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = clustered(2_600)
+    index = VectorIndex.empty(DIM, flat_limit=LIMIT, scratch=tmp_path)
+    index.add(np.arange(100, 2_700), data)
+    old = index._index
+    spills: list[object] = []
+    real = vectors_module.tempfile.TemporaryFile
+
+    def spy(**kwargs: object) -> object:
+        spills.append(kwargs.get("dir"))
+        assert old.ntotal == 2_600  # still whole when the spill starts
+        return real(**kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(vectors_module.tempfile, "TemporaryFile", spy)
+    sizes_seen: list[int] = []
+    real_update = vectors_module._ExactTopK.update
+
+    def update(truth: object, ids: np.ndarray, vectors: np.ndarray) -> None:
+        sizes_seen.append(int(old.ntotal))  # the old index, while the new one fills
+        real_update(truth, ids, vectors)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(vectors_module._ExactTopK, "update", update)
+    assert index.optimize()
+    assert spills == [tmp_path] and set(sizes_seen) == {0}
+    assert len(index) == 2_600 and sorted(index.ids().tolist()) == list(range(100, 2_700))
+    np.testing.assert_allclose(index.reconstruct([100, 2_699]), data[[0, 2_599]], atol=0.02)
+    assert recall_at_10(index, data, np.arange(100, 2_700)) >= 0.95
+    index.save(tmp_path / "vectors.faiss")
+    assert VectorIndex.load(tmp_path / "vectors.faiss").scratch == tmp_path  # its own folder
+
+
+def test_a_failed_ivf_rebuild_leaves_the_index_empty(monkeypatch: pytest.MonkeyPatch) -> None:
+    index, _ = build(2_600)
+    assert index.optimize(flat_limit=LIMIT)
+    index.add(np.arange(10_000, 20_000), clustered(10_000, seed=5))
+
+    def fail(*args: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(vectors_module._ExactTopK, "update", fail)
+    with pytest.raises(KeyboardInterrupt):
+        index.optimize(flat_limit=LIMIT)
+    assert len(index) == 0 and index.ids().size == 0
+
+
 def _manifest(settings: Settings) -> dict[str, object]:
     generation = current_generation(settings.index)
     assert generation is not None
@@ -193,6 +357,42 @@ def test_manifest_records_the_chosen_index_type(
         assert not any("Basil" in h.chunk.text for h in retriever.search(["basil"], 5, "dense")[0])
     finally:
         index.close()
+
+
+def test_an_update_never_holds_more_flat_vectors_than_the_limit(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(vectors_module, "FLAT_LIMIT", 6)
+    spy = _SwitchSpy(monkeypatch)
+    flat_sizes: list[int] = []
+    kinds_before_optimize: list[str] = []
+    real_add, real_optimize = VectorIndex.add, VectorIndex.optimize
+
+    def add(index: VectorIndex, *args: object, **kwargs: object) -> None:
+        real_add(index, *args, **kwargs)  # type: ignore[arg-type]
+        if index.kind == "flat":
+            flat_sizes.append(len(index))
+
+    def optimize(index: VectorIndex, **kwargs: object) -> bool:
+        kinds_before_optimize.append(index.kind)
+        return real_optimize(index, **kwargs)  # type: ignore[arg-type]
+
+    spills: list[object] = []
+    real_spill = vectors_module.tempfile.TemporaryFile
+
+    def spill(**kwargs: object) -> object:
+        spills.append(kwargs.get("dir"))
+        return real_spill(**kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(VectorIndex, "add", add)
+    monkeypatch.setattr(VectorIndex, "optimize", optimize)
+    monkeypatch.setattr(vectors_module.tempfile, "TemporaryFile", spill)
+    report = update_index(settings, FakeEmbedder())
+    assert report.chunks_total > 6
+    assert max(flat_sizes) <= 6 and spy.trained_on == [6]
+    assert kinds_before_optimize == ["ivf"]  # switched while embedding, not at the end
+    assert spills == [settings.index]  # retrained at the end via the index folder, not /tmp
+    assert str(_manifest(settings)["vector_index"]).startswith("IVF")
 
 
 def test_a_single_query_search_leaves_the_thread_setting_alone() -> None:
