@@ -43,6 +43,7 @@ from .store import (
     new_generation,
     read_manifest,
 )
+from .tokens import get_encoding
 
 ProgressCallback = Callable[[str, int, int], None]
 """Called as progress(stage, done, total) during long work."""
@@ -234,14 +235,23 @@ def update_index(
                 hint="add .txt, .md, .html, .pdf or .docx files",
             )
         report = _report(plan, dry_run=False, started=started)
-        if plan.to_embed and isinstance(embedder, LazyEmbedder):
-            embedder.start()  # load the model while the first files are read and chunked
+        if plan.to_embed:
+            _load_tools(settings, embedder)
         if plan.to_embed or plan.full or plan.removed:
             _write_generation(settings, embedder, plan, report, progress, cancel, encoder)
         report.seconds = time.perf_counter() - started
         return report
     finally:
         lock.release()
+
+
+def _load_tools(settings: Settings, embedder: Embedder) -> None:
+    """Load what chunking and BM25 need while the model loads in the background: on a
+    small update, loading is most of the time."""
+    if isinstance(embedder, LazyEmbedder):
+        embedder.start()
+    get_encoding(settings.chunking.encoding)
+    LexicalIndex.load_library()
 
 
 def _report(plan: UpdatePlan, *, dry_run: bool, started: float) -> IndexReport:

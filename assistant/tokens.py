@@ -7,7 +7,7 @@ their SHA-256 before building the encoding. Must not import textual or torch.
 
 from __future__ import annotations
 
-import base64
+import binascii
 import gzip
 import hashlib
 import importlib.util
@@ -76,10 +76,10 @@ def get_encoding(name: str = "cl100k_base") -> tiktoken.Encoding:
             f"tiktoken file {path} does not match its known SHA-256",
             hint="reinstall bpe-openai",
         )
-    ranks = {
-        base64.b64decode(token): int(rank)
-        for token, rank in (line.split() for line in raw.splitlines() if line)
-    }
+    # Lines of "<base64 token> <rank>" (the file is hash-checked above): one split of the
+    # whole file is ~1.6x faster than splitting line by line.
+    fields = raw.split()
+    ranks = dict(zip(map(binascii.a2b_base64, fields[0::2]), map(int, fields[1::2]), strict=True))
     return tiktoken.Encoding(
         name=name,
         pat_str=_PATTERNS[name],
