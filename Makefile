@@ -55,4 +55,4 @@ $(VENV)/.installed-dev: pyproject.toml
 	touch $(VENV)/.installed $@
 
 clean:
-	rm -rf $(VENV) index/CURRENT index/gen-* index/.lock
+	rm -rf $(VENV) index/CURRENT index/gen-* index/encoder-* index/.lock
