@@ -8,6 +8,8 @@ VENV ?= .venv
 TORCH ?= torch==2.13.0
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
+# SQuAD and SciFact (read in place by the quality and speed benchmarks)
+DATA ?= ../shared/data
 
 .PHONY: run test setup setup-dev clean bench-quality bench-quality-quick bench-speed bench-scale bench-memory
 
@@ -23,13 +25,13 @@ test: $(VENV)/.installed-dev
 
 # Benchmarks print their figures; they read ../shared/data (see benchmarks/*.py).
 bench-quality: $(VENV)/.installed
-	$(BIN)/python benchmarks/quality.py
+	$(BIN)/python benchmarks/quality.py --data $(DATA)
 
 bench-quality-quick: $(VENV)/.installed
-	$(BIN)/python benchmarks/quality.py --quick
+	$(BIN)/python benchmarks/quality.py --quick --data $(DATA)
 
 bench-speed: $(VENV)/.installed
-	$(BIN)/python benchmarks/speed.py
+	$(BIN)/python benchmarks/speed.py --data $(DATA)
 
 bench-scale: $(VENV)/.installed
 	$(BIN)/python benchmarks/scale.py
