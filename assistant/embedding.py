@@ -53,14 +53,12 @@ class Embedder(Protocol):
     def embed_queries(self, texts: Sequence[str]) -> Vectors: ...
 
 
-class CachedEmbedder:
-    """Remembers document vectors by text: answer sentences recur across questions."""
+class _Delegating:
+    """An Embedder that passes every call on to ``inner``; subclasses change some."""
 
-    def __init__(self, inner: Embedder, max_entries: int = 50_000) -> None:
-        self.inner = inner
-        self._max = max_entries
-        self._vectors: dict[str, np.ndarray] = {}
-        self._lock = threading.Lock()
+    @property
+    def inner(self) -> Embedder:
+        raise NotImplementedError
 
     @property
     def name(self) -> str:
@@ -76,8 +74,25 @@ class CachedEmbedder:
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         return self.inner.count_tokens(texts)
 
+    def embed_documents(self, texts: Sequence[str]) -> Vectors:
+        return self.inner.embed_documents(texts)
+
     def embed_queries(self, texts: Sequence[str]) -> Vectors:
         return self.inner.embed_queries(texts)
+
+
+class CachedEmbedder(_Delegating):
+    """Remembers document vectors by text: answer sentences recur across questions."""
+
+    def __init__(self, inner: Embedder, max_entries: int = 50_000) -> None:
+        self._inner = inner
+        self._max = max_entries
+        self._vectors: dict[str, np.ndarray] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def inner(self) -> Embedder:
+        return self._inner
 
     def embed_documents(self, texts: Sequence[str]) -> Vectors:
         if not texts:
@@ -95,7 +110,7 @@ class CachedEmbedder:
         return np.stack([known[t] for t in texts])
 
 
-class LazyEmbedder:
+class LazyEmbedder(_Delegating):
     """Creates its embedder on first use: an index update with nothing to embed never
     loads (or exports) a model. ``start()`` begins loading in the background, so that
     loading overlaps other work (reading files, loading tiktoken)."""
@@ -127,26 +142,6 @@ class LazyEmbedder:
                     self._error = exc
                     raise
             return self._inner
-
-    @property
-    def name(self) -> str:
-        return self.inner.name
-
-    @property
-    def max_tokens(self) -> int:
-        return self.inner.max_tokens
-
-    def dimension(self) -> int:
-        return self.inner.dimension()
-
-    def count_tokens(self, texts: Sequence[str]) -> list[int]:
-        return self.inner.count_tokens(texts)
-
-    def embed_documents(self, texts: Sequence[str]) -> Vectors:
-        return self.inner.embed_documents(texts)
-
-    def embed_queries(self, texts: Sequence[str]) -> Vectors:
-        return self.inner.embed_queries(texts)
 
 
 def resolve_model_path(name: str) -> Path:
