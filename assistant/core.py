@@ -242,7 +242,11 @@ class Assistant:
         folder = self._prepare_encoder()
         if folder is not None:
             try:
-                return OnnxEmbedder(folder, model_file=QUANTIZED)
+                encoder = OnnxEmbedder(folder, model_file=QUANTIZED)
+                # onnxruntime's first run of a chunk-sized input sets up memory and threads
+                # (~0.05 s); run here, in the loading thread, it overlaps tiktoken and bm25s.
+                encoder.embed_documents([" ".join(["warm"] * 200)])
+                return encoder
             except (ImportError, OSError, RuntimeError, ValueError, KeyError):
                 pass  # a damaged export only costs speed
         return self.embedder
