@@ -130,6 +130,8 @@ def _build_into(folder: Path, embedder: SentenceTransformerEmbedder) -> None:
     try:
         if not _export_checked(embedder, work) or not _quantize(work):
             return
+        if _is_current(folder):
+            return  # another process finished the same export meanwhile: keep its copy
         shutil.rmtree(folder, ignore_errors=True)  # an export of an older recipe
         os.replace(work, folder)
     finally:
