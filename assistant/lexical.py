@@ -2,37 +2,23 @@
 
 ``LexicalIndex.save`` writes exactly the files ``bm25s.BM25.save`` would (the CSC score
 matrix as .npy, loaded without pickle; the vocabulary and parameters as JSON), plus a side
-array mapping BM25 row numbers to chunk ids, but streams: it tokenizes the chunks in
-batches and builds the matrix through temporary files in the output folder, so its memory
-does not grow with the corpus (beyond the vocabulary and arrays of its size).
+array mapping BM25 row numbers to chunk ids, in bounded memory (see bm25_build.py).
 ``LexicalIndex.load`` is bm25s's own loader.
 Must not import textual or torch; bm25s is imported lazily.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import ExitStack
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
-from itertools import chain, islice, pairwise
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
 
 from .errors import IndexCorruptError
 
-_IDS_FILE = "chunk_ids.npy"
-# bm25s.BM25.save's file names (its defaults, which bm25s.BM25.load reads).
-_DATA_FILE = "data.csc.index.npy"
-_INDICES_FILE = "indices.csc.index.npy"
-_INDPTR_FILE = "indptr.csc.index.npy"
-_VOCAB_FILE = "vocab.index.json"
-_PARAMS_FILE = "params.index.json"
+IDS_FILE = "chunk_ids.npy"  # BM25 row number -> chunk id
 # NLTK's English stopword list (bm25s's own list misses words such as "from" and "been").
 STOPWORDS = tuple(
     """i me my myself we our ours ourselves you your yours yourself yourselves he him his
@@ -47,11 +33,6 @@ STOPWORDS = tuple(
 )
 K1 = 0.9
 B = 0.4
-# Records of the temporary files: one per chunk, one per distinct term of a chunk, and one
-# per matrix entry on its way to its column.
-_DOC = np.dtype([("id", "<i8"), ("length", "<i4"), ("pairs", "<i4")])
-_PAIR = np.dtype([("term", "<i4"), ("tf", "<i4")])
-_ENTRY = np.dtype([("term", "<i4"), ("doc", "<i4"), ("score", "<f4")])
 
 
 @lru_cache(maxsize=1)
@@ -61,7 +42,7 @@ def _stemmer() -> Any:
     return Stemmer.Stemmer("english")
 
 
-def _bm25s_tokenize(texts: Sequence[str], return_ids: bool) -> Any:
+def bm25s_tokenize(texts: Sequence[str], return_ids: bool) -> Any:
     import bm25s
 
     return bm25s.tokenize(
@@ -75,7 +56,7 @@ def _bm25s_tokenize(texts: Sequence[str], return_ids: bool) -> Any:
 
 def tokenize(texts: Sequence[str]) -> list[list[str]]:
     """Lower-cased, stemmed words without English stopwords."""
-    return [list(t) for t in _bm25s_tokenize(texts, return_ids=False)]
+    return [list(t) for t in bm25s_tokenize(texts, return_ids=False)]
 
 
 class LexicalIndex:
@@ -93,34 +74,11 @@ class LexicalIndex:
         batch_size: int = 10_000,
         bucket_entries: int = 1_000_000,
     ) -> None:
-        """Build the BM25 index of ``rows`` (chunk id, text) into ``folder``.
+        """Build the BM25 index of ``rows`` (chunk id, text) into ``folder``, in bounded
+        memory: the same files and scores as bm25s's own build (see bm25_build.py)."""
+        from .bm25_build import write_bm25
 
-        The same files, scores and vocabulary as ``bm25s.BM25(k1=K1, b=B).index`` of
-        ``tokenize(texts)`` followed by its ``save``, built in bounded memory: ``rows`` is
-        read once, ``batch_size`` chunks at a time, and the matrix is assembled in runs of
-        at most ``bucket_entries`` entries (one very common term may exceed it alone).
-        Temporary files live in ``folder`` and are removed, also on error; the index files
-        appear only once all are written.
-        """
-        import bm25s
-
-        if batch_size < 1 or bucket_entries < 1:
-            raise ValueError("batch_size and bucket_entries must be positive")
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(prefix=".building-", dir=folder) as scratch:
-            work = Path(scratch)
-            with open(work / "docs", "wb") as docs, open(work / "pairs", "wb") as pairs:
-                counts = _Counts.spill(rows, batch_size, docs, pairs)
-            if counts.docs:
-                params = bm25s.BM25(k1=K1, b=B)
-                _write_matrix(work, counts, params, batch_size, bucket_entries)
-                _write_json(work, counts, params)
-                names = [_DATA_FILE, _INDICES_FILE, _INDPTR_FILE, _VOCAB_FILE, _PARAMS_FILE]
-            else:  # like an unbuilt bm25s.BM25: nothing but the (empty) chunk ids
-                np.save(work / _IDS_FILE, np.zeros(0, dtype=np.int64), allow_pickle=False)
-                names = []
-            for name in [*names, _IDS_FILE]:  # ids last: store.generation_is_complete checks them
-                os.replace(work / name, folder / name)
+        write_bm25(folder, rows, batch_size=batch_size, bucket_entries=bucket_entries)
 
     @staticmethod
     def load_library() -> None:
@@ -132,7 +90,7 @@ class LexicalIndex:
         import bm25s
 
         try:
-            ids = np.load(folder / _IDS_FILE, allow_pickle=False)
+            ids = np.load(folder / IDS_FILE, allow_pickle=False)
             if len(ids) == 0:
                 return cls(bm25s.BM25(k1=K1, b=B), ids)
             return cls(bm25s.BM25.load(str(folder), mmap=False), ids)
@@ -161,235 +119,3 @@ class LexicalIndex:
             rows = rows[np.argsort(-scores[rows], kind="stable")]
             results.append([(int(self._ids[r]), float(scores[r])) for r in rows])
         return results
-
-
-@dataclass
-class _Counts:
-    """What the first pass learns: the vocabulary, document frequencies and lengths."""
-
-    vocab: dict[str, int] = field(default_factory=dict)  # stem -> term id (column)
-    df: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    docs: int = 0
-    tokens: int = 0
-
-    @classmethod
-    def spill(
-        cls, rows: Iterable[tuple[int, str]], batch_size: int, docs: IO[bytes], pairs: IO[bytes]
-    ) -> _Counts:
-        """Pass 1: tokenize ``rows``; a _DOC record per chunk, a _PAIR per distinct term."""
-        counts = cls()
-        for batch in _batches(rows, batch_size):
-            records = np.empty(len(batch), _DOC)
-            records["id"] = np.fromiter((chunk_id for chunk_id, _ in batch), np.int64, len(batch))
-            counts._add([text for _, text in batch], records, pairs)
-            records.tofile(docs)
-        return counts
-
-    def _add(self, texts: list[str], records: np.ndarray, pairs: IO[bytes]) -> None:
-        """Count and spill one batch; fill its records' lengths and pair counts."""
-        tokenized = _bm25s_tokenize(texts, return_ids=True)
-        lengths = np.fromiter(map(len, tokenized.ids), np.int64, len(texts))
-        local = np.fromiter(chain.from_iterable(tokenized.ids), np.int32, int(lengths.sum()))
-        mapping = self._term_ids(tokenized.vocab, local)
-        del tokenized  # the batch's Python lists: the largest part of its memory
-        # Keys document * width + term, made unique and sorted: each document's terms, tf.
-        width = max(len(self.vocab), 1)
-        keys = np.repeat(np.arange(0, len(texts) * width, width, dtype=np.int64), lengths)
-        keys += mapping[local]
-        del local
-        keys, tf = np.unique(keys, return_counts=True)
-        spilled = np.empty(len(keys), _PAIR)
-        spilled["term"], spilled["tf"] = keys % width, tf
-        spilled.tofile(pairs)
-        records["length"] = lengths
-        records["pairs"] = np.bincount(keys // width, minlength=len(texts))
-        self.df += np.bincount(spilled["term"], minlength=len(self.df))
-        self.docs += len(texts)
-        self.tokens += int(lengths.sum())
-
-    def _term_ids(self, batch_vocab: dict[str, int], local: np.ndarray) -> np.ndarray:
-        """Map a batch's token ids to corpus-wide ones; new stems are numbered in order of
-        first use, so the vocabulary does not depend on hash order."""
-        stems = [""] * len(batch_vocab)
-        for stem, i in batch_vocab.items():
-            stems[i] = stem
-        used, first = np.unique(local, return_index=True)
-        mapping = np.zeros(len(stems), dtype=np.int64)
-        for i in used[np.argsort(first)].tolist():
-            mapping[i] = self.vocab.setdefault(stems[i], len(self.vocab))
-        if len(self.vocab) >= 2**31:
-            raise ValueError("more than 2**31 distinct terms: bm25s stores term ids as int32")
-        self.df = np.concatenate([self.df, np.zeros(len(self.vocab) - len(self.df), np.int64)])
-        return mapping
-
-
-def _batches(rows: Iterable[tuple[int, str]], size: int) -> Iterator[list[tuple[int, str]]]:
-    iterator = iter(rows)
-    while batch := list(islice(iterator, size)):
-        yield batch
-
-
-def _write_matrix(
-    work: Path, counts: _Counts, params: Any, batch_size: int, bucket_entries: int
-) -> None:
-    """Write the CSC arrays and the chunk ids from the spilled pairs.
-
-    bm25s's matrix is documents x terms in CSC form: column t lists the documents holding
-    term t in ascending order (indices) with their scores (data), from indptr[t]. Pass 2
-    scores every pair and appends it to the bucket file of its run of columns; pass 3
-    sorts each bucket by term (stable, so documents stay in order) and appends it to the
-    .npy files: every write is sequential and at most one bucket is in memory.
-    """
-    if (
-        params.method in params.methods_requiring_nonoccurrence
-        or np.dtype(params.dtype) != _ENTRY["score"]
-        or np.dtype(params.int_dtype) != _ENTRY["doc"]
-    ):
-        raise ValueError("the streaming BM25 build expects bm25s's default method and dtypes")
-    indptr = np.zeros(len(counts.df) + 1, dtype=np.int64)  # what bm25s's numpy CSC makes
-    np.cumsum(counts.df, out=indptr[1:])
-    np.save(work / _INDPTR_FILE, indptr, allow_pickle=False)
-    bounds = _bucket_bounds(indptr, bucket_entries)
-    buckets = [work / f"bucket-{i:06d}" for i in range(len(bounds) - 1)]
-    _score_into_buckets(work, counts, params, batch_size, bounds, buckets)
-    for spilled in ("docs", "pairs"):  # all scored into the buckets: free the disk space
-        (work / spilled).unlink()
-    with (
-        _NpyWriter(work / _DATA_FILE, _ENTRY["score"], indptr[-1]) as data,
-        _NpyWriter(work / _INDICES_FILE, _ENTRY["doc"], indptr[-1]) as indices,
-    ):
-        for (lo, hi), path in zip(pairwise(bounds), buckets, strict=True):
-            _append_columns(path, hi - lo, bucket_entries, data, indices)
-            path.unlink()
-
-
-def _score_into_buckets(
-    work: Path,
-    counts: _Counts,
-    params: Any,
-    batch_size: int,
-    bounds: list[int],
-    buckets: list[Path],
-) -> None:
-    """Pass 2: score the spilled pairs, append them to their buckets, copy the chunk ids."""
-    from bm25s.scoring import _build_idf_array, _select_idf_scorer
-
-    idf = _build_idf_array(
-        doc_frequencies=dict(enumerate(counts.df.tolist())),
-        n_docs=counts.docs,
-        compute_idf_fn=_select_idf_scorer(params.idf_method),
-        dtype=params.dtype,
-    )
-    avg_length = np.float64(counts.tokens) / counts.docs  # a float64 scalar, as in bm25s
-    # A small key sorts in linear time (numpy's stable sort is a radix sort up to 16 bits).
-    key = np.uint16 if len(buckets) <= 2**16 else np.int32
-    bucket_of = np.repeat(np.arange(len(buckets), dtype=key), np.diff(bounds))
-    with ExitStack() as stack:
-        docs = stack.enter_context(open(work / "docs", "rb"))
-        pairs = stack.enter_context(open(work / "pairs", "rb"))
-        outs = [stack.enter_context(open(path, "wb")) for path in buckets]
-        ids = stack.enter_context(_NpyWriter(work / _IDS_FILE, np.int64, counts.docs))
-        first = 0
-        while len(doc := np.fromfile(docs, _DOC, batch_size)):
-            doc["id"].tofile(ids)
-            pair = np.fromfile(pairs, _PAIR, int(doc["pairs"].sum()))
-            entries = np.empty(len(pair), _ENTRY)
-            entries["term"] = pair["term"]
-            entries["doc"] = np.repeat(np.arange(first, first + len(doc)), doc["pairs"])
-            lengths = np.repeat(doc["length"], doc["pairs"])
-            entries["score"] = _scores(pair, lengths, idf, avg_length, params)
-            bucket = bucket_of[pair["term"]]
-            entries = entries[np.argsort(bucket, kind="stable")]
-            sizes = np.bincount(bucket, minlength=len(buckets))
-            for out, end, size in zip(outs, np.cumsum(sizes), sizes, strict=True):
-                entries[end - size : end].tofile(out)
-            first += len(doc)
-
-
-def _append_columns(
-    bucket: Path, columns: int, chunk: int, data: IO[bytes], indices: IO[bytes]
-) -> None:
-    """Pass 3: append a bucket's entries to the matrix, sorted by column."""
-    # Several columns hold at most ``chunk`` entries (see _bucket_bounds): sorted in memory.
-    # One column is already in document order: streamed, however common its term.
-    with open(bucket, "rb") as f:
-        while len(entries := np.fromfile(f, _ENTRY, chunk if columns == 1 else -1)):
-            if columns > 1:
-                entries = entries[np.argsort(entries["term"], kind="stable")]
-            entries["score"].tofile(data)
-            entries["doc"].tofile(indices)
-
-
-def _scores(
-    pair: np.ndarray, lengths: np.ndarray, idf: np.ndarray, avg_length: Any, params: Any
-) -> np.ndarray:
-    """Each pair's BM25 score, with bm25s's own term-frequency function and dtypes (float32
-    tf, float64 lengths and average, float32 idf), so the scores match bm25s's bit for bit."""
-    from bm25s.scoring import _select_tfc_scorer
-
-    tfc = _select_tfc_scorer(params.method)(
-        tf_array=pair["tf"].astype(params.dtype),
-        l_d=lengths,
-        l_avg=avg_length,
-        k1=params.k1,
-        b=params.b,
-        delta=params.delta,
-    )
-    scores: np.ndarray = (idf[pair["term"]] * tfc).astype(params.dtype)
-    return scores
-
-
-def _bucket_bounds(indptr: np.ndarray, entries: int) -> list[int]:
-    """Cut the columns into runs of at most ``entries`` entries (one column may exceed it)."""
-    bounds = [0]
-    while bounds[-1] < len(indptr) - 1:
-        start = bounds[-1]
-        end = int(np.searchsorted(indptr, indptr[start] + entries, side="right")) - 1
-        bounds.append(max(end, start + 1))
-    return bounds
-
-
-class _NpyWriter:
-    """A 1-D .npy file written piece by piece; the length is known up front."""
-
-    def __init__(self, path: Path, dtype: Any, length: int) -> None:
-        self._dtype = np.dtype(dtype)
-        self._length = int(length)
-        self._file = open(path, "wb")
-        header = {"descr": np.lib.format.dtype_to_descr(self._dtype), "fortran_order": False}
-        np.lib.format.write_array_header_1_0(self._file, {**header, "shape": (self._length,)})
-        self._start = self._file.tell()
-
-    def __enter__(self) -> IO[bytes]:
-        return self._file
-
-    def __exit__(self, kind: object, error: object, traceback: object) -> None:
-        written = self._file.tell() - self._start
-        self._file.close()
-        if kind is None and written != self._length * self._dtype.itemsize:
-            raise RuntimeError(f"BM25 build: {self._file.name} got {written} bytes")
-
-
-def _write_json(work: Path, counts: _Counts, params: Any) -> None:
-    """The vocabulary and parameters, as bm25s.BM25.save writes them."""
-    import bm25s
-
-    vocab = counts.vocab
-    if "" not in vocab:  # bm25s.BM25.index(create_empty_token=True) adds it after the terms
-        vocab[""] = len(vocab)
-    with open(work / _VOCAB_FILE, "w", encoding="utf-8") as f:
-        json.dump(vocab, f, ensure_ascii=False)
-    settings = dict(
-        k1=params.k1,
-        b=params.b,
-        delta=params.delta,
-        method=params.method,
-        idf_method=params.idf_method,
-        dtype=params.dtype,
-        int_dtype=params.int_dtype,
-        num_docs=counts.docs,
-        version=bm25s.__version__,
-        backend=params.backend,
-    )
-    with open(work / _PARAMS_FILE, "w") as f:
-        json.dump(settings, f, indent=4)

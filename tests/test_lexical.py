@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import assistant.lexical
+import assistant.bm25_build
 from assistant.lexical import K1, STOPWORDS, B, LexicalIndex, tokenize
 
 BM25_FILES = {
@@ -220,7 +220,7 @@ def test_an_error_while_writing_leaves_no_files(
     def disk_full(*args: object) -> None:
         raise OSError("no space left on device")
 
-    monkeypatch.setattr(assistant.lexical, "_write_json", disk_full)
+    monkeypatch.setattr(assistant.bm25_build, "_write_json", disk_full)
     with pytest.raises(OSError, match="no space"):
         LexicalIndex.save(tmp_path / "bm25", enumerate(["graph zebra", "apple"]))
     assert list((tmp_path / "bm25").iterdir()) == []
