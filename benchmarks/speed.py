@@ -194,11 +194,12 @@ def one_changed_file(repeat: int, corpus: Path, where: list[str]) -> float:
     return statistics.median(runs)
 
 
+# The CLI's main() rather than `python -m assistant`, which leaves by os._exit.
 RSS_WRAPPER = r"""
-import resource, runpy, sys
-sys.argv = ["excerpta", *sys.argv[1:]]
+import resource, sys
+from assistant.cli import main
 try:
-    runpy.run_module("assistant", run_name="__main__")
+    main(sys.argv[1:], prog_name="excerpta")
 except SystemExit as exit:
     if exit.code:
         raise
