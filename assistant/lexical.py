@@ -67,18 +67,13 @@ class LexicalIndex:
         self._ids = ids
 
     @staticmethod
-    def save(
-        folder: Path,
-        rows: Iterable[tuple[int, str]],
-        *,
-        batch_size: int = 10_000,
-        bucket_entries: int = 1_000_000,
-    ) -> None:
+    def save(folder: Path, rows: Iterable[tuple[int, str]], **sizes: int) -> None:
         """Build the BM25 index of ``rows`` (chunk id, text) into ``folder``, in bounded
-        memory: the same files and scores as bm25s's own build (see bm25_build.py)."""
+        memory: the same files and scores as bm25s's own build. ``sizes``: write_bm25's
+        batch_size and bucket_entries (see bm25_build.py)."""
         from .bm25_build import write_bm25
 
-        write_bm25(folder, rows, batch_size=batch_size, bucket_entries=bucket_entries)
+        write_bm25(folder, rows, **sizes)
 
     @staticmethod
     def load_library() -> None:
