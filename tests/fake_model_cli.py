@@ -7,10 +7,11 @@ they need neither torch nor the model. The environment steers it:
 
 - ``EXCERPTA_FAKE_SLEEP``: seconds to sleep per chunk embedded, so a kill can land
   mid-embedding.
-- ``EXCERPTA_FAKE_PAUSE``: a stage at which to stop for a long time, so a test can kill
-  the process exactly there: ``embed`` (first embedding call), ``bm25`` (before the BM25
-  files are written), ``vectors`` (before the FAISS file is written), ``commit`` (before
-  the manifest and CURRENT are written), ``swap`` (CURRENT.tmp written, not yet renamed)
+- ``EXCERPTA_FAKE_PAUSE``: ``STAGE:SECONDS``, a stage of the update (as its progress
+  callback reports them) at which to stop, so a test can kill the process exactly
+  there: ``embed`` (before the first file), ``bm25`` (before the BM25 files are
+  written), ``vectors`` (before the FAISS file is written), ``commit`` (before the
+  manifest and CURRENT are written), ``swap`` (CURRENT.tmp written, not yet renamed)
   or ``prune`` (CURRENT switched, old generations not yet deleted).
 - ``EXCERPTA_FAKE_READY``: a file created when the pause begins (without a pause: when
   the first embedding begins).
@@ -28,19 +29,18 @@ import signal
 import socket
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import assistant.cli  # noqa: E402  (needs the path above)
-import assistant.indexing  # noqa: E402
-import assistant.lexical  # noqa: E402
-import assistant.store  # noqa: E402
+import assistant.cli  # noqa: E402
 from assistant.core import Assistant  # noqa: E402
-from assistant.embedding import Vectors  # noqa: E402
+from assistant.embedding import Encoders, Vectors  # noqa: E402
+from assistant.indexing import ProgressCallback  # noqa: E402
+from assistant.records import IndexReport  # noqa: E402
 from tests.fakes import FakeEmbedder  # noqa: E402
 
 _PAUSE_SECONDS = 60.0
@@ -63,7 +63,6 @@ class SlowFakeEmbedder(FakeEmbedder):
     """FakeEmbedder that can sleep per chunk and signal that embedding began."""
 
     def embed_documents(self, texts: Sequence[str]) -> Vectors:
-        _pause("embed")
         if not os.environ.get("EXCERPTA_FAKE_PAUSE"):
             _ready()
         delay = float(os.environ.get("EXCERPTA_FAKE_SLEEP", "0") or 0)
@@ -72,29 +71,20 @@ class SlowFakeEmbedder(FakeEmbedder):
         return super().embed_documents(texts)
 
 
-def _before(stage: str, function: Callable[..., Any]) -> Callable[..., Any]:
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        _pause(stage)
-        return function(*args, **kwargs)
+class PausingAssistant(Assistant):
+    """Pauses at the stage named by EXCERPTA_FAKE_PAUSE, through the progress callback
+    every update reports its stages to (no module attribute is replaced)."""
 
-    return wrapper
+    def update_index(
+        self, *, progress: ProgressCallback | None = None, **options: Any
+    ) -> IndexReport:
+        def pausing(stage: str, done: int, total: int) -> None:
+            if stage != "embed" or done == 0:
+                _pause(stage)
+            if progress is not None:
+                progress(stage, done, total)
 
-
-def _install_pauses() -> None:
-    lexical = assistant.lexical.LexicalIndex
-    lexical.save = _before("bm25", lexical.save)  # type: ignore[method-assign]
-    vectors = assistant.store.VectorIndex
-    vectors.save = _before("vectors", vectors.save)  # type: ignore[method-assign]
-    assistant.indexing.commit_generation = _before("commit", assistant.indexing.commit_generation)
-    assistant.store.prune_generations = _before("prune", assistant.store.prune_generations)
-    real_replace = os.replace
-
-    def replace(src: Any, dst: Any, *args: Any, **kwargs: Any) -> None:
-        if os.fspath(dst).endswith("CURRENT"):
-            _pause("swap")
-        real_replace(src, dst, *args, **kwargs)
-
-    os.replace = replace
+        return super().update_index(progress=pausing, **options)
 
 
 def _block_network() -> None:
@@ -120,10 +110,9 @@ def run() -> None:
     signal.signal(signal.SIGINT, signal.default_int_handler)
     if os.environ.get("EXCERPTA_FAKE_NO_NETWORK") == "1":
         _block_network()
-    _install_pauses()
     atexit.register(_report_memory)
-    embedder = SlowFakeEmbedder()
-    assistant.cli.make_assistant = lambda settings: Assistant(settings, embedder=embedder)
+    encoders = Encoders.single(SlowFakeEmbedder())
+    assistant.cli.make_assistant = lambda settings: PausingAssistant(settings, encoders=encoders)
     assistant.cli.main(prog_name="excerpta")
 
 

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from assistant.embedding import Vectors
-from assistant.lexical import STOPWORDS
+from assistant.text.terms import STOPWORDS
 
 _WORD = re.compile(r"[a-z0-9]+")
 DIMENSION = 256

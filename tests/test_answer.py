@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from assistant import Assistant, Settings
-from assistant.answer import compose_answer
-from assistant.records import Chunk, Hit
+from assistant.answer import compose_answer, sentences_to_embed
+from assistant.embedding import Encoders
+from assistant.records import Answer, Chunk, Hit
 from tests.fakes import FakeEmbedder
 
 
@@ -19,14 +20,15 @@ def hit(text: str, score: float = 1.0, start_line: int = 1, path: str = "a.txt")
     )
 
 
-def ask(question: str, hits: list[Hit]):  # type: ignore[no-untyped-def]
+def ask(question: str, hits: list[Hit]) -> Answer:
     """Answer from ``hits``, giving each the passage cosine that retrieval would have."""
     fake = FakeEmbedder()
     query = fake.embed_queries([question])[0]
     scored = [
         replace(h, dense_score=float(fake.embed_documents([h.chunk.text])[0] @ query)) for h in hits
     ]
-    return compose_answer(question, query, scored, fake)
+    sentences = fake.embed_documents(sentences_to_embed(question, scored))
+    return compose_answer(question, query, scored, sentences)
 
 
 def test_the_best_sentence_is_the_answer_with_its_position() -> None:
@@ -91,7 +93,7 @@ def test_headings_and_bylines_are_not_answers() -> None:
 
 @pytest.fixture
 def built(settings: Settings, embedder: FakeEmbedder) -> Assistant:
-    assistant = Assistant(settings, embedder=embedder)
+    assistant = Assistant(settings, encoders=Encoders.single(embedder))
     assistant.update_index()
     return assistant
 

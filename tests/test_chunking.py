@@ -6,11 +6,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assistant.chunking import chunk_document
 from assistant.config import ChunkingSettings
-from assistant.embedding import SentenceTransformerEmbedder
+from assistant.documents.chunking import chunk_document
+from assistant.embedding.sentence_transformer import SentenceTransformerEmbedder
 from assistant.records import Document, Page
-from assistant.tokens import get_encoding
+from assistant.text.bpe import get_encoding
 from tests.conftest import SAMPLE
 from tests.fakes import FakeEmbedder
 

@@ -17,6 +17,7 @@ from filelock import FileLock
 from assistant.cli import main
 from assistant.config import Settings
 from assistant.core import Assistant
+from assistant.embedding import Encoders
 from tests.fakes import FakeEmbedder
 
 pytestmark = pytest.mark.usefixtures("isolated")
@@ -68,7 +69,9 @@ STATUS_KEYS = {
 def fake(monkeypatch: pytest.MonkeyPatch) -> FakeEmbedder:
     """The embedder every command's Assistant gets (no model is ever loaded)."""
     embedder = FakeEmbedder()
-    monkeypatch.setattr("assistant.cli.make_assistant", lambda s: Assistant(s, embedder=embedder))
+    monkeypatch.setattr(
+        "assistant.cli.make_assistant", lambda s: Assistant(s, encoders=Encoders.single(embedder))
+    )
     return embedder
 
 

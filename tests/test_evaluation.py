@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from assistant import Assistant, Settings
 from assistant.cli import main
+from assistant.embedding import Encoders
 from assistant.errors import UsageError
 from assistant.evaluation import contains_answer, normalize, read_cases, run_cases, summarize
 from tests.fakes import FakeEmbedder
@@ -35,7 +36,7 @@ def test_read_cases_checks_each_line() -> None:
 
 @pytest.fixture
 def built(settings: Settings) -> Assistant:
-    assistant = Assistant(settings, embedder=FakeEmbedder())
+    assistant = Assistant(settings, encoders=Encoders.single(FakeEmbedder()))
     assistant.update_index()
     return assistant
 
@@ -78,7 +79,8 @@ def test_metrics_count_ranks_and_answers(built: Assistant) -> None:
 
 def test_eval_command_prints_all_modes(built: Assistant, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setattr(
-        "assistant.cli.make_assistant", lambda s: Assistant(s, embedder=FakeEmbedder())
+        "assistant.cli.make_assistant",
+        lambda s: Assistant(s, encoders=Encoders.single(FakeEmbedder())),
     )
     cases = tmp_path / "cases.jsonl"
     cases.write_text(json.dumps({"question": "basil sun", "source": "notes/garden.md"}) + "\n")

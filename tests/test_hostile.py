@@ -30,9 +30,10 @@ from pypdf import PdfWriter
 from assistant.cli import main
 from assistant.config import Settings
 from assistant.core import Assistant
+from assistant.documents.loaders import SUPPORTED_SUFFIXES, load_document
+from assistant.embedding import Encoders
 from assistant.errors import LoaderError
 from assistant.indexing import update_index
-from assistant.loaders import SUPPORTED_SUFFIXES, load_document
 from tests.fakes import FakeEmbedder
 from tests.test_loaders import make_pdf
 
@@ -330,7 +331,7 @@ def test_hostile_corpus_indexes_good_files_and_skips_bad_ones(tmp_path: Path) ->
     for secret in hostile.secrets:
         assert secret not in texts
     embedder = FakeEmbedder()
-    assistant = Assistant(Settings(corpus=corpus, index=index), embedder=embedder)
+    assistant = Assistant(Settings(corpus=corpus, index=index), Encoders.single(embedder))
     for path, (question, sentence) in hostile.answerable.items():
         answer = assistant.ask(question, mode="lexical")
         assert sentence in answer.answer, (path, answer.answer)
@@ -352,7 +353,10 @@ def test_hostile_corpus_human_output_has_no_control_characters(tmp_path: Path) -
     embedder = FakeEmbedder()
     where = ["--corpus", str(corpus), "--index", str(index)]
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("assistant.cli.make_assistant", lambda s: Assistant(s, embedder=embedder))
+        patch.setattr(
+            "assistant.cli.make_assistant",
+            lambda s: Assistant(s, encoders=Encoders.single(embedder)),
+        )
         indexed = runner.invoke(main, ["index", *where])
         question, _ = hostile.answerable["\x1b[31mred\x1b[0m.txt"]
         asked = runner.invoke(main, ["ask", question, "--mode", "lexical", *where])
@@ -401,11 +405,13 @@ def test_file_unreadable_after_scan_is_skipped(
 
     monkeypatch.setattr(Path, "open", open_)
     monkeypatch.setattr(Path, "read_bytes", read_bytes)
-    report = update_index(settings, FakeEmbedder())
+    report = update_index(settings, Encoders.single(FakeEmbedder()))
     reasons = {s.path: s.reason for s in report.skipped}
     assert "Permission denied" in reasons["locked.txt"]
     assert "notes/garden.md" in report.added
-    answer = Assistant(settings, embedder=FakeEmbedder()).ask("When were the tomatoes planted?")
+    answer = Assistant(settings, encoders=Encoders.single(FakeEmbedder())).ask(
+        "When were the tomatoes planted?"
+    )
     assert "planted in May" in answer.answer
 
     # Readable but refused by the loader (e.g. the mode changed between scan and read).
@@ -428,7 +434,10 @@ def _config(tmp_path: Path, corpus: Path, index: Path, **limits: float) -> Path:
 def _index_with_config(config: Path, *extra: str) -> Any:
     embedder = FakeEmbedder()
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("assistant.cli.make_assistant", lambda s: Assistant(s, embedder=embedder))
+        patch.setattr(
+            "assistant.cli.make_assistant",
+            lambda s: Assistant(s, encoders=Encoders.single(embedder)),
+        )
         return CliRunner().invoke(main, ["index", "--config", str(config), *extra])
 
 

@@ -14,6 +14,7 @@ from filelock import FileLock
 
 from assistant.config import Settings
 from assistant.core import Assistant
+from assistant.embedding import Encoders
 from assistant.errors import (
     Cancelled,
     CorpusError,
@@ -21,9 +22,10 @@ from assistant.errors import (
     IndexLockedError,
     IndexMismatchError,
 )
-from assistant.indexing import update_index
+from assistant.indexing import WRITE_STAGES, shown_progress, update_index
 from assistant.records import IndexReport
-from assistant.store import open_index, read_manifest
+from assistant.store import open_index
+from assistant.store.generations import read_manifest
 from tests.fakes import FakeEmbedder
 
 FIXTURE_FILES = ["notes/garden.md", "peru-coup-government-us-troops.txt", "recipes.txt"]
@@ -71,14 +73,14 @@ def _bump_mtime(path: Path) -> None:
 @pytest.fixture
 def first(settings: Settings) -> IndexReport:
     """The report of a first build of the fixture corpus."""
-    return update_index(settings, FakeEmbedder())
+    return update_index(settings, Encoders.single(FakeEmbedder()))
 
 
 # --- first build ---------------------------------------------------------------------
 
 
 def test_first_build_report(settings: Settings, embedder: FakeEmbedder) -> None:
-    report = update_index(settings, embedder)
+    report = update_index(settings, Encoders.single(embedder))
     assert sorted(report.added) == FIXTURE_FILES
     assert report.changed == [] and report.removed == [] and report.skipped == []
     assert report.unchanged == 0
@@ -95,7 +97,7 @@ def test_identical_passages_are_embedded_once(settings: Settings) -> None:
     (settings.corpus / "owls.txt").write_text(text + "\n")
     (settings.corpus / "owls-copy.txt").write_text(text + "\n")
     embedder = FakeEmbedder()
-    report = update_index(settings, embedder)
+    report = update_index(settings, Encoders.single(embedder))
     assert embedder.embedded.count(text) == 1
     assert report.chunks_embedded == len(embedder.embedded) == report.chunks_total - 1
     assert _chunk_texts(settings.index, "owls-copy.txt") == [text]
@@ -105,7 +107,7 @@ def test_empty_corpus_without_index_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     settings = Settings(corpus=tmp_path / "empty", index=tmp_path / "index")
     with pytest.raises(CorpusError) as info:
-        update_index(settings, FakeEmbedder())
+        update_index(settings, Encoders.single(FakeEmbedder()))
     assert info.value.hint
     assert not (tmp_path / "index" / "CURRENT").exists()
 
@@ -113,7 +115,7 @@ def test_empty_corpus_without_index_is_an_error(tmp_path: Path) -> None:
 def test_missing_corpus_is_an_error(tmp_path: Path) -> None:
     settings = Settings(corpus=tmp_path / "nowhere", index=tmp_path / "index")
     with pytest.raises(CorpusError) as info:
-        update_index(settings, FakeEmbedder())
+        update_index(settings, Encoders.single(FakeEmbedder()))
     assert info.value.exit_code == ExitCode.FAILURE
     assert "--corpus" in info.value.hint
 
@@ -125,7 +127,7 @@ def test_no_change_embeds_nothing_and_writes_no_generation(
     settings: Settings, first: IndexReport
 ) -> None:
     embedder = FakeEmbedder()
-    report = update_index(settings, embedder)
+    report = update_index(settings, Encoders.single(embedder))
     assert embedder.embedded == []
     assert (report.added, report.changed, report.removed) == ([], [], [])
     assert report.unchanged == 3
@@ -138,7 +140,7 @@ def test_no_change_embeds_nothing_and_writes_no_generation(
 def test_touched_file_is_unchanged(settings: Settings, first: IndexReport) -> None:
     _bump_mtime(settings.corpus / "recipes.txt")
     embedder = FakeEmbedder()
-    report = update_index(settings, embedder)
+    report = update_index(settings, Encoders.single(embedder))
     assert embedder.embedded == []
     assert report.changed == [] and report.unchanged == 3
     assert _generations(settings.index) == ["gen-000001"]
@@ -150,7 +152,7 @@ def test_changed_file_alone_is_re_embedded(settings: Settings, first: IndexRepor
         "Rye bread needs a longer proof than wheat bread.\n\nSlice it only when cool.\n"
     )
     embedder = FakeEmbedder()
-    report = update_index(settings, embedder)
+    report = update_index(settings, Encoders.single(embedder))
 
     assert report.changed == ["recipes.txt"]
     assert report.added == [] and report.removed == []
@@ -164,7 +166,7 @@ def test_changed_file_alone_is_re_embedded(settings: Settings, first: IndexRepor
     assert report.chunks_total == first.chunks_total - len(before["recipes.txt"]) + len(after)
     assert _current(settings.index) == "gen-000002"
 
-    assistant = Assistant(settings, embedder=FakeEmbedder())
+    assistant = Assistant(settings, encoders=Encoders.single(FakeEmbedder()))
     answer = assistant.ask("What does rye bread need?")
     assert answer.citations and answer.citations[0].path == "recipes.txt"
     assert "longer proof" in answer.answer
@@ -176,13 +178,13 @@ def test_added_file_alone_is_embedded(settings: Settings, first: IndexReport) ->
     text = "Barn owls swallow their prey whole."
     (settings.corpus / "notes" / "owls.txt").write_text(text + "\n")
     embedder = FakeEmbedder()
-    report = update_index(settings, embedder)
+    report = update_index(settings, Encoders.single(embedder))
     assert report.added == ["notes/owls.txt"]
     assert report.changed == [] and report.unchanged == 3
     assert embedder.embedded == [text]
     assert report.chunks_embedded == 1
     assert report.chunks_total == first.chunks_total + 1
-    hits = Assistant(settings, embedder=FakeEmbedder()).search("owls prey").hits
+    hits = Assistant(settings, encoders=Encoders.single(FakeEmbedder())).search("owls prey").hits
     assert hits[0].chunk.path == "notes/owls.txt"
 
 
@@ -190,7 +192,7 @@ def test_deleted_file_is_gone_from_sqlite_and_search(
     settings: Settings, first: IndexReport
 ) -> None:
     embedder = FakeEmbedder()
-    assistant = Assistant(settings, embedder=embedder)
+    assistant = Assistant(settings, encoders=Encoders.single(embedder))
     hits = assistant.search("tomatoes planted basil garden", k=20).hits
     assert "notes/garden.md" in {h.chunk.path for h in hits}
     garden_chunks = len(_chunk_texts(settings.index, "notes/garden.md"))
@@ -213,7 +215,7 @@ def test_deleted_file_is_gone_from_sqlite_and_search(
 def test_renamed_file_is_removed_and_added(settings: Settings, first: IndexReport) -> None:
     (settings.corpus / "recipes.txt").rename(settings.corpus / "baking.txt")
     embedder = FakeEmbedder()
-    report = update_index(settings, embedder)
+    report = update_index(settings, Encoders.single(embedder))
     assert report.removed == ["recipes.txt"]
     assert report.added == ["baking.txt"]
     assert sorted(embedder.embedded) == sorted(_chunk_texts(settings.index, "baking.txt"))
@@ -225,12 +227,12 @@ def test_vectors_stay_aligned_with_chunks_across_updates(
 ) -> None:
     corpus = settings.corpus
     (corpus / "recipes.txt").write_text("Rye bread needs a longer proof.\n\nSlice it cool.\n")
-    update_index(settings, FakeEmbedder())
+    update_index(settings, Encoders.single(FakeEmbedder()))
     (corpus / "kites.md").write_text("Kites fly best in steady wind.\n")
     (corpus / "notes" / "garden.md").unlink()
-    update_index(settings, FakeEmbedder())
+    update_index(settings, Encoders.single(FakeEmbedder()))
     (corpus / "recipes.txt").write_text("Flatbread needs no yeast.\n")
-    update_index(settings, FakeEmbedder())
+    update_index(settings, Encoders.single(FakeEmbedder()))
 
     index = open_index(settings.index)
     try:
@@ -247,7 +249,7 @@ def test_vectors_stay_aligned_with_chunks_across_updates(
         }
     finally:
         index.close()
-    assistant = Assistant(settings, embedder=FakeEmbedder())
+    assistant = Assistant(settings, encoders=Encoders.single(FakeEmbedder()))
     for query, path in [("kites steady wind", "kites.md"), ("flatbread yeast", "recipes.txt")]:
         for mode in ("dense", "lexical", "hybrid"):
             hits = assistant.search(query, mode=mode).hits
@@ -256,7 +258,7 @@ def test_vectors_stay_aligned_with_chunks_across_updates(
 
 def test_full_re_embeds_everything(settings: Settings, first: IndexReport) -> None:
     embedder = FakeEmbedder()
-    report = update_index(settings, embedder, full=True)
+    report = update_index(settings, Encoders.single(embedder), full=True)
     assert sorted(report.added) == FIXTURE_FILES
     assert report.chunks_embedded == len(embedder.embedded) == first.chunks_total
     assert report.chunks_total == first.chunks_total
@@ -271,7 +273,7 @@ def test_dry_run_lists_changes_and_writes_nothing(settings: Settings, first: Ind
     (settings.corpus / "new.md").write_text("A brand new note about kites.\n")
     (settings.corpus / "notes" / "garden.md").unlink()
     embedder = FakeEmbedder()
-    report = update_index(settings, embedder, dry_run=True)
+    report = update_index(settings, Encoders.single(embedder), dry_run=True)
     assert report.dry_run
     assert report.added == ["new.md"]
     assert report.changed == ["recipes.txt"]
@@ -284,7 +286,7 @@ def test_dry_run_lists_changes_and_writes_nothing(settings: Settings, first: Ind
     assert "notes/garden.md" in _stored_paths(settings.index)
 
     # The real update afterwards does what the dry run announced.
-    real = update_index(settings, embedder)
+    real = update_index(settings, Encoders.single(embedder))
     assert (real.added, real.changed, real.removed) == (
         report.added,
         report.changed,
@@ -293,7 +295,7 @@ def test_dry_run_lists_changes_and_writes_nothing(settings: Settings, first: Ind
 
 
 def test_dry_run_before_first_build_writes_no_index(settings: Settings) -> None:
-    report = update_index(settings, FakeEmbedder(), dry_run=True)
+    report = update_index(settings, Encoders.single(FakeEmbedder()), dry_run=True)
     assert sorted(report.added) == FIXTURE_FILES
     assert not (settings.index / "CURRENT").exists()
     assert not settings.index.exists() or _generations(settings.index) == []
@@ -303,25 +305,25 @@ def test_dry_run_before_first_build_writes_no_index(settings: Settings) -> None:
 
 
 def test_crash_mid_update_keeps_previous_index(settings: Settings, first: IndexReport) -> None:
-    assistant = Assistant(settings, embedder=FakeEmbedder())
+    assistant = Assistant(settings, encoders=Encoders.single(FakeEmbedder()))
     old_answer = assistant.ask(TOMATO_QUESTION)
     assert "tomatoes were planted in May" in old_answer.answer
 
     (settings.corpus / "notes" / "garden.md").write_text("# Garden\n\nThe roses died in June.\n")
     failing = FakeEmbedder(fail_after=0)
     with pytest.raises(RuntimeError, match="simulated crash"):
-        update_index(settings, failing)
+        update_index(settings, Encoders.single(failing))
     assert failing.embedded == []
     assert _current(settings.index) == "gen-000001"
     assert _generations(settings.index) == ["gen-000001"]  # the half-written one is gone
 
     # Both an already-open assistant and a fresh one answer from the old index.
     assert assistant.ask(TOMATO_QUESTION).answer == old_answer.answer
-    fresh = Assistant(settings, embedder=FakeEmbedder()).ask(TOMATO_QUESTION)
+    fresh = Assistant(settings, encoders=Encoders.single(FakeEmbedder())).ask(TOMATO_QUESTION)
     assert fresh.answer == old_answer.answer
 
     embedder = FakeEmbedder()
-    report = update_index(settings, embedder)
+    report = update_index(settings, Encoders.single(embedder))
     assert report.changed == ["notes/garden.md"]
     assert sorted(embedder.embedded) == sorted(_chunk_texts(settings.index, "notes/garden.md"))
     assert _current(settings.index) == "gen-000002"
@@ -333,7 +335,7 @@ def test_crash_through_assistant_keeps_old_index_live(
     settings: Settings, first: IndexReport
 ) -> None:
     embedder = FakeEmbedder()
-    assistant = Assistant(settings, embedder=embedder)
+    assistant = Assistant(settings, encoders=Encoders.single(embedder))
     (settings.corpus / "new.txt").write_text("Kites fly best in steady wind.\n")
     embedder.fail_after = 0
     with pytest.raises(RuntimeError):
@@ -346,10 +348,10 @@ def test_crash_through_assistant_keeps_old_index_live(
 
 def test_crash_on_first_build_leaves_no_index(settings: Settings) -> None:
     with pytest.raises(RuntimeError):
-        update_index(settings, FakeEmbedder(fail_after=0))
+        update_index(settings, Encoders.single(FakeEmbedder(fail_after=0)))
     assert not (settings.index / "CURRENT").exists()
     assert _generations(settings.index) == []
-    report = update_index(settings, FakeEmbedder())
+    report = update_index(settings, Encoders.single(FakeEmbedder()))
     assert sorted(report.added) == FIXTURE_FILES
     assert _current(settings.index) == "gen-000001"
 
@@ -359,7 +361,7 @@ def test_cancel_raises_and_keeps_previous_index(settings: Settings, first: Index
     cancel = threading.Event()
     cancel.set()
     embedder = FakeEmbedder()
-    assistant = Assistant(settings, embedder=embedder)
+    assistant = Assistant(settings, encoders=Encoders.single(embedder))
     with pytest.raises(Cancelled) as info:
         assistant.update_index(cancel=cancel)
     assert info.value.exit_code == ExitCode.INTERRUPTED
@@ -373,13 +375,13 @@ def test_cancel_raises_and_keeps_previous_index(settings: Settings, first: Index
     assert report.added == ["new.txt"]
 
 
-def test_progress_reports_embedding_and_writing(settings: Settings) -> None:
+def test_progress_reports_every_stage_in_order(settings: Settings) -> None:
     calls: list[tuple[str, int, int]] = []
-    update_index(settings, FakeEmbedder(), progress=lambda *a: calls.append(a))
-    stages = [c[0] for c in calls]
-    assert stages[0] == "embedding" and stages[-1] == "writing"
-    assert ("embedding", 3, 3) in calls
-    assert ("writing", 1, 1) == calls[-1]
+    update_index(settings, Encoders.single(FakeEmbedder()), progress=lambda *a: calls.append(a))
+    assert [c for c in calls if c[0] == "embed"] == [("embed", n, 3) for n in range(4)]
+    assert [c for c in calls if c[0] != "embed"] == [(s, 0, 1) for s in WRITE_STAGES]
+    shown = [shown_progress(*c) for c in calls]
+    assert shown[0] == ("embedding", 0, 3) and shown[-1] == ("writing", 4, 5)
 
 
 # --- settings the index is tied to ---------------------------------------------------
@@ -393,19 +395,19 @@ def test_mismatched_settings_refuse_then_rebuild(
 ) -> None:
     other = dataclasses.replace(settings, **change)  # type: ignore[arg-type]
     with pytest.raises(IndexMismatchError) as info:
-        Assistant(other, embedder=FakeEmbedder()).ask(TOMATO_QUESTION)
+        Assistant(other, encoders=Encoders.single(FakeEmbedder())).ask(TOMATO_QUESTION)
     assert info.value.exit_code == ExitCode.INDEX_UNUSABLE == 3
     assert "excerpta index" in info.value.hint
 
     embedder = FakeEmbedder()
-    report = update_index(other, embedder)
+    report = update_index(other, Encoders.single(embedder))
     assert sorted(report.added) == FIXTURE_FILES
     assert report.chunks_embedded == len(embedder.embedded) == report.chunks_total > 0
     assert sorted(embedder.embedded) == sorted(_chunk_texts(settings.index))
-    answer = Assistant(other, embedder=FakeEmbedder()).ask(TOMATO_QUESTION)
+    answer = Assistant(other, encoders=Encoders.single(FakeEmbedder())).ask(TOMATO_QUESTION)
     assert "tomatoes were planted in May" in answer.answer
     with pytest.raises(IndexMismatchError):
-        Assistant(settings, embedder=FakeEmbedder()).ask(TOMATO_QUESTION)
+        Assistant(settings, encoders=Encoders.single(FakeEmbedder())).ask(TOMATO_QUESTION)
 
 
 def test_status_reports_mismatch_without_loading(settings: Settings, first: IndexReport) -> None:
@@ -423,13 +425,13 @@ def test_update_while_locked_raises_with_hint(settings: Settings) -> None:
     embedder = FakeEmbedder()
     with FileLock(str(settings.index / ".lock")):
         with pytest.raises(IndexLockedError) as info:
-            update_index(settings, embedder)
+            update_index(settings, Encoders.single(embedder))
     assert info.value.hint
     assert info.value.exit_code == ExitCode.FAILURE
     assert embedder.embedded == []
     assert not (settings.index / "CURRENT").exists()
     # Released: the update now goes through.
-    assert sorted(update_index(settings, embedder).added) == FIXTURE_FILES
+    assert sorted(update_index(settings, Encoders.single(embedder)).added) == FIXTURE_FILES
 
 
 # --- skipped files -------------------------------------------------------------------
@@ -445,14 +447,14 @@ def messy_corpus(settings: Settings) -> Settings:
 def test_unreadable_files_are_skipped_with_reasons(messy_corpus: Settings) -> None:
     settings = messy_corpus
     embedder = FakeEmbedder()
-    report = update_index(settings, embedder)
+    report = update_index(settings, Encoders.single(embedder))
     reasons = {s.path: s.reason for s in report.skipped}
     assert set(reasons) == {"photo.png", "notes/blob.txt"}
     assert "unsupported" in reasons["photo.png"] and ".png" in reasons["photo.png"]
     assert "binary" in reasons["notes/blob.txt"]
     assert _stored_paths(settings.index) == set(FIXTURE_FILES)
     assert report.chunks_embedded == len(embedder.embedded) == report.chunks_total
-    answer = Assistant(settings, embedder=FakeEmbedder()).ask(TOMATO_QUESTION)
+    answer = Assistant(settings, encoders=Encoders.single(FakeEmbedder())).ask(TOMATO_QUESTION)
     assert "tomatoes were planted in May" in answer.answer
     json_skipped = report.to_json()["skipped"]
     assert {"path": "photo.png", "reason": reasons["photo.png"]} in json_skipped
@@ -460,25 +462,25 @@ def test_unreadable_files_are_skipped_with_reasons(messy_corpus: Settings) -> No
 
 def test_skipped_files_are_not_added_and_cause_no_churn(messy_corpus: Settings) -> None:
     settings = messy_corpus
-    first = update_index(settings, FakeEmbedder())
+    first = update_index(settings, Encoders.single(FakeEmbedder()))
     assert sorted(first.added) == FIXTURE_FILES
-    second = update_index(settings, FakeEmbedder())
+    second = update_index(settings, Encoders.single(FakeEmbedder()))
     assert (second.added, second.changed, second.removed) == ([], [], [])
     assert _generations(settings.index) == ["gen-000001"]
-    assert not Assistant(settings, embedder=FakeEmbedder()).status().stale
+    assert not Assistant(settings, encoders=Encoders.single(FakeEmbedder())).status().stale
 
 
 def test_a_plain_update_rebuilds_when_index_files_are_missing(settings: Settings) -> None:
-    update_index(settings, FakeEmbedder())
+    update_index(settings, Encoders.single(FakeEmbedder()))
     (settings.index / "gen-000001" / "vectors.faiss").unlink()
     again = FakeEmbedder()
-    report = update_index(settings, again)
+    report = update_index(settings, Encoders.single(again))
     assert sorted(report.added) == FIXTURE_FILES and again.embedded
-    assert Assistant(settings, embedder=FakeEmbedder()).ask("basil sun").citations
+    assert Assistant(settings, encoders=Encoders.single(FakeEmbedder())).ask("basil sun").citations
 
 
 def test_a_first_dry_run_creates_nothing(settings: Settings) -> None:
-    report = update_index(settings, FakeEmbedder(), dry_run=True)
+    report = update_index(settings, Encoders.single(FakeEmbedder()), dry_run=True)
     assert sorted(report.added) == FIXTURE_FILES
     assert not settings.index.exists()
 
@@ -486,21 +488,27 @@ def test_a_first_dry_run_creates_nothing(settings: Settings) -> None:
 def test_a_new_document_encoder_rebuilds_the_whole_index(
     settings: Settings, embedder: FakeEmbedder
 ) -> None:
-    update_index(settings, embedder, encoder="onnx-int8 r1")
+    update_index(settings, Encoders.single(embedder, "onnx-int8 r1"))
     assert read_manifest(settings.index)["document_encoder"] == "onnx-int8 r1"
-    again = update_index(settings, embedder, encoder="onnx-int8 r1")
+    again = update_index(settings, Encoders.single(embedder, "onnx-int8 r1"))
     assert again.chunks_embedded == 0
-    embedder.embedded.clear()
-    changed = update_index(settings, embedder, encoder="onnx-int8 r2")
-    assert len(changed.added) == 3 and changed.chunks_embedded == changed.chunks_total
+    # Nothing to embed: the vectors stay as they are, whatever embeds next.
+    unchanged = update_index(settings, Encoders.single(embedder, "onnx-int8 r2"))
+    assert unchanged.chunks_embedded == 0 and unchanged.rebuilt_because == ""
+    assert read_manifest(settings.index)["document_encoder"] == "onnx-int8 r1"
+    # A new file would mix encoders' vectors: everything is embedded again.
+    (settings.corpus / "new.txt").write_text("The lighthouse keeper rows ashore at noon.\n")
+    changed = update_index(settings, Encoders.single(embedder, "onnx-int8 r2"))
+    assert len(changed.added) == 4 and changed.chunks_embedded == changed.chunks_total
     assert read_manifest(settings.index)["document_encoder"] == "onnx-int8 r2"
 
 
 def test_the_report_says_why_the_whole_index_was_rebuilt(
     settings: Settings, embedder: FakeEmbedder
 ) -> None:
-    assert update_index(settings, embedder).rebuilt_because == ""  # a first build
-    assert update_index(settings, embedder, full=True).rebuilt_because == "--full"
-    report = update_index(settings, embedder, encoder="another")
+    assert update_index(settings, Encoders.single(embedder)).rebuilt_because == ""  # a first build
+    assert update_index(settings, Encoders.single(embedder), full=True).rebuilt_because == "--full"
+    (settings.corpus / "new.txt").write_text("The lighthouse keeper rows ashore at noon.\n")
+    report = update_index(settings, Encoders.single(embedder, "another"))
     assert report.rebuilt_because == "documents were embedded with another encoder"
-    assert update_index(settings, embedder, encoder="another").rebuilt_because == ""
+    assert update_index(settings, Encoders.single(embedder, "another")).rebuilt_because == ""

@@ -114,7 +114,7 @@ def test_every_mode_finds_the_passage(real: Assistant, mode: str) -> None:
 
 
 def test_a_follow_up_uses_the_previous_question(real: Assistant) -> None:
-    from assistant.followup import retrieval_query
+    from assistant.conversation import retrieval_query
 
     query = retrieval_query("When was he removed from office?", "Who did Castillo defeat?")
     answer = real.ask(query)
@@ -126,16 +126,21 @@ def test_questions_are_encoded_without_torch(real: Assistant) -> None:
     import subprocess
     import sys
 
-    from assistant.encoder import QUANTIZED, OnnxEmbedder, encoder_dir, has_encoder
+    from assistant.embedding.export import encoder_dir, has_encoder
+    from assistant.embedding.onnx_runtime import FULL, QUANTIZED, OnnxEmbedder
+    from assistant.embedding.sentence_transformer import SentenceTransformerEmbedder
 
     assert has_encoder(real.settings.index, real.settings.model)
     # Answer sentences are scored with an int8 copy, checked against the full encoder.
     assert (encoder_dir(real.settings.index, real.settings.model) / QUANTIZED).is_file()
-    assert isinstance(real.query_embedder, OnnxEmbedder)
+    encoders = real.encoders
+    assert encoders.label.startswith("onnx-int8")
+    assert isinstance(encoders.queries, OnnxEmbedder) and encoders.queries.model_file == FULL
+    assert isinstance(encoders.passages, OnnxEmbedder)
+    assert encoders.passages.model_file == QUANTIZED
     texts = ["When was Castillo removed from office?", "Peru's liquified natural gas"]
-    agreement = (real.query_embedder.embed_queries(texts) * real.embedder.embed_queries(texts)).sum(
-        1
-    )
+    model = SentenceTransformerEmbedder(real.settings.model)
+    agreement = (encoders.queries.embed_queries(texts) * model.embed_queries(texts)).sum(1)
     assert agreement.min() > 0.999
     script = (
         "import sys\n"

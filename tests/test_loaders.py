@@ -1,4 +1,4 @@
-"""Tests for assistant.loaders: every format, every encoding, and broken files."""
+"""Tests for assistant.documents.loaders: every format, every encoding, and broken files."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pypdf import PdfWriter
 
+from assistant.documents.loaders import SUPPORTED_SUFFIXES, decode_text, load_document
 from assistant.errors import LoaderError
-from assistant.loaders import SUPPORTED_SUFFIXES, decode_text, load_document
 
 
 def _load(tmp_path: Path, name: str, data: bytes) -> str:

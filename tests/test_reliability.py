@@ -29,10 +29,11 @@ from click.testing import CliRunner
 from assistant.cli import main
 from assistant.config import Settings
 from assistant.core import Assistant
+from assistant.embedding import Encoders
 from assistant.errors import IndexUnusableError
 from assistant.indexing import update_index
 from assistant.records import Answer, Citation
-from assistant.store import current_generation
+from assistant.store.generations import current_generation
 from tests.fakes import FakeEmbedder
 
 pytestmark = pytest.mark.usefixtures("isolated")
@@ -102,7 +103,7 @@ def _live(index: Path) -> str:
 
 
 def _answer(settings: Settings, question: str) -> Answer:
-    return Assistant(settings, embedder=FakeEmbedder()).ask(question)
+    return Assistant(settings, encoders=Encoders.single(FakeEmbedder())).ask(question)
 
 
 def _change_corpus(settings: Settings) -> None:
@@ -114,17 +115,17 @@ def _change_corpus(settings: Settings) -> None:
 
 def _assert_recovers(settings: Settings) -> None:
     """The next update completes, answers the new question, and leaves no debris."""
-    update_index(settings, FakeEmbedder())
+    update_index(settings, Encoders.single(FakeEmbedder()))
     assert ZEPPELIN_ANSWER in _answer(settings, ZEPPELIN_QUESTION).answer
     assert TOMATO_ANSWER in _answer(settings, TOMATO_QUESTION).answer
-    assert not Assistant(settings, embedder=FakeEmbedder()).status().stale
+    assert not Assistant(settings, encoders=Encoders.single(FakeEmbedder())).status().stale
     assert len(_generations(settings.index)) <= 2  # live + predecessor: partials pruned
 
 
 @pytest.fixture
 def built(settings: Settings) -> Settings:
     """An index of the fixture corpus (gen-000001), then a corpus that changed since."""
-    update_index(settings, FakeEmbedder())
+    update_index(settings, Encoders.single(FakeEmbedder()))
     assert _live(settings.index) == "gen-000001"
     _change_corpus(settings)
     return settings
@@ -209,20 +210,17 @@ def test_ctrl_c_during_index_exits_130_and_keeps_a_whole_index(
     _assert_recovers(built)
 
 
-def test_error_after_the_switch_keeps_the_new_index(
-    built: Settings, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_error_after_the_switch_keeps_the_new_index(built: Settings) -> None:
     """Failing while pruning (CURRENT already switched) must not delete the live index."""
 
-    def fail(index_dir: Path, *, keep: int) -> None:
-        raise OSError(5, "Input/output error")
+    def fail_at_prune(stage: str, done: int, total: int) -> None:
+        if stage == "prune":
+            raise OSError(5, "Input/output error")
 
-    monkeypatch.setattr("assistant.store.prune_generations", fail)
     with pytest.raises(OSError):
-        update_index(built, FakeEmbedder())
+        update_index(built, Encoders.single(FakeEmbedder()), progress=fail_at_prune)
     assert _live(built.index) == "gen-000002"
     assert ZEPPELIN_ANSWER in _answer(built, ZEPPELIN_QUESTION).answer
-    monkeypatch.undo()
     _assert_recovers(built)
 
 
@@ -260,12 +258,16 @@ def test_asking_while_updates_run_always_sees_a_whole_index(built: Settings) -> 
     stop = threading.Event()
     answers: list[str] = []
     errors: list[BaseException] = []
-    kept = Assistant(built, embedder=FakeEmbedder())  # one long-lived, reloading reader
+    kept = Assistant(
+        built, encoders=Encoders.single(FakeEmbedder())
+    )  # one long-lived, reloading reader
 
     def ask_repeatedly() -> None:
         while not stop.is_set():
             try:
-                fresh = Assistant(built, embedder=FakeEmbedder())  # opens CURRENT anew
+                fresh = Assistant(
+                    built, encoders=Encoders.single(FakeEmbedder())
+                )  # opens CURRENT anew
                 answers.append(fresh.ask(TOMATO_QUESTION).answer)
                 kept.reload()
                 answers.append(kept.ask(TOMATO_QUESTION).answer)
@@ -279,7 +281,7 @@ def test_asking_while_updates_run_always_sees_a_whole_index(built: Settings) -> 
     try:
         for n in range(8):
             (built.corpus / "recipes.txt").write_text(f"Update number {n} of the recipes.\n")
-            update_index(built, FakeEmbedder())
+            update_index(built, Encoders.single(FakeEmbedder()))
     finally:
         stop.set()
         reader.join(TIMEOUT)
@@ -317,14 +319,16 @@ def _delete_bm25(generation: Path) -> None:
 def test_damaged_index_is_exit_3_without_traceback_and_full_rebuilds(
     settings: Settings, damage: Any
 ) -> None:
-    update_index(settings, FakeEmbedder())
+    update_index(settings, Encoders.single(FakeEmbedder()))
     damage(settings.index / "gen-000001")
     result = _run(["ask", TOMATO_QUESTION, *_where(settings)])
     assert result.returncode == 3, result.stderr
     assert "excerpta: error:" in result.stderr and "hint:" in result.stderr
     assert "Traceback" not in result.stderr and result.stdout == ""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("assistant.cli.make_assistant", lambda s: Assistant(s, FakeEmbedder()))
+        patch.setattr(
+            "assistant.cli.make_assistant", lambda s: Assistant(s, Encoders.single(FakeEmbedder()))
+        )
         searched = CliRunner().invoke(main, ["search", "tomatoes", *_where(settings)])
     assert searched.exit_code == 3 and "hint:" in searched.stderr
     rebuilt = _run(["index", "--full", *_where(settings)])
@@ -362,7 +366,7 @@ def test_pickle_payload_in_the_index_is_never_loaded(
     np.load(tmp_path / "probe.npy", allow_pickle=True)
     assert probe_marker.exists()
 
-    update_index(settings, FakeEmbedder())
+    update_index(settings, Encoders.single(FakeEmbedder()))
     marker = tmp_path / "pwned"
     _write_payload(settings.index / "gen-000001" / "bm25" / target, marker)
     with pytest.raises(IndexUnusableError):
@@ -370,8 +374,10 @@ def test_pickle_payload_in_the_index_is_never_loaded(
     result = _run(["ask", TOMATO_QUESTION, *_where(settings)])
     assert result.returncode == 3, result.stderr
     assert "Traceback" not in result.stderr
-    Assistant(settings, embedder=FakeEmbedder()).status()
-    update_index(settings, FakeEmbedder())  # a plain update only reads SQLite and JSON
+    Assistant(settings, encoders=Encoders.single(FakeEmbedder())).status()
+    update_index(
+        settings, Encoders.single(FakeEmbedder())
+    )  # a plain update only reads SQLite and JSON
     assert not marker.exists()
 
 
@@ -400,16 +406,18 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
 def test_index_ask_batch_and_tokenizers_need_no_network(
     no_network: list[str], settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from assistant import tokens
-    from assistant.embedding import SentenceTransformerEmbedder
+    from assistant.embedding.sentence_transformer import SentenceTransformerEmbedder
+    from assistant.text import bpe
 
-    tokens.get_encoding.cache_clear()  # built again from the packaged file, now
-    assert tokens.get_encoding().encode_ordinary("hello world")
+    bpe.get_encoding.cache_clear()  # built again from the packaged file, now
+    assert bpe.get_encoding().encode_ordinary("hello world")
     real = SentenceTransformerEmbedder()  # resolves the bundled model; loads no torch
     assert real.count_tokens(["The tomatoes were planted in May."])[0] > 5
 
     embedder = FakeEmbedder()
-    monkeypatch.setattr("assistant.cli.make_assistant", lambda s: Assistant(s, embedder=embedder))
+    monkeypatch.setattr(
+        "assistant.cli.make_assistant", lambda s: Assistant(s, encoders=Encoders.single(embedder))
+    )
     runner, where = CliRunner(), _where(settings)
     assert runner.invoke(main, ["index", *where]).exit_code == 0
     asked = runner.invoke(main, ["ask", TOMATO_QUESTION, *where])
@@ -423,8 +431,10 @@ def test_tui_loads_and_answers_without_network(no_network: list[str], settings: 
     from assistant.tui import ExcerptaApp
     from assistant.tui.widgets import AnswerEntry
 
-    update_index(settings, FakeEmbedder())
-    app = ExcerptaApp(make_assistant=lambda: Assistant(settings, embedder=FakeEmbedder()))
+    update_index(settings, Encoders.single(FakeEmbedder()))
+    app = ExcerptaApp(
+        make_assistant=lambda: Assistant(settings, encoders=Encoders.single(FakeEmbedder()))
+    )
 
     async def scenario() -> None:
         async with app.run_test() as pilot:
@@ -521,10 +531,12 @@ def test_links_out_of_the_corpus_are_never_indexed(settings: Settings, tmp_path:
     (outside / "vault.txt").write_text("The vault combination is swordfish.\n")
     (settings.corpus / "vault.txt").symlink_to(outside / "vault.txt")
     (settings.corpus / "elsewhere").symlink_to(outside)
-    report = update_index(settings, FakeEmbedder())
+    report = update_index(settings, Encoders.single(FakeEmbedder()))
     reasons = {s.path: s.reason for s in report.skipped}
     assert reasons == {"elsewhere": "links outside the corpus", "vault.txt": reasons["elsewhere"]}
-    hits = Assistant(settings, embedder=FakeEmbedder()).search("vault combination swordfish")
+    hits = Assistant(settings, encoders=Encoders.single(FakeEmbedder())).search(
+        "vault combination swordfish"
+    )
     assert all("swordfish" not in h.chunk.text for h in hits.hits)
 
 

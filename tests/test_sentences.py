@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from assistant.sentences import sentence_spans
+from assistant.text.sentences import sentence_spans
 
 
 def sentences(text: str) -> list[str]:

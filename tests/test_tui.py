@@ -14,9 +14,9 @@ from textual.pilot import Pilot
 from textual.widgets import Button, ProgressBar
 
 from assistant.config import Settings
+from assistant.conversation import looks_like_follow_up
 from assistant.core import Status
 from assistant.errors import AssistantError, Cancelled, IndexMissingError
-from assistant.followup import looks_like_follow_up
 from assistant.records import Answer, Citation, IndexReport
 from assistant.tui import ExcerptaApp
 from assistant.tui.widgets import (

@@ -10,13 +10,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant import vectors as vectors_module
 from assistant.config import Settings
+from assistant.embedding import Encoders
 from assistant.errors import IndexCorruptError
 from assistant.indexing import update_index
 from assistant.retrieval import Retriever
-from assistant.store import current_generation, open_index
-from assistant.vectors import VectorIndex
+from assistant.store import open_index
+from assistant.store import vectors as vectors_module
+from assistant.store.generations import current_generation
+from assistant.store.vectors import VectorIndex
 from tests.fakes import FakeEmbedder
 
 DIM = 48
@@ -338,15 +340,15 @@ def _manifest(settings: Settings) -> dict[str, object]:
 def test_manifest_records_the_chosen_index_type(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    update_index(settings, FakeEmbedder())
+    update_index(settings, Encoders.single(FakeEmbedder()))
     assert _manifest(settings)["vector_index"] == "Flat"
     monkeypatch.setattr(vectors_module, "FLAT_LIMIT", 5)
-    update_index(settings, FakeEmbedder(), full=True)
+    update_index(settings, Encoders.single(FakeEmbedder()), full=True)
     described = _manifest(settings)["vector_index"]
     assert str(described).startswith("IVF")
     # An incremental update removes and adds ids in the loaded IVF index, no retraining.
     (settings.corpus / "notes" / "garden.md").write_text("# Garden\n\nOwls nest in the oak.\n")
-    update_index(settings, FakeEmbedder())
+    update_index(settings, Encoders.single(FakeEmbedder()))
     assert _manifest(settings)["vector_index"] == described
     index = open_index(settings.index)
     try:
@@ -387,7 +389,7 @@ def test_an_update_never_holds_more_flat_vectors_than_the_limit(
     monkeypatch.setattr(VectorIndex, "add", add)
     monkeypatch.setattr(VectorIndex, "optimize", optimize)
     monkeypatch.setattr(vectors_module.tempfile, "TemporaryFile", spill)
-    report = update_index(settings, FakeEmbedder())
+    report = update_index(settings, Encoders.single(FakeEmbedder()))
     assert report.chunks_total > 6
     assert max(flat_sizes) <= 6 and spy.trained_on == [6]
     assert kinds_before_optimize == ["ivf"]  # switched while embedding, not at the end

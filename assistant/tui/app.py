@@ -24,9 +24,10 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Label, LoadingIndicator
 from textual.worker import Worker, WorkerState
 
+from ..conversation import looks_like_follow_up, retrieval_query
 from ..core import Assistant
 from ..errors import AssistantError, Cancelled, IndexUnusableError
-from ..followup import looks_like_follow_up, retrieval_query
+from ..indexing import shown_progress
 from ..records import Citation
 from . import messages as m
 from .render import answer_plain
@@ -138,7 +139,7 @@ class ExcerptaApp(App[int]):
         assert self.assistant is not None
 
         def progress(stage: str, done: int, total: int) -> None:
-            self.post_message(m.IndexProgressed(stage, done, total))
+            self.post_message(m.IndexProgressed(*shown_progress(stage, done, total)))
 
         try:
             report = self.assistant.update_index(progress=progress, cancel=cancel)

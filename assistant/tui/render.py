@@ -10,8 +10,7 @@ import re
 
 from rich.text import Text
 
-from ..answer import NOT_FOUND
-from ..records import Answer, Citation
+from ..records import NOT_FOUND, Answer, Citation
 
 _MARKER = re.compile(r"\[(\d+)\]")
 _MARKER_STYLE = "bold cyan"

@@ -6,8 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from ..answer import NOT_FOUND
-from ..records import Answer
+from ..records import NOT_FOUND, Answer
 from .render import location
 
 

@@ -18,8 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from assistant.documents.loaders import SUPPORTED_SUFFIXES, unsupported_reason
 from assistant.errors import CorpusError
-from assistant.loaders import SUPPORTED_SUFFIXES, unsupported_reason
 from assistant.records import Skipped
 
 DEFAULT_MAX_FILE_BYTES = 50_000_000

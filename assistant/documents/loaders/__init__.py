@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from assistant.documents.loaders.text import PARSER_ERRORS, decode_text, describe, load_text
 from assistant.errors import LoaderError
-from assistant.loaders.text import PARSER_ERRORS, decode_text, describe, load_text
 from assistant.records import Document, Page
 
 __all__ = ["SUPPORTED_SUFFIXES", "decode_text", "load_document", "unsupported_reason"]
@@ -30,19 +30,19 @@ def _text(data: bytes) -> _Loaded:
 
 
 def _html(data: bytes) -> _Loaded:
-    from assistant.loaders.html import load_html
+    from assistant.documents.loaders.html import load_html
 
     return load_html(data), ()
 
 
 def _pdf(data: bytes) -> _Loaded:
-    from assistant.loaders.pdf import load_pdf
+    from assistant.documents.loaders.pdf import load_pdf
 
     return load_pdf(data)
 
 
 def _docx(data: bytes) -> _Loaded:
-    from assistant.loaders.docx import load_docx
+    from assistant.documents.loaders.docx import load_docx
 
     return load_docx(data), ()
 

@@ -14,10 +14,10 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from .config import ChunkingSettings
-from .records import Chunk, Document
-from .sentences import sentence_spans
-from .tokens import get_encoding
+from ..config import ChunkingSettings
+from ..records import Chunk, Document
+from ..text.bpe import get_encoding
+from ..text.sentences import sentence_spans
 
 TokenCounter = Callable[[Sequence[str]], list[int]]
 

@@ -7,12 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.embedding import (
-    SentenceTransformerEmbedder,
-    resolve_model_path,
-    verify_bundled_weights,
-)
-from assistant.encoder import encoder_dir, has_encoder
+from assistant.embedding.export import encoder_dir, has_encoder
+from assistant.embedding.model_files import resolve_model_path, verify_bundled_weights
+from assistant.embedding.sentence_transformer import SentenceTransformerEmbedder
 from assistant.errors import ModelError
 
 
@@ -35,7 +32,9 @@ def test_tampered_weights_are_refused_before_loading(
     with pytest.raises(ModelError, match="SHA-256") as info:
         verify_bundled_weights(fake)
     assert "reinstall" in info.value.hint
-    monkeypatch.setattr("assistant.embedding.resolve_model_path", lambda name: fake)
+    monkeypatch.setattr(
+        "assistant.embedding.sentence_transformer.resolve_model_path", lambda name: fake
+    )
     with pytest.raises(ModelError, match="SHA-256"):
         SentenceTransformerEmbedder().embed_queries(["a question"])
 

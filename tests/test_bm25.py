@@ -15,8 +15,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import assistant.bm25_build
-from assistant.lexical import K1, STOPWORDS, B, LexicalIndex, tokenize
+import assistant.store.bm25_write
+from assistant.store.bm25 import K1, B, LexicalIndex
+from assistant.store.bm25_write import write_bm25
+from assistant.text.terms import STOPWORDS, tokenize
 
 BM25_FILES = {
     "chunk_ids.npy",
@@ -73,7 +75,7 @@ def _columns(retriever: bm25s.BM25) -> dict[str, tuple[list[int], list[float]]]:
 
 
 def _build(folder: Path, texts: list[str], **tuning: int) -> LexicalIndex:
-    LexicalIndex.save(folder, [(100 + 3 * i, text) for i, text in enumerate(texts)], **tuning)
+    write_bm25(folder, [(100 + 3 * i, text) for i, text in enumerate(texts)], **tuning)
     return LexicalIndex.load(folder)
 
 
@@ -210,7 +212,7 @@ def _failing_rows(texts: list[str], after: int) -> Iterator[tuple[int, str]]:
 def test_an_error_while_reading_rows_leaves_no_files(tmp_path: Path) -> None:
     texts = [f"graph w{i} zebra" for i in range(50)]
     with pytest.raises(OSError, match="disk read failed"):
-        LexicalIndex.save(tmp_path / "bm25", _failing_rows(texts, 30), batch_size=8)
+        write_bm25(tmp_path / "bm25", _failing_rows(texts, 30), batch_size=8)
     assert list((tmp_path / "bm25").iterdir()) == []
 
 
@@ -220,9 +222,9 @@ def test_an_error_while_writing_leaves_no_files(
     def disk_full(*args: object) -> None:
         raise OSError("no space left on device")
 
-    monkeypatch.setattr(assistant.bm25_build, "_write_json", disk_full)
+    monkeypatch.setattr(assistant.store.bm25_write, "_write_json", disk_full)
     with pytest.raises(OSError, match="no space"):
-        LexicalIndex.save(tmp_path / "bm25", enumerate(["graph zebra", "apple"]))
+        write_bm25(tmp_path / "bm25", enumerate(["graph zebra", "apple"]))
     assert list((tmp_path / "bm25").iterdir()) == []
 
 

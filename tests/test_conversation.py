@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.followup import carried_context, retrieval_query
+from assistant.conversation import carried_context, retrieval_query
 
 
 def test_a_follow_up_keeps_its_words_first_and_borrows_names() -> None:

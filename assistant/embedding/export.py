@@ -1,4 +1,4 @@
-"""A torch-free encoder: the model's transformer exported to ONNX, kept with the index.
+"""The model's transformer exported to ONNX once per machine, and copied into each index.
 
 Importing torch and sentence-transformers costs 7-11 s on a small machine, more than a
 whole question should take, and torch's encoder is no faster than onnxruntime's. The
@@ -10,8 +10,8 @@ int8, and kept in a per-user cache (``$EXCERPTA_CACHE_DIR``, else
 ``index/encoder-<key>/`` so it stays self-contained. Documents and answer sentences are
 encoded with the int8 model, questions with the full-precision one; both with the
 model's fast tokenizer and the same pooling and normalization. If the export or a check
-fails, sentence-transformers serves instead. Must not import textual or torch (the
-export imports torch lazily).
+fails, sentence-transformers serves instead. The only module that imports torch (lazily,
+to export); must not import textual.
 """
 
 from __future__ import annotations
@@ -22,15 +22,14 @@ import logging
 import os
 import shutil
 import tempfile
-import threading
 import warnings
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .embedding import SentenceTransformerEmbedder, Vectors
+from .onnx_runtime import FULL, INFO, QUANTIZED, OnnxEmbedder
+from .sentence_transformer import SentenceTransformerEmbedder
 
 _CHECK_TEXTS = [
     "When was Castillo removed from office?",
@@ -39,7 +38,6 @@ _CHECK_TEXTS = [
     "x",
 ]
 _MIN_COSINE = 0.999  # the export must reproduce the model's vectors this closely
-_INFO = "encoder.json"
 RECIPE = 2
 """Version of the export recipe; an export made by another version is redone."""
 
@@ -52,19 +50,19 @@ def encoder_dir(index_dir: Path, model: str) -> Path:
 
 def has_encoder(index_dir: Path, model: str) -> bool:
     """The index holds a checked export (of any recipe: all encode correctly)."""
-    return (encoder_dir(index_dir, model) / _INFO).is_file()
+    return (encoder_dir(index_dir, model) / INFO).is_file()
 
 
 def _is_current(folder: Path) -> bool:
     """A complete export made by this recipe (int8 copy included)."""
     try:
-        info = json.loads((folder / _INFO).read_text())
+        info = json.loads((folder / INFO).read_text())
     except (OSError, ValueError):
         return False
     return (
         isinstance(info, dict)
         and info.get("recipe") == RECIPE
-        and (folder / "model.onnx").is_file()
+        and (folder / FULL).is_file()
         and (folder / QUANTIZED).is_file()
     )
 
@@ -89,7 +87,6 @@ def cached_encoder_dir(embedder: SentenceTransformerEmbedder) -> Path:
     return cache_dir() / "encoders" / key
 
 
-QUANTIZED = "model.int8.onnx"
 _MIN_QUANTIZED_COSINE = 0.95  # measured 0.994 on sentences, 0.972 on "x"
 
 
@@ -167,9 +164,9 @@ def _export_checked(embedder: SentenceTransformerEmbedder, folder: Path) -> bool
         agreement = float(np.min(np.sum(reference * candidate, axis=1)))
         if agreement < _MIN_COSINE:
             return False
-        info = json.loads((folder / _INFO).read_text())
+        info = json.loads((folder / INFO).read_text())
         info["checked_cosine"] = round(agreement, 6)
-        (folder / _INFO).write_text(json.dumps(info, indent=2))
+        (folder / INFO).write_text(json.dumps(info, indent=2))
         return True
     except (OSError, RuntimeError, ValueError, ImportError):
         # An export that fails (an unusual architecture, no `onnx` package) only costs
@@ -189,7 +186,7 @@ def _quantize(folder: Path) -> bool:
 
         work = folder / f".{QUANTIZED}.tmp"
         quantize_dynamic(
-            str(folder / "model.onnx"),
+            str(folder / FULL),
             str(work),
             weight_type=QuantType.QInt8,
             per_channel=True,
@@ -237,7 +234,7 @@ def _export(embedder: SentenceTransformerEmbedder, folder: Path) -> None:
             torch.onnx.export(
                 LastHiddenState(transformer),
                 tuple(sample[n] for n in names),
-                str(folder / "model.onnx"),
+                str(folder / FULL),
                 input_names=names,
                 output_names=["last_hidden_state"],
                 dynamic_axes={**axes, "last_hidden_state": {0: "batch", 1: "tokens"}},
@@ -257,7 +254,7 @@ def _export(embedder: SentenceTransformerEmbedder, folder: Path) -> None:
         "max_tokens": embedder.max_tokens,
         "dimension": embedder.dimension(),
     }
-    (folder / _INFO).write_text(json.dumps(info, indent=2))
+    (folder / INFO).write_text(json.dumps(info, indent=2))
 
 
 def _set_attention(transformer: Any, implementation: str) -> None:
@@ -280,83 +277,3 @@ def _pooling_mode(model_dir: Path) -> str:
     if config.get("pooling_mode_max_tokens"):
         return "max"
     return "mean"
-
-
-class OnnxEmbedder:
-    """Encodes texts with an exported model: onnxruntime + the fast tokenizer, no torch."""
-
-    def __init__(
-        self, folder: Path, *, batch_size: int = 32, model_file: str = "model.onnx"
-    ) -> None:
-        import onnxruntime as ort  # deferred: only the query path needs it
-        from tokenizers import Tokenizer
-
-        self._info = json.loads((folder / _INFO).read_text())
-        options = ort.SessionOptions()
-        options.log_severity_level = 3
-        self._session = ort.InferenceSession(
-            str(folder / model_file), options, providers=["CPUExecutionProvider"]
-        )
-        self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        self._tokenizer.enable_truncation(int(self._info["max_tokens"]) + 2)
-        self._counter = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        self._counter.no_truncation()
-        self._counter.no_padding()
-        self._batch_size = batch_size
-        self._lock = threading.Lock()
-        self.model_file = model_file
-
-    @property
-    def name(self) -> str:
-        return str(self._info["model"])
-
-    @property
-    def max_tokens(self) -> int:
-        return int(self._info["max_tokens"])
-
-    def dimension(self) -> int:
-        return int(self._info["dimension"])
-
-    def count_tokens(self, texts: Sequence[str]) -> list[int]:
-        encoded = self._counter.encode_batch(list(texts), add_special_tokens=False)
-        return [len(e.ids) for e in encoded]
-
-    def embed_documents(self, texts: Sequence[str]) -> Vectors:
-        return self._encode(texts)
-
-    def embed_queries(self, texts: Sequence[str]) -> Vectors:
-        return self._encode(texts)
-
-    def _encode(self, texts: Sequence[str]) -> Vectors:
-        if not texts:
-            return np.zeros((0, self.dimension()), dtype=np.float32)
-        # Sorting by length keeps padding small within each batch.
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        out = np.zeros((len(texts), self.dimension()), dtype=np.float32)
-        for start in range(0, len(order), self._batch_size):
-            rows = order[start : start + self._batch_size]
-            out[rows] = self._encode_batch([texts[i] for i in rows])
-        return out
-
-    def _encode_batch(self, texts: list[str]) -> Vectors:
-        with self._lock:  # the tokenizer's padding state is shared
-            self._tokenizer.enable_padding()
-            encoded = self._tokenizer.encode_batch(texts)
-        feeds = {
-            "input_ids": np.array([e.ids for e in encoded], dtype=np.int64),
-            "attention_mask": np.array([e.attention_mask for e in encoded], dtype=np.int64),
-            "token_type_ids": np.array([e.type_ids for e in encoded], dtype=np.int64),
-        }
-        inputs = {n: feeds[n] for n in self._info["inputs"]}
-        hidden = self._session.run(None, inputs)[0]
-        mask = feeds["attention_mask"][..., None].astype(np.float32)
-        pooling = self._info["pooling"]
-        if pooling == "cls":
-            pooled = hidden[:, 0]
-        elif pooling == "max":
-            pooled = np.where(mask > 0, hidden, -np.inf).max(axis=1)
-        else:
-            pooled = (hidden * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None)
-        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        vectors: Vectors = (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
-        return vectors

@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import IndexCorruptError
+from ..errors import REBUILD_HINT, IndexCorruptError
 
 FLAT_LIMIT = 200_000
 """Largest vector count kept in an exact flat index (~300 MB at 384 dimensions)."""
@@ -45,7 +45,6 @@ _RANGE_MARGIN = 0.5  # widen 8-bit ranges by this share of them on each side (se
 _TIE = 1e-3  # 8-bit codes blur scores by about this much: closer hits count as found
 _PARALLEL_FROM = 8  # queries per search call from which FAISS may use several threads
 _BLOCK = 16_384  # vectors copied at a time while rebuilding: ~25 MB of floats, ~100 MB in all
-_REBUILD_HINT = "rebuild it: excerpta index --full"
 
 
 class VectorIndex:
@@ -82,13 +81,13 @@ class VectorIndex:
         import faiss
 
         if not path.exists():
-            raise IndexCorruptError(f"missing {path}", _REBUILD_HINT)
+            raise IndexCorruptError(f"missing {path}", REBUILD_HINT)
         try:
             index = faiss.read_index(str(path))
         except RuntimeError as exc:  # faiss reports a bad file as RuntimeError
-            raise IndexCorruptError(f"vector index {path} unreadable", _REBUILD_HINT) from exc
+            raise IndexCorruptError(f"vector index {path} unreadable", REBUILD_HINT) from exc
         if not _is_flat(index) and not _is_ivf(index):
-            raise IndexCorruptError(f"vector index {path} is of an unknown kind", _REBUILD_HINT)
+            raise IndexCorruptError(f"vector index {path} is of an unknown kind", REBUILD_HINT)
         return cls(index, flat_limit=flat_limit, scratch=path.parent)
 
     @property

@@ -1,4 +1,4 @@
-"""Tests for assistant.corpus: walking the corpus folder and what it leaves out."""
+"""Tests for assistant.documents.scan: walking the corpus folder and what it leaves out."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.corpus import SourceFile, scan_corpus
+from assistant.documents.scan import SourceFile, scan_corpus
 from assistant.errors import CorpusError
 from assistant.records import Skipped
 
@@ -247,7 +247,7 @@ def test_corpus_reached_through_a_symlink(tmp_path: Path, corpus: Path) -> None:
 def test_core_modules_import_no_ui_or_format_libraries() -> None:
     # Format libraries load lazily when a file is read; UI and torch never load here.
     code = (
-        "import sys, assistant.corpus, assistant.loaders\n"
+        "import sys, assistant.documents.scan, assistant.documents.loaders\n"
         "heavy = ('textual', 'torch', 'click', 'pypdf', 'docx', 'selectolax')\n"
         "print([m for m in heavy if m in sys.modules])"
     )

@@ -3,15 +3,17 @@
 bm25s's own ``BM25.index`` holds every token of the corpus as Python objects (4.6 GB at a
 million chunks). Here the chunks are tokenized in batches with the same bm25s tokenizer
 (pass 1: vocabulary, document frequencies and lengths; each chunk's distinct terms and
-counts spilled to a temporary file), scored with bm25s's own scoring functions (pass 2,
-into bucket files by term), and sorted into the CSC columns (pass 3), so memory does not
-grow with the corpus beyond the vocabulary. ``bm25s.BM25.load`` reads the result; the
-columns are bit-identical to bm25s's build (tests/test_lexical.py checks it).
+counts spilled to a temporary file), scored with bm25s's Lucene formulas in its dtypes
+(pass 2, into bucket files by term), and sorted into the CSC columns (pass 3), so memory
+does not grow with the corpus beyond the vocabulary. ``bm25s.BM25.load`` reads the
+result; the columns are bit-identical to bm25s's build (tests/test_bm25.py checks it).
+Only bm25s's public API is used: its private scoring helpers may change in any release.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -23,7 +25,8 @@ from typing import IO, Any
 
 import numpy as np
 
-from .lexical import IDS_FILE, K1, B, bm25s_tokenize
+from ..text.terms import bm25_tokenize
+from .bm25 import IDS_FILE, K1, B
 
 # bm25s.BM25.save's file names (its defaults, which bm25s.BM25.load reads).
 _DATA_FILE = "data.csc.index.npy"
@@ -71,7 +74,7 @@ def write_bm25(
         else:  # like an unbuilt bm25s.BM25: nothing but the (empty) chunk ids
             np.save(work / IDS_FILE, np.zeros(0, dtype=np.int64), allow_pickle=False)
             names = []
-        for name in [*names, IDS_FILE]:  # ids last: store.generation_is_complete checks them
+        for name in [*names, IDS_FILE]:  # ids last: generation_is_complete checks them
             os.replace(work / name, folder / name)
 
 
@@ -99,7 +102,7 @@ class _Counts:
 
     def _add(self, texts: list[str], records: np.ndarray, pairs: IO[bytes]) -> None:
         """Count and spill one batch; fill its records' lengths and pair counts."""
-        tokenized = bm25s_tokenize(texts, return_ids=True)
+        tokenized = bm25_tokenize(texts, return_ids=True)
         lengths = np.fromiter(map(len, tokenized.ids), np.int64, len(texts))
         local = np.fromiter(chain.from_iterable(tokenized.ids), np.int32, int(lengths.sum()))
         mapping = self._term_ids(tokenized.vocab, local)
@@ -153,11 +156,12 @@ def _write_matrix(
     .npy files: every write is sequential and at most one bucket is in memory.
     """
     if (
-        params.method in params.methods_requiring_nonoccurrence
+        params.method != "lucene"
+        or params.idf_method != "lucene"
         or np.dtype(params.dtype) != _ENTRY["score"]
         or np.dtype(params.int_dtype) != _ENTRY["doc"]
     ):
-        raise ValueError("the streaming BM25 build expects bm25s's default method and dtypes")
+        raise ValueError("the streaming BM25 build expects bm25s's Lucene method and dtypes")
     indptr = np.zeros(len(counts.df) + 1, dtype=np.int64)  # what bm25s's numpy CSC makes
     np.cumsum(counts.df, out=indptr[1:])
     np.save(work / _INDPTR_FILE, indptr, allow_pickle=False)
@@ -184,14 +188,7 @@ def _score_into_buckets(
     buckets: list[Path],
 ) -> None:
     """Pass 2: score the spilled pairs, append them to their buckets, copy the chunk ids."""
-    from bm25s.scoring import _build_idf_array, _select_idf_scorer
-
-    idf = _build_idf_array(
-        doc_frequencies=dict(enumerate(counts.df.tolist())),
-        n_docs=counts.docs,
-        compute_idf_fn=_select_idf_scorer(params.idf_method),
-        dtype=params.dtype,
-    )
+    idf = _lucene_idf(counts.df, counts.docs, params.dtype)
     avg_length = np.float64(counts.tokens) / counts.docs  # a float64 scalar, as in bm25s
     # A small key sorts in linear time (numpy's stable sort is a radix sort up to 16 bits).
     key = np.uint16 if len(buckets) <= 2**16 else np.int32
@@ -232,21 +229,24 @@ def _append_columns(
             entries["doc"].tofile(indices)
 
 
+def _lucene_idf(df: np.ndarray, docs: int, dtype: Any) -> np.ndarray:
+    """Lucene's idf, log(1 + (N - df + 0.5) / (df + 0.5)), computed as bm25s computes it:
+    with math.log on Python floats, one term at a time, stored in ``dtype``."""
+    idf = np.zeros(len(df), dtype=dtype)
+    for term, count in enumerate(df.tolist()):
+        if count:
+            idf[term] = math.log(1 + (docs - count + 0.5) / (count + 0.5))
+    return idf
+
+
 def _scores(
     pair: np.ndarray, lengths: np.ndarray, idf: np.ndarray, avg_length: Any, params: Any
 ) -> np.ndarray:
-    """Each pair's BM25 score, with bm25s's own term-frequency function and dtypes (float32
-    tf, float64 lengths and average, float32 idf), so the scores match bm25s's bit for bit."""
-    from bm25s.scoring import _select_tfc_scorer
-
-    tfc = _select_tfc_scorer(params.method)(
-        tf_array=pair["tf"].astype(params.dtype),
-        l_d=lengths,
-        l_avg=avg_length,
-        k1=params.k1,
-        b=params.b,
-        delta=params.delta,
-    )
+    """Each pair's BM25 score: Lucene's term-frequency component tf / (k1 (1 - b + b
+    l_d / l_avg) + tf) in bm25s's dtypes (float32 tf, float64 lengths and average, float32
+    idf), so the scores match bm25s's bit for bit."""
+    tf = pair["tf"].astype(params.dtype)
+    tfc = tf / (params.k1 * ((1 - params.b) + params.b * lengths / avg_length) + tf)
     scores: np.ndarray = (idf[pair["term"]] * tfc).astype(params.dtype)
     return scores
 

@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import ModelError
+from ..errors import ModelError
 
 if TYPE_CHECKING:
     import tiktoken

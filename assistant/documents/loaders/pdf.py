@@ -14,8 +14,8 @@ import logging
 from pypdf import PdfReader
 from pypdf.errors import DependencyError, FileNotDecryptedError, PyPdfError
 
+from assistant.documents.loaders.text import PARSER_ERRORS, describe
 from assistant.errors import LoaderError
-from assistant.loaders.text import PARSER_ERRORS, describe
 from assistant.records import Page
 
 PAGE_SEPARATOR = "\n\n"

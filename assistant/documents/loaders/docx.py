@@ -17,8 +17,8 @@ import docx
 from docx.opc.exceptions import OpcError
 from docx.oxml.ns import qn
 
+from assistant.documents.loaders.text import describe
 from assistant.errors import LoaderError
-from assistant.loaders.text import describe
 
 _P = qn("w:p")
 _TBL = qn("w:tbl")

@@ -15,7 +15,7 @@ import re
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from assistant.loaders.text import decode_text
+from assistant.documents.loaders.text import decode_text
 
 # Elements whose content is never shown as text.
 _INVISIBLE = frozenset(

@@ -15,6 +15,7 @@ import pytest
 from assistant import __version__
 from assistant.config import Settings
 from assistant.core import Assistant
+from assistant.embedding import Encoders
 from assistant.errors import (
     ExitCode,
     IndexCorruptError,
@@ -22,7 +23,8 @@ from assistant.errors import (
     IndexUnusableError,
 )
 from assistant.indexing import update_index
-from assistant.store import current_generation, open_index, read_manifest
+from assistant.store import open_index
+from assistant.store.generations import current_generation, read_manifest
 from tests.fakes import DIMENSION, FakeEmbedder
 
 FIXTURE_FILES = ["notes/garden.md", "peru-coup-government-us-troops.txt", "recipes.txt"]
@@ -49,7 +51,7 @@ def _count(generation: Path, path: str | None = None) -> int:
 @pytest.fixture
 def built(settings: Settings) -> Path:
     """The live generation folder of an index built from the fixture corpus."""
-    update_index(settings, FakeEmbedder())
+    update_index(settings, Encoders.single(FakeEmbedder()))
     generation = current_generation(settings.index)
     assert generation is not None
     return generation
@@ -145,7 +147,7 @@ def test_old_generations_are_pruned_to_live_and_predecessor(
 ) -> None:
     for n in range(2):
         (settings.corpus / f"extra{n}.txt").write_text(f"Extra note number {n} about owls.\n")
-        update_index(settings, FakeEmbedder())
+        update_index(settings, Encoders.single(FakeEmbedder()))
     assert _generations(settings.index) == ["gen-000002", "gen-000003"]
     assert current_generation(settings.index) == settings.index / "gen-000003"
 
@@ -181,7 +183,9 @@ def test_json_parts_are_plain_json(built: Path) -> None:
 
 def test_missing_index_raises_index_missing(settings: Settings) -> None:
     with pytest.raises(IndexMissingError) as info:
-        Assistant(settings, embedder=FakeEmbedder()).ask("When were the tomatoes planted?")
+        Assistant(settings, encoders=Encoders.single(FakeEmbedder())).ask(
+            "When were the tomatoes planted?"
+        )
     assert info.value.exit_code == ExitCode.INDEX_UNUSABLE == 3
     assert "excerpta index" in info.value.hint
 
@@ -264,7 +268,9 @@ def test_corrupt_index_is_unusable_and_full_update_recovers(
 ) -> None:
     corrupt(settings.index, built)
     try:
-        Assistant(settings, embedder=FakeEmbedder()).ask("When were the tomatoes planted?")
+        Assistant(settings, encoders=Encoders.single(FakeEmbedder())).ask(
+            "When were the tomatoes planted?"
+        )
     except IndexUnusableError as exc:
         assert exc.exit_code == ExitCode.INDEX_UNUSABLE
         assert "excerpta index" in exc.hint
@@ -274,10 +280,12 @@ def test_corrupt_index_is_unusable_and_full_update_recovers(
         pytest.fail("a corrupt index was used without error")
 
     embedder = FakeEmbedder()
-    report = update_index(settings, embedder, full=True)
+    report = update_index(settings, Encoders.single(embedder), full=True)
     assert sorted(report.added) == FIXTURE_FILES
     assert report.chunks_embedded == len(embedder.embedded) > 0
-    answer = Assistant(settings, embedder=FakeEmbedder()).ask("When were the tomatoes planted?")
+    answer = Assistant(settings, encoders=Encoders.single(FakeEmbedder())).ask(
+        "When were the tomatoes planted?"
+    )
     assert not answer.abstained
     assert "tomatoes were planted in May" in answer.answer
     assert answer.citations[0].path == "notes/garden.md"

@@ -14,18 +14,19 @@ import numpy as np
 import pytest
 
 from assistant import Assistant, Settings
-from assistant.embedding import LazyEmbedder, SentenceTransformerEmbedder
-from assistant.encoder import (
-    QUANTIZED,
+from assistant.embedding import Encoders
+from assistant.embedding.export import (
     RECIPE,
-    OnnxEmbedder,
     cache_dir,
     cached_encoder_dir,
     encoder_dir,
     ensure_encoder,
     has_encoder,
 )
+from assistant.embedding.onnx_runtime import QUANTIZED, OnnxEmbedder
+from assistant.embedding.sentence_transformer import SentenceTransformerEmbedder
 from assistant.indexing import update_index
+from assistant.store.generations import read_manifest
 from tests.conftest import SAMPLE
 from tests.fakes import FakeEmbedder
 
@@ -40,33 +41,19 @@ def test_the_cache_folder_follows_the_environment(monkeypatch: pytest.MonkeyPatc
     assert cache_dir() == Path("/xdg/excerpta")
 
 
-def test_a_lazy_embedder_creates_nothing_until_used() -> None:
-    made: list[FakeEmbedder] = []
-
-    def factory() -> FakeEmbedder:
-        made.append(FakeEmbedder())
-        return made[-1]
-
-    lazy = LazyEmbedder(factory)
-    assert not made
-    assert lazy.embed_documents(TEXTS).shape == (2, 256)
-    assert lazy.max_tokens == 254 and len(made) == 1
-
-
-def test_an_update_with_nothing_to_embed_makes_no_encoder(
+def test_an_update_with_nothing_to_embed_opens_no_encoder(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    calls: list[int] = []
-    real = Assistant(settings)
-    update_index(settings, FakeEmbedder(), encoder=real._document_encoder_label())
-    # A real (not injected) assistant on the same index: nothing changed, so the
-    # document encoder is never asked for.
-    monkeypatch.setattr(
-        Assistant, "_document_encoder", lambda self: calls.append(1) or FakeEmbedder(), raising=True
-    )
-    monkeypatch.setattr("assistant.encoder.has_encoder", lambda index, model: True)
-    report = real.update_index()
-    assert report.unchanged == 3 and calls == []
+    update_index(settings, Encoders.single(FakeEmbedder(), f"onnx-int8 r{RECIPE}"))
+    opened: list[bool] = []
+
+    def spy(*args: object, **kwargs: object) -> Encoders:
+        opened.append(True)
+        return Encoders.single(FakeEmbedder())
+
+    monkeypatch.setattr("assistant.core.open_encoders", spy)
+    report = Assistant(settings).update_index()  # the real default: nothing changed
+    assert report.unchanged == 3 and opened == []
 
 
 @pytest.mark.model
@@ -137,12 +124,27 @@ def test_documents_are_embedded_with_the_int8_encoder(
     assert used and set(used) == {QUANTIZED}
 
 
-def test_a_lazy_embedder_started_early_raises_its_error_where_used() -> None:
-    def broken() -> FakeEmbedder:
-        raise RuntimeError("no model here")
+@pytest.mark.model
+def test_the_manifest_names_the_encoder_that_really_embedded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An export that fails leaves sentence-transformers embedding the documents: the
+    manifest must say so, and a later export that works must rebuild, not mix vectors."""
+    monkeypatch.setenv("EXCERPTA_CACHE_DIR", str(tmp_path / "cache"))
 
-    lazy = LazyEmbedder(broken)
-    lazy.start()
-    for _ in range(2):
-        with pytest.raises(RuntimeError, match="no model here"):
-            lazy.embed_documents(TEXTS)
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the export failed")
+
+    monkeypatch.setattr("assistant.embedding.export._export", broken)
+    (tmp_path / "corpus").mkdir()
+    shutil.copy(SAMPLE, tmp_path / "corpus" / SAMPLE.name)
+    settings = Settings(corpus=tmp_path / "corpus", index=tmp_path / "index")
+    Assistant(settings).update_index()
+    assert read_manifest(settings.index)["document_encoder"] == "sentence-transformers"
+
+    monkeypatch.undo()
+    monkeypatch.setenv("EXCERPTA_CACHE_DIR", str(tmp_path / "cache"))
+    (tmp_path / "corpus" / "note.txt").write_text("The harbour opens at dawn.\n")
+    report = Assistant(settings).update_index()
+    assert "encoder" in report.rebuilt_because
+    assert read_manifest(settings.index)["document_encoder"] == f"onnx-int8 r{RECIPE}"

@@ -1,15 +1,21 @@
-"""Follow-up questions: give a short or pronoun-led question the context it leans on.
+"""A conversation: the exchanges so far, and follow-ups given the context they lean on.
 
 "When was he removed?" after "Who did Castillo defeat?" is searched as "When was he
 removed? Castillo": the follow-up keeps its own words first (so its question word still
 says what kind of answer is wanted) and borrows only the names of the last question that
 stood on its own, not its other words, which would pull the answer back to the old topic.
-Pure functions; must not import textual or torch.
+``Conversation`` keeps the exchanges and the last question that stood on its own; every
+face (the TUI, ``batch --conversation``) asks through it. Must not import textual, click
+or torch.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field, replace
+from typing import Protocol
+
+from .records import Answer
 
 # Words that point back at something named earlier in the conversation.
 _BACK_REFERENCES = frozenset(
@@ -54,3 +60,46 @@ def carried_context(previous: str) -> str:
     if not names:
         names = [w for w in _WORD.findall(previous.lower()) if len(w) > 3 and w not in _NOT_NAMES]
     return " ".join(dict.fromkeys(names))
+
+
+class Answerer(Protocol):
+    """What a conversation needs from the core: ``Assistant`` is one."""
+
+    def ask(self, question: str, *, k: int | None = None, mode: str | None = None) -> Answer: ...
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One question as the user typed it, and its answer or the error it met."""
+
+    question: str
+    answer: Answer | None = None
+    error: str = ""
+
+
+@dataclass
+class Conversation:
+    """Questions asked one after another; each follow-up borrows its topic's names."""
+
+    answerer: Answerer
+    exchanges: list[Exchange] = field(default_factory=list)
+    topic: str | None = None  # the last question that stood on its own
+
+    def query_for(self, question: str) -> str:
+        """The text to search for ``question``; a question that stands on its own
+        becomes the topic that later follow-ups lean on."""
+        query = retrieval_query(question, self.topic)
+        if not looks_like_follow_up(question):
+            self.topic = question.strip()
+        return query
+
+    def record(self, question: str, answer: Answer | None = None, error: str = "") -> None:
+        """Add an exchange: ``question`` as typed, with its answer or error."""
+        self.exchanges.append(Exchange(question, answer, error))
+
+    def ask(self, question: str, *, k: int | None = None, mode: str | None = None) -> Answer:
+        """Answer ``question`` in the context of the conversation, and remember it."""
+        searched = self.answerer.ask(self.query_for(question), k=k, mode=mode)
+        answer = replace(searched, question=question)  # as typed, not as searched
+        self.record(question, answer)
+        return answer
