@@ -1,6 +1,6 @@
 # Two commands for a fresh machine (see README):
 #   make run    set up .venv, build or update index/ from corpus/, open the terminal UI
-#   make test   set up .venv with the test tools, run ruff, mypy and pytest
+#   make test   set up .venv with the test tools, run ruff, mypy, import-linter and pytest
 # torch is pinned in the same pip command: unpinned, a dependency could pull a CUDA build.
 
 PYTHON ?= python3
@@ -21,6 +21,7 @@ test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # Benchmarks print their figures; they read ../shared/data (see benchmarks/*.py).

@@ -6,11 +6,10 @@ imported at the point of use.
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
 from .config import ChunkingSettings, Settings, load_settings
 from .core import Assistant, Status
 from .errors import AssistantError, ExitCode
+from .records import VERSION as __version__
 from .records import Answer, Chunk, Citation, Document, Hit, IndexReport, SearchResult
 
 __all__ = [

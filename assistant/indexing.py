@@ -20,7 +20,6 @@ from typing import Any
 
 import numpy as np
 
-from . import __version__
 from .config import Settings
 from .documents.chunking import chunk_document
 from .documents.loaders import load_document
@@ -28,7 +27,7 @@ from .documents.scan import SourceFile, scan_corpus
 from .embedding import Encoders
 from .embedding.encoders import in_background
 from .errors import Cancelled, CorpusError, IndexLockedError, IndexUnusableError, LoaderError
-from .records import Chunk, IndexReport, Skipped
+from .records import VERSION, Chunk, IndexReport, Skipped
 from .store.bm25 import LexicalIndex
 from .store.chunk_table import ChunkTable, FileRecord
 from .store.generations import (
@@ -358,7 +357,7 @@ def _manifest(settings: Settings, encoders: Encoders | None) -> dict[str, Any]:
         "format": FORMAT_VERSION,
         **index_fingerprint(settings),
         "tiktoken_encoding": settings.encoding,
-        "package_version": __version__,
+        "package_version": VERSION,
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     label = encoders.label if encoders is not None else _encoder_of(settings)

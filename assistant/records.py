@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+VERSION = "0.1.0"
+"""The package version (also ``assistant.__version__``), recorded in index manifests."""
 NOT_FOUND = "Not found in your documents."
 """What every face says when the documents hold no answer."""
 

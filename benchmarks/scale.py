@@ -138,7 +138,8 @@ def synthetic_vectors(size: int, data: str, rng: np.random.Generator) -> Any:
 
 
 def build_vectors(folder: Path, size: int, data: str) -> dict[str, Any]:
-    from assistant.store.vectors import VectorIndex, _ExactTopK
+    from assistant.store.recall import ExactTopK
+    from assistant.store.vectors import VectorIndex
 
     rng = np.random.default_rng(size)
     query_rng = np.random.default_rng(size + 1)
@@ -156,7 +157,7 @@ def build_vectors(folder: Path, size: int, data: str) -> dict[str, Any]:
     generated = time.perf_counter()
     # The exact ground truth over the float vectors, generated again block by block from
     # the same seed: keeping them all would cost the benchmark 1.5 GB at a million.
-    truth = _ExactTopK(queries, k=10)
+    truth = ExactTopK(queries, k=10)
     for start, block in synthetic_vectors(size, data, np.random.default_rng(size)):
         truth.update(np.arange(start, start + len(block)), block)
     order = np.argsort(-truth.scores, axis=1)

@@ -16,6 +16,7 @@ from assistant.errors import IndexCorruptError
 from assistant.indexing import update_index
 from assistant.retrieval import Retriever
 from assistant.store import open_index
+from assistant.store import recall as recall_module
 from assistant.store import vectors as vectors_module
 from assistant.store.generations import current_generation
 from assistant.store.vectors import VectorIndex
@@ -299,13 +300,13 @@ def test_an_ivf_rebuild_spills_codes_to_scratch_and_frees_the_old_lists(
 
     monkeypatch.setattr(vectors_module.tempfile, "TemporaryFile", spy)
     sizes_seen: list[int] = []
-    real_update = vectors_module._ExactTopK.update
+    real_update = recall_module.ExactTopK.update
 
     def update(truth: object, ids: np.ndarray, vectors: np.ndarray) -> None:
         sizes_seen.append(int(old.ntotal))  # the old index, while the new one fills
         real_update(truth, ids, vectors)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(vectors_module._ExactTopK, "update", update)
+    monkeypatch.setattr(recall_module.ExactTopK, "update", update)
     assert index.optimize()
     assert spills == [tmp_path] and set(sizes_seen) == {0}
     assert len(index) == 2_600 and sorted(index.ids().tolist()) == list(range(100, 2_700))
@@ -323,7 +324,7 @@ def test_a_failed_ivf_rebuild_leaves_the_index_empty(monkeypatch: pytest.MonkeyP
     def fail(*args: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(vectors_module._ExactTopK, "update", fail)
+    monkeypatch.setattr(recall_module.ExactTopK, "update", fail)
     with pytest.raises(KeyboardInterrupt):
         index.optimize(flat_limit=LIMIT)
     assert len(index) == 0 and index.ids().size == 0

@@ -4,7 +4,7 @@ Vectors are L2-normalized, so inner product is cosine. Up to ``FLAT_LIMIT`` vect
 index is ``IndexIDMap2(IndexFlatIP)``: exact search, exact stored vectors. Past it, the
 index becomes an ``IndexIVFScalarQuantizer`` (8-bit codes: a quarter of the memory of
 float32), trained on a sample of the vectors, with ``nprobe`` calibrated so that recall@10
-against exact search is at least ``RECALL_TARGET`` on queries near the stored vectors.
+against exact search is at least ``recall.RECALL_TARGET`` on queries near the stored vectors.
 The switch happens inside :meth:`VectorIndex.add`, as soon as a flat index would pass the
 limit, so a build never holds more than ``FLAT_LIMIT`` float vectors however large the
 corpus. That index is provisional: :meth:`VectorIndex.optimize` retrains it on a sample of
@@ -32,17 +32,13 @@ from typing import Any
 import numpy as np
 
 from ..errors import REBUILD_HINT, IndexCorruptError
+from .recall import ExactTopK, calibrated_nprobe, perturbed_queries
 
 FLAT_LIMIT = 200_000
 """Largest vector count kept in an exact flat index (~300 MB at 384 dimensions)."""
-RECALL_TARGET = 0.97  # above the 0.95 goal: calibration queries are only a proxy for real ones
-_NPROBE_STEPS = (1, 2, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512)
-_MIN_NPROBE = 8
 _TRAIN_PER_LIST = 64  # k-means sample size per list (FAISS warns below 39)
 _CALIBRATION_QUERIES = 200
-_QUERY_NOISE = 1.2  # a query's cosine with the chunk it was made from is 1/sqrt(1+1.2^2) = 0.64
 _RANGE_MARGIN = 0.5  # widen 8-bit ranges by this share of them on each side (see _build_ivf)
-_TIE = 1e-3  # 8-bit codes blur scores by about this much: closer hits count as found
 _PARALLEL_FROM = 8  # queries per search call from which FAISS may use several threads
 _BLOCK = 16_384  # vectors copied at a time while rebuilding: ~25 MB of floats, ~100 MB in all
 
@@ -270,13 +266,13 @@ class VectorIndex:
             ivf.sq.rangestat_arg = _RANGE_MARGIN
             ivf.train(sample)
             ivf.set_direct_map_type(_hashtable())  # id -> list position: remove, reconstruct
-            queries = _perturbed(sample[:_CALIBRATION_QUERIES], rng)
+            queries = perturbed_queries(sample[:_CALIBRATION_QUERIES], rng)
             del sample  # ~100 MB at 1024 lists
-            truth = _ExactTopK(queries, k=10)
+            truth = ExactTopK(queries, k=10)
             for block_ids, vectors in blocks:
                 ivf.add_with_ids(vectors, block_ids)
                 truth.update(block_ids, vectors)
-        ivf.nprobe = _calibrated_nprobe(ivf, queries, truth)
+        ivf.nprobe = calibrated_nprobe(ivf, queries, truth)
         return ivf
 
 
@@ -366,52 +362,3 @@ def _hashtable() -> int:
 def _nlist_for(n: int) -> int:
     """About sqrt(n) lists, a power of two: ~1000 vectors a list at a million."""
     return int(2 ** round(math.log2(max(n, 1) ** 0.5)))
-
-
-def _perturbed(vectors: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Queries near stored vectors but not on them, as real questions are."""
-    noise = rng.standard_normal(vectors.shape).astype(np.float32)
-    noise *= _QUERY_NOISE / np.linalg.norm(noise, axis=1, keepdims=True)
-    queries = vectors + noise
-    return np.asarray(queries / np.linalg.norm(queries, axis=1, keepdims=True), np.float32)
-
-
-class _ExactTopK:
-    """Exact top-k by inner product, accumulated over blocks of vectors."""
-
-    def __init__(self, queries: np.ndarray, k: int) -> None:
-        self.queries = queries
-        self.k = k
-        self.scores = np.full((len(queries), 0), -np.inf, dtype=np.float32)
-        self.ids = np.empty((len(queries), 0), dtype=np.int64)
-
-    def update(self, ids: np.ndarray, vectors: np.ndarray) -> None:
-        block = self.queries @ vectors.T
-        keep = min(self.k, block.shape[1])
-        top = np.argpartition(-block, keep - 1, axis=1)[:, :keep]
-        scores = np.concatenate([self.scores, np.take_along_axis(block, top, axis=1)], axis=1)
-        labels = np.concatenate([self.ids, ids[top]], axis=1)
-        keep = min(self.k, scores.shape[1])
-        best = np.argpartition(-scores, keep - 1, axis=1)[:, :keep]
-        self.scores = np.take_along_axis(scores, best, axis=1)
-        self.ids = np.take_along_axis(labels, best, axis=1)
-
-    def recall(self, found_ids: np.ndarray, found_scores: np.ndarray) -> float:
-        """Share of the true top-k found; hits tied with the k-th within _TIE count too."""
-        kth = self.scores.min(axis=1, keepdims=True)
-        hit = np.array(
-            [np.isin(row, truth) for row, truth in zip(found_ids, self.ids, strict=True)]
-        )
-        hit |= (found_ids >= 0) & (found_scores >= kth - _TIE)
-        return float(hit[:, : self.k].sum() / self.ids.size)
-
-
-def _calibrated_nprobe(ivf: Any, queries: np.ndarray, truth: _ExactTopK) -> int:
-    """The smallest nprobe reaching RECALL_TARGET, doubled as a margin for real queries."""
-    nlist = int(ivf.nlist)
-    for nprobe in (*(s for s in _NPROBE_STEPS if s < nlist), nlist):
-        ivf.nprobe = nprobe
-        scores, ids = ivf.search(queries, truth.k)
-        if truth.recall(ids, scores) >= RECALL_TARGET:
-            return min(nlist, max(_MIN_NPROBE, 2 * nprobe))
-    return nlist
