@@ -23,9 +23,6 @@ from .sentence_transformer import SentenceTransformerEmbedder
 
 T = TypeVar("T")
 
-# How an export can fail to open: a missing onnxruntime, a damaged or partial file, an
-# export made by an incompatible version. Each only costs speed: the model itself serves.
-EXPORT_ERRORS = (ImportError, OSError, RuntimeError, ValueError, KeyError)
 SENTENCE_TRANSFORMERS = "sentence-transformers"
 
 
@@ -58,7 +55,7 @@ def open_encoders(
         ModelError: the model can't be found offline.
     """
     from .export import RECIPE, encoder_dir, ensure_encoder, has_encoder
-    from .onnx_runtime import QUANTIZED, OnnxEmbedder
+    from .onnx_runtime import EXPORT_ERRORS, QUANTIZED, OnnxEmbedder
 
     model_embedder = SentenceTransformerEmbedder(model, batch_size=batch_size)
     folder: Path | None = encoder_dir(index_dir, model)

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from .onnx_runtime import FULL, INFO, QUANTIZED, OnnxEmbedder
+from .onnx_runtime import EXPORT_ERRORS, FULL, INFO, QUANTIZED, OnnxEmbedder
 from .sentence_transformer import SentenceTransformerEmbedder
 
 _CHECK_TEXTS = [
@@ -168,7 +168,7 @@ def _export_checked(embedder: SentenceTransformerEmbedder, folder: Path) -> bool
         info["checked_cosine"] = round(agreement, 6)
         (folder / INFO).write_text(json.dumps(info, indent=2))
         return True
-    except (OSError, RuntimeError, ValueError, ImportError):
+    except EXPORT_ERRORS:
         # An export that fails (an unusual architecture, no `onnx` package) only costs
         # speed: sentence-transformers encodes instead.
         return False
@@ -198,7 +198,7 @@ def _quantize(folder: Path) -> bool:
             return False
         os.replace(work, folder / QUANTIZED)
         return True
-    except (ImportError, OSError, RuntimeError, ValueError):
+    except EXPORT_ERRORS:
         return False
     finally:
         logging.disable(logging.NOTSET)

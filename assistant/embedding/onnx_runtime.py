@@ -17,6 +17,9 @@ import numpy as np
 
 from .protocol import Vectors
 
+# How making or opening an export can fail: no onnxruntime (or onnx), a damaged or partial
+# file, an export of an incompatible version. Each only costs speed: the model serves.
+EXPORT_ERRORS = (ImportError, OSError, RuntimeError, ValueError, KeyError)
 INFO = "encoder.json"
 FULL = "model.onnx"
 QUANTIZED = "model.int8.onnx"
