@@ -349,7 +349,7 @@ def _read_questions(source: TextIO) -> Iterator[str]:
 def _format(answer: Answer) -> str:
     if answer.abstained:
         return NOT_FOUND
-    lines = [_safe(answer.answer), ""]
+    lines = [_safe(answer.text), ""]
     for c in answer.citations:
         where = f"{_safe_path(c.path)}:{c.start_line}" + (
             f"-{c.end_line}" if c.end_line != c.start_line else ""

@@ -104,7 +104,7 @@ class Answer:
     """An extractive answer: the best sentence(s), or an abstention."""
 
     question: str
-    answer: str
+    text: str
     abstained: bool
     citations: tuple[Citation, ...] = ()
     elapsed_ms: float = 0.0
@@ -113,7 +113,7 @@ class Answer:
     def to_json(self) -> dict[str, Any]:
         return {
             "question": self.question,
-            "answer": self.answer,
+            "answer": self.text,
             "abstained": self.abstained,
             "citations": [c.to_json() for c in self.citations],
             "elapsed_ms": round(self.elapsed_ms, 1),
