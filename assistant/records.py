@@ -154,10 +154,6 @@ class IndexReport:
     dry_run: bool = False
     rebuilt_because: str = ""  # why every file was (re)embedded, when an index was there
 
-    @property
-    def has_changes(self) -> bool:
-        return bool(self.added or self.changed or self.removed)
-
     def to_json(self) -> dict[str, Any]:
         return {
             "added": len(self.added),
