@@ -13,6 +13,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
@@ -401,30 +402,27 @@ def _print_report(report: IndexReport) -> None:
         click.echo(f"skipped {_safe_path(skipped.path)}: {_safe_path(skipped.reason)}", err=True)
 
 
-class _progress:
+@contextmanager
+def _progress() -> Iterator[Callable[[str, int, int], None]]:
     """A progress bar on stderr while indexing (rich, which textual already brings)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
-    def __enter__(self) -> Callable[[str, int, int], None]:
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=Console(stderr=True),
+        transient=True,
+        disable=not sys.stderr.isatty(),
+    )
+    tasks: dict[str, TaskID] = {}
 
-        self._bar = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            console=Console(stderr=True),
-            transient=True,
-            disable=not sys.stderr.isatty(),
-        )
-        self._tasks: dict[str, Any] = {}
-        self._bar.start()
-        return self._update
-
-    def _update(self, stage: str, done: int, total: int) -> None:
+    def update(stage: str, done: int, total: int) -> None:
         stage, done, total = shown_progress(stage, done, total)
-        if stage not in self._tasks:
-            self._tasks[stage] = self._bar.add_task(stage, total=total)
-        self._bar.update(self._tasks[stage], completed=done, total=total)
+        if stage not in tasks:
+            tasks[stage] = bar.add_task(stage, total=total)
+        bar.update(tasks[stage], completed=done, total=total)
 
-    def __exit__(self, *exc: object) -> None:
-        self._bar.stop()
+    with bar:
+        yield update
