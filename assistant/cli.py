@@ -27,7 +27,6 @@ from .indexing import shown_progress
 from .records import NOT_FOUND, Answer, IndexReport, SearchResult
 
 F = TypeVar("F", bound=Callable[..., Any])
-_BATCH = 64  # questions embedded together in `batch` and `search -`
 # C0 and C1 control characters other than tab and newline: in a file name or a document
 # they could move the cursor, retitle the window or hide text when printed raw.
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -219,11 +218,12 @@ def batch(
 
     Each input line is a question, or a JSON object with a "question" field.
     """
-    questions = list(_read_questions(source))
+    from .evaluation import read_questions
+
+    questions = read_questions(source)  # every line checked before any is answered
     assistant = make_assistant(_settings(ctx, k=k, mode=mode, **flags))
-    for start in range(0, len(questions), _BATCH):
-        for answer in assistant.ask_many(questions[start : start + _BATCH]):
-            click.echo(json.dumps(answer.to_json(), ensure_ascii=False))
+    for answer in assistant.ask_all(questions):
+        click.echo(json.dumps(answer.to_json(), ensure_ascii=False))
 
 
 @main.command()
@@ -241,9 +241,8 @@ def search(
     assistant = make_assistant(_settings(ctx, k=k, mode=mode, **flags))
     if query == "-":
         queries = [line.strip() for line in sys.stdin if line.strip()]
-        for start in range(0, len(queries), _BATCH):
-            for result in assistant.search_many(queries[start : start + _BATCH]):
-                click.echo(json.dumps(result.to_json(), ensure_ascii=False))
+        for result in assistant.search_all(queries):
+            click.echo(json.dumps(result.to_json(), ensure_ascii=False))
         return
     result = assistant.search(query)
     click.echo(json.dumps(result.to_json(), ensure_ascii=False) if as_json else _hits(result))
@@ -327,24 +326,6 @@ def _metrics_table(table: dict[str, dict[str, Any]]) -> str:
         lines.append(f"{mode:<9}{cells}")
     lines.append(f"({next(iter(table.values()))['questions']} questions)")
     return "\n".join(lines)
-
-
-def _read_questions(source: TextIO) -> Iterator[str]:
-    for number, line in enumerate(source, 1):
-        text = line.strip()
-        if not text:
-            continue
-        if text.startswith("{"):
-            try:
-                record = json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise click.UsageError(f"line {number}: not valid JSON ({exc.msg})") from exc
-            question = record.get("question") if isinstance(record, dict) else None
-            if not isinstance(question, str) or not question.strip():
-                raise click.UsageError(f'line {number}: no "question" string')
-            yield question.strip()
-        else:
-            yield text
 
 
 def _format(answer: Answer) -> str:
