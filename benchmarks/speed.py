@@ -22,6 +22,8 @@ import sys
 import time
 from pathlib import Path
 
+from datafiles import SCIFACT_CORPUS, SCIFACT_QUERIES, require
+
 ROOT = Path(__file__).resolve().parent.parent
 CLI = [sys.executable, "-m", "assistant"]
 
@@ -50,6 +52,7 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=ROOT / "benchmarks" / ".work" / "speed")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
+    require(args.data, SCIFACT_CORPUS, SCIFACT_QUERIES)
     figures: dict[str, float] = {}
     work: Path = args.work
     shutil.rmtree(work, ignore_errors=True)
@@ -79,7 +82,7 @@ def main() -> None:
     questions = work / "questions.txt"
     queries = [
         json.loads(line)["text"]
-        for line in (args.data / "scifact" / "queries.jsonl").read_text().splitlines()[:200]
+        for line in (args.data / SCIFACT_QUERIES).read_text().splitlines()[:200]
     ]
     questions.write_text("\n".join(queries) + "\n")
     batch = timed(CLI + ["batch", str(questions), *where])[0]
@@ -164,7 +167,7 @@ def main() -> None:
 
 def write_corpus(data: Path, corpus: Path, count: int) -> None:
     corpus.mkdir(parents=True)
-    lines = (data / "scifact" / "corpus.jsonl").read_text().splitlines()[:count]
+    lines = (data / SCIFACT_CORPUS).read_text().splitlines()[:count]
     for line in lines:
         doc = json.loads(line)
         (corpus / f"{doc['_id']}.txt").write_text(f"{doc['title']}\n\n{doc['text']}\n")
