@@ -5,8 +5,8 @@
 Prints each goal of the performance issue with its ratio and the absolute figures behind
 it. Uses SciFact abstracts (../shared/data/scifact) as the documents and the same CLI a
 user runs (`python -m assistant`), in fresh processes. The model's ONNX export is cached
-per machine (see assistant/encoder.py): the first build on a new machine pays for torch
-and the export once and is shown on its own line. Work folders go under
+per machine (see assistant/embedding/export.py): the first build on a new machine pays for
+torch and the export once and is shown on its own line. Work folders go under
 `benchmarks/.work/speed/`. Nothing here asserts; it measures and prints.
 """
 
@@ -63,8 +63,9 @@ def main() -> None:
     import_st = median(args.repeat, [sys.executable, "-c", "import sentence_transformers"])
     figures["import_sentence_transformers_s"] = import_st
 
-    # The model's ONNX export is made once per machine and cached (see encoder.py): an
-    # empty cache here stands for a new machine; the full build below finds it filled.
+    # The model's ONNX export is made once per machine and cached (see
+    # assistant/embedding/export.py): an empty cache here stands for a new machine; the
+    # full build below finds it filled.
     os.environ["EXCERPTA_CACHE_DIR"] = str(work / "cache")
     first = timed(CLI + ["index", "--corpus", str(corpus), "--index", str(work / "first")])[0]
     figures["first_build_new_machine_s"] = first
