@@ -13,6 +13,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
@@ -26,7 +27,6 @@ from .indexing import shown_progress
 from .records import NOT_FOUND, Answer, IndexReport, SearchResult
 
 F = TypeVar("F", bound=Callable[..., Any])
-_BATCH = 64  # questions embedded together in `batch` and `search -`
 # C0 and C1 control characters other than tab and newline: in a file name or a document
 # they could move the cursor, retitle the window or hide text when printed raw.
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -218,11 +218,12 @@ def batch(
 
     Each input line is a question, or a JSON object with a "question" field.
     """
-    questions = list(_read_questions(source))
+    from .evaluation import read_questions
+
+    questions = read_questions(source)  # every line checked before any is answered
     assistant = make_assistant(_settings(ctx, k=k, mode=mode, **flags))
-    for start in range(0, len(questions), _BATCH):
-        for answer in assistant.ask_many(questions[start : start + _BATCH]):
-            click.echo(json.dumps(answer.to_json(), ensure_ascii=False))
+    for answer in assistant.ask_all(questions):
+        click.echo(json.dumps(answer.to_json(), ensure_ascii=False))
 
 
 @main.command()
@@ -240,9 +241,8 @@ def search(
     assistant = make_assistant(_settings(ctx, k=k, mode=mode, **flags))
     if query == "-":
         queries = [line.strip() for line in sys.stdin if line.strip()]
-        for start in range(0, len(queries), _BATCH):
-            for result in assistant.search_many(queries[start : start + _BATCH]):
-                click.echo(json.dumps(result.to_json(), ensure_ascii=False))
+        for result in assistant.search_all(queries):
+            click.echo(json.dumps(result.to_json(), ensure_ascii=False))
         return
     result = assistant.search(query)
     click.echo(json.dumps(result.to_json(), ensure_ascii=False) if as_json else _hits(result))
@@ -328,28 +328,10 @@ def _metrics_table(table: dict[str, dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def _read_questions(source: TextIO) -> Iterator[str]:
-    for number, line in enumerate(source, 1):
-        text = line.strip()
-        if not text:
-            continue
-        if text.startswith("{"):
-            try:
-                record = json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise click.UsageError(f"line {number}: not valid JSON ({exc.msg})") from exc
-            question = record.get("question") if isinstance(record, dict) else None
-            if not isinstance(question, str) or not question.strip():
-                raise click.UsageError(f'line {number}: no "question" string')
-            yield question.strip()
-        else:
-            yield text
-
-
 def _format(answer: Answer) -> str:
     if answer.abstained:
         return NOT_FOUND
-    lines = [_safe(answer.answer), ""]
+    lines = [_safe(answer.text), ""]
     for c in answer.citations:
         where = f"{_safe_path(c.path)}:{c.start_line}" + (
             f"-{c.end_line}" if c.end_line != c.start_line else ""
@@ -401,30 +383,27 @@ def _print_report(report: IndexReport) -> None:
         click.echo(f"skipped {_safe_path(skipped.path)}: {_safe_path(skipped.reason)}", err=True)
 
 
-class _progress:
+@contextmanager
+def _progress() -> Iterator[Callable[[str, int, int], None]]:
     """A progress bar on stderr while indexing (rich, which textual already brings)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
-    def __enter__(self) -> Callable[[str, int, int], None]:
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=Console(stderr=True),
+        transient=True,
+        disable=not sys.stderr.isatty(),
+    )
+    tasks: dict[str, TaskID] = {}
 
-        self._bar = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            console=Console(stderr=True),
-            transient=True,
-            disable=not sys.stderr.isatty(),
-        )
-        self._tasks: dict[str, Any] = {}
-        self._bar.start()
-        return self._update
-
-    def _update(self, stage: str, done: int, total: int) -> None:
+    def update(stage: str, done: int, total: int) -> None:
         stage, done, total = shown_progress(stage, done, total)
-        if stage not in self._tasks:
-            self._tasks[stage] = self._bar.add_task(stage, total=total)
-        self._bar.update(self._tasks[stage], completed=done, total=total)
+        if stage not in tasks:
+            tasks[stage] = bar.add_task(stage, total=total)
+        bar.update(tasks[stage], completed=done, total=total)
 
-    def __exit__(self, *exc: object) -> None:
-        self._bar.stop()
+    with bar:
+        yield update

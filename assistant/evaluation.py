@@ -4,7 +4,8 @@ Cases are JSON Lines: ``{"question", "answers": [...], "source": "path"}`` with 
 and source optional. Retrieval is scored by where the source file ranks among the
 distinct files of the retrieved passages (recall@1/5/10, MRR@10); answers by whether a
 gold answer string, normalized as SQuAD does, appears in the first cited sentence(s)
-(answer-hit@1) or any of the first three (answer-hit@3).
+(answer-hit@1) or any of the first three (answer-hit@3). ``read_questions`` reads the
+plainer input of ``excerpta batch`` with the same checks.
 Must not import textual, click or torch.
 """
 
@@ -13,13 +14,13 @@ from __future__ import annotations
 import json
 import re
 import string
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from .core import Assistant
+from .core import QUESTION_BATCH, Assistant
 from .errors import UsageError
 from .records import Answer, Hit
 
@@ -56,6 +57,16 @@ class CaseResult:
     hit3: bool
 
 
+def read_questions(lines: Iterable[str]) -> list[str]:
+    """Parse questions, one a line: plain text, or a JSON object with a "question" field.
+
+    Raises:
+        UsageError: a line that starts with ``{`` isn't JSON or has no question.
+    """
+    records = _records(lines, plain_text=True, hint=_QUESTIONS_FORMAT)
+    return [record["question"].strip() for _, record in records]
+
+
 def read_cases(lines: Iterable[str]) -> list[EvalCase]:
     """Parse JSON Lines of cases.
 
@@ -63,27 +74,43 @@ def read_cases(lines: Iterable[str]) -> list[EvalCase]:
         UsageError: a line isn't JSON, or has no question, or fields of the wrong type.
     """
     cases: list[EvalCase] = []
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise UsageError(f"line {number}: not valid JSON ({exc.msg})", hint=_FORMAT) from exc
-        question = record.get("question") if isinstance(record, dict) else None
-        answers = record.get("answers", []) if isinstance(record, dict) else []
-        source = record.get("source") if isinstance(record, dict) else None
-        if not isinstance(question, str) or not question.strip():
-            raise UsageError(f'line {number}: no "question" string', hint=_FORMAT)
+    for number, record in _records(lines, plain_text=False, hint=_CASES_FORMAT):
+        answers = record.get("answers", [])
+        source = record.get("source")
         if not isinstance(answers, list) or not all(isinstance(a, str) for a in answers):
-            raise UsageError(f'line {number}: "answers" must be a list of strings', hint=_FORMAT)
+            raise UsageError(
+                f'line {number}: "answers" must be a list of strings', hint=_CASES_FORMAT
+            )
         if source is not None and not isinstance(source, str):
-            raise UsageError(f'line {number}: "source" must be a path string', hint=_FORMAT)
-        cases.append(EvalCase(question.strip(), tuple(answers), source))
+            raise UsageError(f'line {number}: "source" must be a path string', hint=_CASES_FORMAT)
+        cases.append(EvalCase(record["question"].strip(), tuple(answers), source))
     return cases
 
 
-_FORMAT = 'each line: {"question": "...", "answers": ["..."], "source": "path/in/corpus"}'
+_QUESTIONS_FORMAT = 'each line: a question, or {"question": "..."}'
+_CASES_FORMAT = 'each line: {"question": "...", "answers": ["..."], "source": "path/in/corpus"}'
+
+
+def _records(
+    lines: Iterable[str], *, plain_text: bool, hint: str
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Each non-blank line's number and JSON object, checked to hold a non-blank
+    "question" string. With ``plain_text``, a line not starting with ``{`` is a question."""
+    for number, line in enumerate(lines, 1):
+        text = line.strip()
+        if not text:
+            continue
+        if plain_text and not text.startswith("{"):
+            yield number, {"question": text}
+            continue
+        try:
+            record = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise UsageError(f"line {number}: not valid JSON ({exc.msg})", hint=hint) from exc
+        question = record.get("question") if isinstance(record, dict) else None
+        if not isinstance(question, str) or not question.strip():
+            raise UsageError(f'line {number}: no "question" string', hint=hint)
+        yield number, record
 
 
 def normalize(text: str) -> str:
@@ -109,12 +136,12 @@ def source_rank(hits: Sequence[Hit], source: str) -> int | None:
 
 
 def run_cases(
-    assistant: Assistant, cases: Sequence[EvalCase], *, mode: str, k: int = 10, batch: int = 64
+    assistant: Assistant, cases: Sequence[EvalCase], *, mode: str, k: int = 10
 ) -> list[CaseResult]:
     """Ask every case's question and score what came back."""
     results: list[CaseResult] = []
-    for start in range(0, len(cases), batch):
-        group = cases[start : start + batch]
+    for start in range(0, len(cases), QUESTION_BATCH):
+        group = cases[start : start + QUESTION_BATCH]
         answered = assistant.answer_with_hits([c.question for c in group], k=k, mode=mode)
         for case, (answer, hits) in zip(group, answered, strict=True):
             sentences = [c.sentence for c in answer.citations]

@@ -106,7 +106,7 @@ class Answer:
     """An extractive answer: the best sentence(s), or an abstention."""
 
     question: str
-    answer: str
+    text: str
     abstained: bool
     citations: tuple[Citation, ...] = ()
     elapsed_ms: float = 0.0
@@ -115,7 +115,7 @@ class Answer:
     def to_json(self) -> dict[str, Any]:
         return {
             "question": self.question,
-            "answer": self.answer,
+            "answer": self.text,
             "abstained": self.abstained,
             "citations": [c.to_json() for c in self.citations],
             "elapsed_ms": round(self.elapsed_ms, 1),
@@ -155,10 +155,6 @@ class IndexReport:
     seconds: float = 0.0
     dry_run: bool = False
     rebuilt_because: str = ""  # why every file was (re)embedded, when an index was there
-
-    @property
-    def has_changes(self) -> bool:
-        return bool(self.added or self.changed or self.removed)
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -23,6 +23,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from datafiles import (  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
+    SCIFACT_CORPUS,
+    SCIFACT_QRELS,
+    SCIFACT_QUERIES,
+    SQUAD,
+    require,
+)
+
 from assistant import Assistant, Settings  # noqa: E402
 from assistant.evaluation import (  # noqa: E402
     METRIC_COLUMNS,
@@ -45,6 +53,10 @@ def main() -> None:
         "--skip", choices=["squad", "scifact", "abstain"], action="append", default=[]
     )
     args = parser.parse_args()
+    needed = [SQUAD] if {"squad", "abstain"} - set(args.skip) else []
+    if "scifact" not in args.skip:
+        needed += [SCIFACT_QRELS, SCIFACT_QUERIES, SCIFACT_CORPUS]
+    require(args.data, *needed)
     figures: dict[str, Any] = {"quick": args.quick}
     if "squad" not in args.skip:
         figures["squad"] = squad(args)
@@ -61,7 +73,7 @@ def main() -> None:
 
 def squad_cases(data: Path, corpus: Path, articles: set[int] | None = None) -> list[EvalCase]:
     """Write one file per paragraph (a07/p012.txt) and return the questions about them."""
-    dataset = json.loads((data / "squad-v1.1-dev" / "dev-v1.1.json").read_text())["data"]
+    dataset = json.loads((data / SQUAD).read_text())["data"]
     cases: list[EvalCase] = []
     for a, article in enumerate(dataset):
         for p, paragraph in enumerate(article["paragraphs"]):
@@ -110,18 +122,17 @@ def squad(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def scifact(args: argparse.Namespace) -> dict[str, Any]:
-    data = args.data / "scifact"
     qrels: dict[str, dict[str, int]] = defaultdict(dict)
-    for line in (data / "qrels" / "train.tsv").read_text().splitlines()[1:]:
+    for line in (args.data / SCIFACT_QRELS).read_text().splitlines()[1:]:
         query, doc, score = line.split("\t")
         qrels[query][doc] = int(score)
     queries = {
         q["_id"]: q["text"]
-        for q in map(json.loads, (data / "queries.jsonl").read_text().splitlines())
+        for q in map(json.loads, (args.data / SCIFACT_QUERIES).read_text().splitlines())
         if q["_id"] in qrels
     }
     ids = sorted(queries, key=int)
-    docs = [json.loads(line) for line in (data / "corpus.jsonl").read_text().splitlines()]
+    docs = [json.loads(line) for line in (args.data / SCIFACT_CORPUS).read_text().splitlines()]
     if args.quick:  # 200 queries over their relevant abstracts and 1,300 others
         ids = ids[::4][:200]
         wanted = {d for q in ids for d in qrels[q]}
@@ -171,7 +182,7 @@ def ndcg(ranked: list[str], relevant: dict[str, int], k: int = 10) -> float:
 def abstention(args: argparse.Namespace) -> dict[str, Any]:
     """Index the even articles only; odd articles' questions have no answer there."""
     work = args.work / "squad-half"
-    data_articles = json.loads((args.data / "squad-v1.1-dev" / "dev-v1.1.json").read_text())["data"]
+    data_articles = json.loads((args.data / SQUAD).read_text())["data"]
     even = {a for a in range(len(data_articles)) if a % 2 == 0}
     cases = squad_cases(args.data, work / "corpus", even)
     # Odd positions only: the abstention model in answer.py was fitted on even ones.

@@ -5,8 +5,8 @@
 Prints each goal of the performance issue with its ratio and the absolute figures behind
 it. Uses SciFact abstracts (../shared/data/scifact) as the documents and the same CLI a
 user runs (`python -m assistant`), in fresh processes. The model's ONNX export is cached
-per machine (see assistant/encoder.py): the first build on a new machine pays for torch
-and the export once and is shown on its own line. Work folders go under
+per machine (see assistant/embedding/export.py): the first build on a new machine pays for
+torch and the export once and is shown on its own line. Work folders go under
 `benchmarks/.work/speed/`. Nothing here asserts; it measures and prints.
 """
 
@@ -21,6 +21,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+from datafiles import SCIFACT_CORPUS, SCIFACT_QUERIES, require
 
 ROOT = Path(__file__).resolve().parent.parent
 CLI = [sys.executable, "-m", "assistant"]
@@ -50,6 +52,7 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=ROOT / "benchmarks" / ".work" / "speed")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
+    require(args.data, SCIFACT_CORPUS, SCIFACT_QUERIES)
     figures: dict[str, float] = {}
     work: Path = args.work
     shutil.rmtree(work, ignore_errors=True)
@@ -60,8 +63,9 @@ def main() -> None:
     import_st = median(args.repeat, [sys.executable, "-c", "import sentence_transformers"])
     figures["import_sentence_transformers_s"] = import_st
 
-    # The model's ONNX export is made once per machine and cached (see encoder.py): an
-    # empty cache here stands for a new machine; the full build below finds it filled.
+    # The model's ONNX export is made once per machine and cached (see
+    # assistant/embedding/export.py): an empty cache here stands for a new machine; the
+    # full build below finds it filled.
     os.environ["EXCERPTA_CACHE_DIR"] = str(work / "cache")
     first = timed(CLI + ["index", "--corpus", str(corpus), "--index", str(work / "first")])[0]
     figures["first_build_new_machine_s"] = first
@@ -79,7 +83,7 @@ def main() -> None:
     questions = work / "questions.txt"
     queries = [
         json.loads(line)["text"]
-        for line in (args.data / "scifact" / "queries.jsonl").read_text().splitlines()[:200]
+        for line in (args.data / SCIFACT_QUERIES).read_text().splitlines()[:200]
     ]
     questions.write_text("\n".join(queries) + "\n")
     batch = timed(CLI + ["batch", str(questions), *where])[0]
@@ -164,7 +168,7 @@ def main() -> None:
 
 def write_corpus(data: Path, corpus: Path, count: int) -> None:
     corpus.mkdir(parents=True)
-    lines = (data / "scifact" / "corpus.jsonl").read_text().splitlines()[:count]
+    lines = (data / SCIFACT_CORPUS).read_text().splitlines()[:count]
     for line in lines:
         doc = json.loads(line)
         (corpus / f"{doc['_id']}.txt").write_text(f"{doc['title']}\n\n{doc['text']}\n")

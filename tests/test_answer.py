@@ -40,7 +40,7 @@ def test_the_best_sentence_is_the_answer_with_its_position() -> None:
     assert not answer.abstained
     first = answer.citations[0]
     assert first.sentence == "The lighthouse keeper was named Ada Brown."
-    assert answer.answer == "The lighthouse keeper was named Ada Brown. [1]"
+    assert answer.text == "The lighthouse keeper was named Ada Brown. [1]"
     assert first.start_line == first.end_line == 12
     assert first.char_start == 100 + text.index("The lighthouse")
     assert first.char_end == first.char_start + len(first.sentence)
@@ -51,7 +51,7 @@ def test_the_best_sentence_is_the_answer_with_its_position() -> None:
 
 def test_unrelated_passages_abstain() -> None:
     answer = ask("quantum chromodynamics lattice gauge", [hit("The cat sat on the warm mat.")])
-    assert answer.abstained and answer.answer == "" and answer.citations == ()
+    assert answer.abstained and answer.text == "" and answer.citations == ()
 
 
 def test_no_hits_abstain() -> None:

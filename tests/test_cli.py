@@ -407,7 +407,9 @@ def test_batch_bad_json_line_is_exit_2(
 ) -> None:
     source = f"{TOMATO_QUESTION}\n{line}\nWhere does basil grow best?\n"
     result = _failed(runner.invoke(main, ["batch", "-", *indexed], input=source), 2)
-    assert message in result.stderr
+    error, hint = result.stderr.splitlines()  # one line, and a hint
+    assert error.startswith("excerpta: error: ") and message in error
+    assert hint.startswith("  hint: ")
     assert fake.queries == []  # nothing was answered before the input was checked
 
 

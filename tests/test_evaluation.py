@@ -12,7 +12,14 @@ from assistant import Assistant, Settings
 from assistant.cli import main
 from assistant.embedding import Encoders
 from assistant.errors import UsageError
-from assistant.evaluation import contains_answer, normalize, read_cases, run_cases, summarize
+from assistant.evaluation import (
+    contains_answer,
+    normalize,
+    read_cases,
+    read_questions,
+    run_cases,
+    summarize,
+)
 from tests.fakes import FakeEmbedder
 
 
@@ -32,6 +39,16 @@ def test_read_cases_checks_each_line() -> None:
         read_cases(['{"answers": []}'])
     with pytest.raises(UsageError, match="line 2"):
         read_cases(['{"question": "ok"}', "not json"])
+
+
+def test_read_questions_takes_text_or_json_lines() -> None:
+    lines = ["  Where? \n", "\n", '{"question": " Who? ", "id": 3}\n', "{plain} braces?"]
+    with pytest.raises(UsageError, match="line 4: not valid JSON"):
+        read_questions(lines)
+    assert read_questions(lines[:3]) == ["Where?", "Who?"]
+    with pytest.raises(UsageError, match='line 2: no "question" string') as raised:
+        read_questions(["Why?", '{"question": 5}'])
+    assert "a question, or" in raised.value.hint
 
 
 @pytest.fixture

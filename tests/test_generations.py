@@ -287,7 +287,7 @@ def test_corrupt_index_is_unusable_and_full_update_recovers(
         "When were the tomatoes planted?"
     )
     assert not answer.abstained
-    assert "tomatoes were planted in May" in answer.answer
+    assert "tomatoes were planted in May" in answer.text
     assert answer.citations[0].path == "notes/garden.md"
 
 

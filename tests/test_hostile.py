@@ -334,7 +334,7 @@ def test_hostile_corpus_indexes_good_files_and_skips_bad_ones(tmp_path: Path) ->
     assistant = Assistant(Settings(corpus=corpus, index=index), Encoders.single(embedder))
     for path, (question, sentence) in hostile.answerable.items():
         answer = assistant.ask(question, mode="lexical")
-        assert sentence in answer.answer, (path, answer.answer)
+        assert sentence in answer.text, (path, answer.text)
         assert path in {c.path for c in answer.citations}, path
     for path, query in hostile.searchable.items():
         assert assistant.search(query, mode="lexical").hits[0].chunk.path == path
@@ -412,7 +412,7 @@ def test_file_unreadable_after_scan_is_skipped(
     answer = Assistant(settings, encoders=Encoders.single(FakeEmbedder())).ask(
         "When were the tomatoes planted?"
     )
-    assert "planted in May" in answer.answer
+    assert "planted in May" in answer.text
 
     # Readable but refused by the loader (e.g. the mode changed between scan and read).
     monkeypatch.setattr(Path, "open", real_open)

@@ -169,7 +169,7 @@ def test_changed_file_alone_is_re_embedded(settings: Settings, first: IndexRepor
     assistant = Assistant(settings, encoders=Encoders.single(FakeEmbedder()))
     answer = assistant.ask("What does rye bread need?")
     assert answer.citations and answer.citations[0].path == "recipes.txt"
-    assert "longer proof" in answer.answer
+    assert "longer proof" in answer.text
     hits = assistant.search("sourdough starter flour", mode="lexical").hits
     assert all("Sourdough" not in h.chunk.text for h in hits)
 
@@ -307,7 +307,7 @@ def test_dry_run_before_first_build_writes_no_index(settings: Settings) -> None:
 def test_crash_mid_update_keeps_previous_index(settings: Settings, first: IndexReport) -> None:
     assistant = Assistant(settings, encoders=Encoders.single(FakeEmbedder()))
     old_answer = assistant.ask(TOMATO_QUESTION)
-    assert "tomatoes were planted in May" in old_answer.answer
+    assert "tomatoes were planted in May" in old_answer.text
 
     (settings.corpus / "notes" / "garden.md").write_text("# Garden\n\nThe roses died in June.\n")
     failing = FakeEmbedder(fail_after=0)
@@ -318,9 +318,9 @@ def test_crash_mid_update_keeps_previous_index(settings: Settings, first: IndexR
     assert _generations(settings.index) == ["gen-000001"]  # the half-written one is gone
 
     # Both an already-open assistant and a fresh one answer from the old index.
-    assert assistant.ask(TOMATO_QUESTION).answer == old_answer.answer
+    assert assistant.ask(TOMATO_QUESTION).text == old_answer.text
     fresh = Assistant(settings, encoders=Encoders.single(FakeEmbedder())).ask(TOMATO_QUESTION)
-    assert fresh.answer == old_answer.answer
+    assert fresh.text == old_answer.text
 
     embedder = FakeEmbedder()
     report = update_index(settings, Encoders.single(embedder))
@@ -328,7 +328,7 @@ def test_crash_mid_update_keeps_previous_index(settings: Settings, first: IndexR
     assert sorted(embedder.embedded) == sorted(_chunk_texts(settings.index, "notes/garden.md"))
     assert _current(settings.index) == "gen-000002"
     assistant.reload()
-    assert "tomatoes" not in assistant.ask(TOMATO_QUESTION).answer
+    assert "tomatoes" not in assistant.ask(TOMATO_QUESTION).text
 
 
 def test_crash_through_assistant_keeps_old_index_live(
@@ -369,7 +369,7 @@ def test_cancel_raises_and_keeps_previous_index(settings: Settings, first: Index
     assert _current(settings.index) == "gen-000001"
     assert _generations(settings.index) == ["gen-000001"]
     assert "new.txt" not in _stored_paths(settings.index)
-    assert "tomatoes were planted in May" in assistant.ask(TOMATO_QUESTION).answer
+    assert "tomatoes were planted in May" in assistant.ask(TOMATO_QUESTION).text
 
     report = assistant.update_index(cancel=threading.Event())
     assert report.added == ["new.txt"]
@@ -405,7 +405,7 @@ def test_mismatched_settings_refuse_then_rebuild(
     assert report.chunks_embedded == len(embedder.embedded) == report.chunks_total > 0
     assert sorted(embedder.embedded) == sorted(_chunk_texts(settings.index))
     answer = Assistant(other, encoders=Encoders.single(FakeEmbedder())).ask(TOMATO_QUESTION)
-    assert "tomatoes were planted in May" in answer.answer
+    assert "tomatoes were planted in May" in answer.text
     with pytest.raises(IndexMismatchError):
         Assistant(settings, encoders=Encoders.single(FakeEmbedder())).ask(TOMATO_QUESTION)
 
@@ -455,7 +455,7 @@ def test_unreadable_files_are_skipped_with_reasons(messy_corpus: Settings) -> No
     assert _stored_paths(settings.index) == set(FIXTURE_FILES)
     assert report.chunks_embedded == len(embedder.embedded) == report.chunks_total
     answer = Assistant(settings, encoders=Encoders.single(FakeEmbedder())).ask(TOMATO_QUESTION)
-    assert "tomatoes were planted in May" in answer.answer
+    assert "tomatoes were planted in May" in answer.text
     json_skipped = report.to_json()["skipped"]
     assert {"path": "photo.png", "reason": reasons["photo.png"]} in json_skipped
 

@@ -63,7 +63,7 @@ def test_the_right_sentence_is_cited_first(real: Assistant, question: str, phras
     answer = real.ask(question)
     assert not answer.abstained
     first = answer.citations[0]
-    assert phrase in first.sentence and phrase in answer.answer
+    assert phrase in first.sentence and phrase in answer.text
     # The citation points at the line of the file where the sentence is.
     lines = SAMPLE.read_text(encoding="utf-8").split("\n")
     assert phrase.split("\n")[0] in "\n".join(lines[first.start_line - 1 : first.end_line])
@@ -82,7 +82,7 @@ def test_harder_questions_cite_the_right_sentence(
 @pytest.mark.parametrize("question", UNANSWERABLE)
 def test_unanswerable_questions_abstain(real: Assistant, question: str) -> None:
     answer = real.ask(question)
-    assert answer.abstained and answer.answer == "" and not answer.citations
+    assert answer.abstained and answer.text == "" and not answer.citations
 
 
 def test_the_list_after_a_colon_is_part_of_the_answer(real: Assistant) -> None:
@@ -149,7 +149,7 @@ def test_questions_are_encoded_without_torch(real: Assistant) -> None:
         f"a = Assistant(Settings(corpus=Path({str(real.settings.corpus)!r}),"
         f" index=Path({str(real.settings.index)!r})))\n"
         "answer = a.ask('Who heads the U.S. Southern Command?')\n"
-        "print(answer.answer)\n"
+        "print(answer.text)\n"
         "print('torch' in sys.modules, 'sentence_transformers' in sys.modules)\n"
     )
     out = subprocess.run(

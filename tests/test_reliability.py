@@ -116,8 +116,8 @@ def _change_corpus(settings: Settings) -> None:
 def _assert_recovers(settings: Settings) -> None:
     """The next update completes, answers the new question, and leaves no debris."""
     update_index(settings, Encoders.single(FakeEmbedder()))
-    assert ZEPPELIN_ANSWER in _answer(settings, ZEPPELIN_QUESTION).answer
-    assert TOMATO_ANSWER in _answer(settings, TOMATO_QUESTION).answer
+    assert ZEPPELIN_ANSWER in _answer(settings, ZEPPELIN_QUESTION).text
+    assert TOMATO_ANSWER in _answer(settings, TOMATO_QUESTION).text
     assert not Assistant(settings, encoders=Encoders.single(FakeEmbedder())).status().stale
     assert len(_generations(settings.index)) <= 2  # live + predecessor: partials pruned
 
@@ -159,11 +159,11 @@ def test_sigkill_at_each_stage_keeps_an_index_that_answers(
 
     if stage == "prune":  # CURRENT was switched just before the kill: the new index is live
         assert _live(built.index) == "gen-000002"
-        assert ZEPPELIN_ANSWER in _answer(built, ZEPPELIN_QUESTION).answer
+        assert ZEPPELIN_ANSWER in _answer(built, ZEPPELIN_QUESTION).text
     else:
         assert _live(built.index) == "gen-000001"
-        assert ZEPPELIN_ANSWER not in _answer(built, ZEPPELIN_QUESTION).answer
-    assert TOMATO_ANSWER in _answer(built, TOMATO_QUESTION).answer
+        assert ZEPPELIN_ANSWER not in _answer(built, ZEPPELIN_QUESTION).text
+    assert TOMATO_ANSWER in _answer(built, TOMATO_QUESTION).text
     result = _run(["ask", TOMATO_QUESTION, *_where(built)])
     assert result.returncode == 0 and TOMATO_ANSWER in result.stdout, result.stderr
     _assert_recovers(built)
@@ -185,7 +185,7 @@ def test_sigkill_after_a_random_delay_keeps_an_index_that_answers(
     process.wait(TIMEOUT)
 
     assert _live(built.index) in ("gen-000001", "gen-000002"), f"killed after {delay:.2f}s"
-    assert TOMATO_ANSWER in _answer(built, TOMATO_QUESTION).answer
+    assert TOMATO_ANSWER in _answer(built, TOMATO_QUESTION).text
     _assert_recovers(built)
 
 
@@ -202,11 +202,11 @@ def test_ctrl_c_during_index_exits_130_and_keeps_a_whole_index(
     assert "Traceback" not in err and out == ""
     if stage == "prune":
         # Interrupted after CURRENT switched: the new generation must survive.
-        assert ZEPPELIN_ANSWER in _answer(built, ZEPPELIN_QUESTION).answer
+        assert ZEPPELIN_ANSWER in _answer(built, ZEPPELIN_QUESTION).text
     else:
         assert _live(built.index) == "gen-000001"
         assert _generations(built.index) == ["gen-000001"]  # the partial one was removed
-    assert TOMATO_ANSWER in _answer(built, TOMATO_QUESTION).answer
+    assert TOMATO_ANSWER in _answer(built, TOMATO_QUESTION).text
     _assert_recovers(built)
 
 
@@ -220,7 +220,7 @@ def test_error_after_the_switch_keeps_the_new_index(built: Settings) -> None:
     with pytest.raises(OSError):
         update_index(built, Encoders.single(FakeEmbedder()), progress=fail_at_prune)
     assert _live(built.index) == "gen-000002"
-    assert ZEPPELIN_ANSWER in _answer(built, ZEPPELIN_QUESTION).answer
+    assert ZEPPELIN_ANSWER in _answer(built, ZEPPELIN_QUESTION).text
     _assert_recovers(built)
 
 
@@ -251,7 +251,7 @@ def test_second_index_refuses_while_the_first_holds_the_lock(
     assert code == 130, err
     third = _run(["index", *_where(built)])  # the lock was released
     assert third.returncode == 0, third.stderr
-    assert ZEPPELIN_ANSWER in _answer(built, ZEPPELIN_QUESTION).answer
+    assert ZEPPELIN_ANSWER in _answer(built, ZEPPELIN_QUESTION).text
 
 
 def test_asking_while_updates_run_always_sees_a_whole_index(built: Settings) -> None:
@@ -268,9 +268,9 @@ def test_asking_while_updates_run_always_sees_a_whole_index(built: Settings) -> 
                 fresh = Assistant(
                     built, encoders=Encoders.single(FakeEmbedder())
                 )  # opens CURRENT anew
-                answers.append(fresh.ask(TOMATO_QUESTION).answer)
+                answers.append(fresh.ask(TOMATO_QUESTION).text)
                 kept.reload()
-                answers.append(kept.ask(TOMATO_QUESTION).answer)
+                answers.append(kept.ask(TOMATO_QUESTION).text)
                 answers.append(fresh.search("basil sun").hits[0].chunk.path)
             except BaseException as exc:  # any failure is what this test looks for
                 errors.append(exc)
@@ -333,7 +333,7 @@ def test_damaged_index_is_exit_3_without_traceback_and_full_rebuilds(
     assert searched.exit_code == 3 and "hint:" in searched.stderr
     rebuilt = _run(["index", "--full", *_where(settings)])
     assert rebuilt.returncode == 0, rebuilt.stderr
-    assert TOMATO_ANSWER in _answer(settings, TOMATO_QUESTION).answer
+    assert TOMATO_ANSWER in _answer(settings, TOMATO_QUESTION).text
 
 
 # --- nothing in index/ is unpickled ------------------------------------------------------------
@@ -450,7 +450,7 @@ def test_tui_loads_and_answers_without_network(no_network: list[str], settings: 
                     break
                 await pilot.pause(0.05)
             assert app.exchanges and app.exchanges[-1].answer is not None
-            assert TOMATO_ANSWER in app.exchanges[-1].answer.answer
+            assert TOMATO_ANSWER in app.exchanges[-1].answer.text
 
     import asyncio
 

@@ -58,7 +58,7 @@ def citation(n: int, path: str, line: int, sentence: str) -> Citation:
 
 ANSWER = Answer(
     question="When was Castillo removed from office?",
-    answer=f"{LINES[6]} [1]",
+    text=f"{LINES[6]} [1]",
     abstained=False,
     citations=(
         citation(1, "peru.txt", 7, LINES[6]),

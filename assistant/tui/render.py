@@ -33,7 +33,7 @@ def answer_text(answer: Answer) -> Text:
     """The answer sentence(s) with their citation markers set off."""
     if answer.abstained:
         return Text(NOT_FOUND, style="italic")
-    body = answer.answer
+    body = answer.text
     if answer.citations and not _MARKER.search(body):
         # The core normally writes the markers; add them if a future format doesn't.
         body += " " + "".join(f"[{c.n}]" for c in answer.citations)
@@ -95,6 +95,6 @@ def answer_plain(answer: Answer) -> str:
     """The answer and its sources as plain text, for the clipboard."""
     if answer.abstained:
         return NOT_FOUND
-    parts = [answer.answer, ""]
+    parts = [answer.text, ""]
     parts += [f"[{c.n}] {location(c)}: {c.sentence}" for c in answer.citations]
     return "\n".join(parts)

@@ -30,7 +30,7 @@ def to_markdown(exchanges: list[Exchange]) -> str:
         elif answer.abstained:
             out += [NOT_FOUND, ""]
         else:
-            out += [answer.answer, ""]
+            out += [answer.text, ""]
             for c in answer.citations:
                 out.append(f"{c.n}. `{location(c)}` (score {c.score:.2f})")
                 out += ["   > " + line for line in c.excerpt.splitlines() or [""]]

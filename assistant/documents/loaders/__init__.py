@@ -16,7 +16,13 @@ from assistant.documents.loaders.text import PARSER_ERRORS, decode_text, describ
 from assistant.errors import LoaderError
 from assistant.records import Document, Page
 
-__all__ = ["SUPPORTED_SUFFIXES", "decode_text", "load_document", "unsupported_reason"]
+__all__ = [
+    "SUPPORTED_SUFFIXES",
+    "TEXT_SUFFIXES",
+    "decode_text",
+    "load_document",
+    "unsupported_reason",
+]
 
 _Loaded = tuple[str, tuple[Page, ...]]
 
@@ -47,10 +53,11 @@ def _docx(data: bytes) -> _Loaded:
     return load_docx(data), ()
 
 
+TEXT_SUFFIXES: frozenset[str] = frozenset({".txt", ".md", ".markdown"})
+"""Formats read as plain text: a document's lines are the file's lines."""
+
 _LOADERS: dict[str, Callable[[bytes], _Loaded]] = {
-    ".txt": _text,
-    ".md": _text,
-    ".markdown": _text,
+    **dict.fromkeys(TEXT_SUFFIXES, _text),
     ".html": _html,
     ".htm": _html,
     ".pdf": _pdf,

@@ -9,12 +9,10 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from ...documents.loaders import TEXT_SUFFIXES
 from ...records import Citation
 from ..render import excerpt_text, file_lines_text, location
 
-# Formats whose file lines are the lines the loader numbered; others (PDF, DOCX, HTML)
-# are converted to text first, so their raw lines would not match the citation.
-_PLAIN_SUFFIXES = frozenset({".txt", ".text", ".md", ".markdown", ".rst"})
 _CONTEXT_LINES = 3
 _MAX_BYTES = 5_000_000
 
@@ -31,7 +29,9 @@ def read_cited_lines(corpus: Path, citation: Citation) -> tuple[int, list[str]] 
     if citation.page is not None:
         return None
     path = inside(corpus, citation.path)
-    if path is None or path.suffix.lower() not in _PLAIN_SUFFIXES:
+    # Only plain-text formats: the others (PDF, DOCX, HTML) are converted to text first,
+    # so their raw lines would not match the cited line numbers.
+    if path is None or path.suffix.lower() not in TEXT_SUFFIXES:
         return None
     try:
         if path.stat().st_size > _MAX_BYTES:
