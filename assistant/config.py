@@ -130,15 +130,19 @@ def _coerce(values: Mapping[str, Any], source: str) -> dict[str, Any]:
             )
         kind = types[name]
         try:
+            if kind in ("int", "float") and isinstance(value, bool):
+                raise TypeError("a boolean is not a number")  # int(True) would be 1
             if kind == "Path":
                 result[name] = Path(str(value)).expanduser()
             elif kind == "int":
                 result[name] = int(value)
+                if isinstance(value, float) and result[name] != value:
+                    raise ValueError("not a whole number")  # int(160.5) would be 160
             elif kind == "float":
                 result[name] = float(value)
             else:
                 result[name] = str(value)
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, OverflowError) as exc:
             raise ConfigError(
                 f"bad value {value!r} for {key} in {source}", hint=f"{key} takes a {kind}"
             ) from exc
