@@ -39,7 +39,9 @@ class Chunk:
     """A passage of a document, the unit that is embedded and retrieved.
 
     Invariant: ``document.text[char_start:char_end] == text``. Lines are 1-based and
-    inclusive; for PDFs they count within the page.
+    inclusive; for PDFs they count within the page. ``heading`` is the path of the
+    headings above it ("Finances > Harbour fees"): context for retrieval, never quoted.
+    ``column`` counts the characters of its first line that precede it.
     """
 
     path: str
@@ -50,6 +52,8 @@ class Chunk:
     end_line: int
     page: int | None = None
     id: int = -1
+    heading: str = ""
+    column: int = 0
 
 
 @dataclass(frozen=True)

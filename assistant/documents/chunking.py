@@ -77,6 +77,7 @@ def chunk_document(
                     start_line=first,
                     end_line=first + doc.text.count("\n", start, end),
                     page=page,
+                    column=start - (doc.text.rfind("\n", 0, start) + 1),
                 )
             )
     return chunks
