@@ -238,7 +238,8 @@ def _confidence(
 
 
 # An index entry ("harbour fees, 12, 45-47") or a page label ("Page 4", "4 of 12").
-_INDEX_ENTRY = re.compile(r"(?:,\s*\d+(?:\s*[-–]\s*\d+)?)+\s*$")
+_INDEX_ENTRY = re.compile(r"(?:,\s+\d+(?:\s*[-–]\s*\d+)?)+\s*$")
+_TABLE_ROW = re.compile(r"[^:\n]{2,80}: [^\n]*\d[^\n]*$")
 _PAGE_LABEL = re.compile(r"^\W*(?:page\s+)?\d+(?:\s*(?:of|/)\s*\d+)?\W*$", re.I)
 
 
@@ -252,7 +253,8 @@ def _is_prose(sentence: str) -> bool:
         return False
     words = sentence.split()
     lower = sum(1 for w in words if w[:1].islower())
-    return len(words) >= _MIN_WORDS and lower >= 2
+    # A table row ("Harbour fees: 2023 120,000; 2024 135,500") answers with its figures.
+    return len(words) >= _MIN_WORDS and (lower >= 2 or bool(_TABLE_ROW.match(sentence)))
 
 
 def _overlaps(question_terms: set[str], sentences: list[set[str]]) -> list[float]:

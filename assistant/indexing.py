@@ -18,9 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from . import __version__
+from .chunk_embedder import ChunkEmbedder
 from .config import Settings
 from .documents.chunking import chunk_document
 from .documents.loaders import load_document
@@ -28,7 +27,7 @@ from .documents.scan import SourceFile, scan_corpus
 from .embedding import Encoders
 from .embedding.encoders import in_background
 from .errors import Cancelled, CorpusError, IndexLockedError, IndexUnusableError, LoaderError
-from .records import Chunk, IndexReport, Skipped
+from .records import IndexReport, Skipped
 from .store.bm25 import LexicalIndex
 from .store.chunk_table import ChunkTable, FileRecord
 from .store.generations import (
@@ -56,7 +55,6 @@ def shown_progress(stage: str, done: int, total: int) -> tuple[str, int, int]:
     return ("embedding" if stage == "embed" else stage), done, total
 
 
-_EMBED_BATCH = 256  # chunks embedded per call: bounds memory, keeps batches full
 ENCODER_CHANGED = "documents were embedded with another encoder"
 
 
@@ -308,7 +306,7 @@ def _write_generation(
     try:
         for path in plan.removed + plan.changed:
             writer.remove_file(path)
-        embedder = _ChunkEmbedder(writer, encoders)
+        embedder = ChunkEmbedder(writer, encoders)
         total = len(plan.to_embed)
         for done, (source, digest) in enumerate(plan.to_embed):
             if cancel is not None and cancel.is_set():
@@ -329,6 +327,7 @@ def _write_generation(
                 model_max_tokens=passages.max_tokens,
                 count_model_tokens=passages.count_tokens,
             )
+            report.running_lines_dropped += len(document.furniture)
             embedder.add(record, chunks)
         embedder.flush()
         if progress is not None:
@@ -365,37 +364,3 @@ def _manifest(settings: Settings, encoders: Encoders | None) -> dict[str, Any]:
     if label is not None:
         manifest["document_encoder"] = label
     return manifest
-
-
-class _ChunkEmbedder:
-    """Buffers chunks across files so the model sees full batches, then stores them."""
-
-    def __init__(self, writer: GenerationWriter, encoders: Encoders | None) -> None:
-        self._writer = writer
-        self._encoders = encoders
-        self._pending: list[tuple[FileRecord, list[Chunk]]] = []
-        self._pending_chunks = 0
-        self.embedded = 0
-
-    def add(self, record: FileRecord, chunks: list[Chunk]) -> None:
-        self._pending.append((record, chunks))
-        self._pending_chunks += len(chunks)
-        if self._pending_chunks >= _EMBED_BATCH:
-            self.flush()
-
-    def flush(self) -> None:
-        if not self._pending:
-            return
-        texts = [c.text for _, chunks in self._pending for c in chunks]
-        # Identical passages (boilerplate, repeated files) are embedded once.
-        unique = list(dict.fromkeys(texts))
-        by_text: dict[str, np.ndarray] = {}
-        if unique:
-            assert self._encoders is not None
-            vectors = self._encoders.passages.embed_documents(unique)
-            self.embedded += len(unique)
-            by_text = dict(zip(unique, vectors, strict=True))
-        for record, chunks in self._pending:
-            rows = [by_text[c.text] for c in chunks]
-            self._writer.add_file(record, chunks, np.stack(rows) if rows else np.zeros((0, 0)))
-        self._pending, self._pending_chunks = [], 0

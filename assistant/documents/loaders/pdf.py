@@ -16,7 +16,7 @@ from pypdf.errors import DependencyError, FileNotDecryptedError, PyPdfError
 
 from assistant.documents.loaders.text import PARSER_ERRORS, describe
 from assistant.errors import LoaderError
-from assistant.records import Page
+from assistant.records import Document, Page
 
 PAGE_SEPARATOR = "\n\n"
 _ENCRYPTED_HINT = "save an unprotected copy to index it"
@@ -30,7 +30,7 @@ def _silence_pypdf() -> None:
     logging.getLogger("pypdf").setLevel(logging.CRITICAL + 1)
 
 
-def load_pdf(data: bytes) -> tuple[str, tuple[Page, ...]]:
+def load_pdf(data: bytes) -> Document:
     """Read a PDF into its text and page spans.
 
     Returns:
@@ -70,7 +70,8 @@ def load_pdf(data: bytes) -> tuple[str, tuple[Page, ...]]:
             texts.append("")
     if first_error is not None and not any(t.strip() for t in texts):
         raise LoaderError(f"could not extract text: {describe(first_error)}") from first_error
-    return _join(texts)
+    text, pages = _join(texts)
+    return Document(path="", text=text, pages=pages)
 
 
 def _clean(text: str) -> str:
