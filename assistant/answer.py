@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .records import Answer, Citation, Hit
-from .text.reflow import BLANK_LINE, LEADER, join_lines
+from .text.reflow import LEADER, join_lines
 from .text.sentences import sentence_spans
 from .text.terms import tokenize
 
@@ -313,14 +313,14 @@ def _cite(n: int, candidate: _Candidate, score: float) -> Citation:
 
 
 def _as_read(text: str, spans: Sequence[tuple[int, int]], mark: int) -> tuple[str, int]:
-    """The sentences at ``spans`` as they read (wrapped lines joined), with a blank line,
-    a line break or a space between them as in the text; and where sentence ``mark``
+    """The sentences at ``spans`` as they read (wrapped lines joined), with the line
+    breaks between them as in the text (else a space); and where sentence ``mark``
     starts in it."""
     out, offset = "", 0
     for i, (s, e) in enumerate(spans):
         if i:
             gap = text[spans[i - 1][1] : s]
-            out += "\n\n" if BLANK_LINE.search(gap) else "\n" if "\n" in gap else " "
+            out += gap if "\n" in gap else " "  # a list keeps its line breaks and indents
         if i == mark:
             offset = len(out)
         out += join_lines(text[s:e])

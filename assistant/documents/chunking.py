@@ -77,7 +77,7 @@ def chunk_document(
                     start_line=first,
                     end_line=first + doc.text.count("\n", start, end),
                     page=page,
-                    column=start - (doc.text.rfind("\n", 0, start) + 1),
+                    column=start - lines.start_of(start),
                     heading=heading,
                 )
             )
@@ -127,6 +127,10 @@ class _LineIndex:
 
     def line_of(self, offset: int) -> int:
         return bisect.bisect_right(self._starts, offset) - 1
+
+    def start_of(self, offset: int) -> int:
+        """Where the line holding ``offset`` starts."""
+        return self._starts[self.line_of(offset)]
 
 
 def _units(
