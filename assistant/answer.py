@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .records import Answer, Citation, Hit
+from .text.reflow import LEADER, join_lines
 from .text.sentences import sentence_spans
 from .text.terms import tokenize
 
@@ -90,7 +91,7 @@ class _Candidate:
     rank: int
     start: int  # offsets inside hit.chunk.text
     end: int
-    text: str
+    text: str  # as it reads: wrapped lines joined, hyphenation undone
     context: str  # the sentence before it and the sentence: "He was charged" needs its "he"
 
 
@@ -199,7 +200,7 @@ def _candidates(hits: Sequence[Hit]) -> list[_Candidate]:
     for rank, hit in enumerate(hits):
         text = hit.chunk.text
         previous_start: int | None = None
-        for start, end in sentence_spans(text):
+        for start, end in sentence_spans(text, lead=hit.chunk.column):
             key = (hit.chunk.path, hit.chunk.char_start + start)
             sentence = text[start:end]
             context_start = start if previous_start is None else previous_start
@@ -207,7 +208,8 @@ def _candidates(hits: Sequence[Hit]) -> list[_Candidate]:
             if key in seen or not _is_prose(sentence):
                 continue
             seen.add(key)
-            found.append(_Candidate(hit, rank, start, end, sentence, text[context_start:end]))
+            context = join_lines(text[context_start:end])
+            found.append(_Candidate(hit, rank, start, end, join_lines(sentence), context))
     return found
 
 
@@ -235,11 +237,24 @@ def _confidence(
     return 1.0 / (1.0 + math.exp(-logit))
 
 
+# An index entry ("harbour fees, 12, 45-47") or a page label ("Page 4", "4 of 12").
+_INDEX_ENTRY = re.compile(r"(?:,\s+\d+(?:\s*[-–]\s*\d+)?)+\s*$")
+_TABLE_ROW = re.compile(r"[^:\n]{2,80}: [^\n]*\d[^\n]*$")
+_PAGE_LABEL = re.compile(r"^\W*(?:page\s+)?\d+(?:\s*(?:of|/)\s*\d+)?\W*$", re.I)
+
+
 def _is_prose(sentence: str) -> bool:
-    """Headings, bylines and labels ("W. T. Whitney Jr.", "CONTRIBUTOR") are not answers."""
+    """Headings, bylines and labels ("W. T. Whitney Jr.", "CONTRIBUTOR") are not answers,
+    nor are the lines of a contents page (dot leaders, page numbers) or of an index."""
+    lines = [line for line in sentence.split("\n") if line.strip()]
+    if any(LEADER.search(line) or _PAGE_LABEL.match(line) for line in lines):
+        return False
+    if sum(bool(_INDEX_ENTRY.search(line)) for line in lines) * 2 >= len(lines):
+        return False
     words = sentence.split()
     lower = sum(1 for w in words if w[:1].islower())
-    return len(words) >= _MIN_WORDS and lower >= 2
+    # A table row ("Harbour fees: 2023 120,000; 2024 135,500") answers with its figures.
+    return len(words) >= _MIN_WORDS and (lower >= 2 or bool(_TABLE_ROW.match(sentence)))
 
 
 def _overlaps(question_terms: set[str], sentences: list[set[str]]) -> list[float]:
@@ -261,7 +276,7 @@ def _overlaps(question_terms: set[str], sentences: list[set[str]]) -> list[float
 def _cite(n: int, candidate: _Candidate, score: float) -> Citation:
     chunk = candidate.hit.chunk
     text = chunk.text
-    spans = sentence_spans(text)
+    spans = sentence_spans(text, lead=chunk.column)
     first = last = next(i for i, span in enumerate(spans) if span[0] == candidate.start)
     start, end = candidate.start, candidate.end
     if candidate.text.endswith(":"):  # the answer is the list that follows
@@ -272,22 +287,41 @@ def _cite(n: int, candidate: _Candidate, score: float) -> Citation:
         ):
             last += 1
         end = spans[last][1]
-    sentence = text[start:end]
+    printed = text[start:end]
+    before, after = first, last + 1
     if first > 0 and start - spans[first - 1][0] <= _CONTEXT_CHARS:
-        start = spans[first - 1][0]
+        before = first - 1
     if last + 1 < len(spans) and spans[last + 1][1] - end <= _CONTEXT_CHARS:
-        end = spans[last + 1][1]
+        after = last + 2
+    # Shown as it reads; the offsets and lines still point at the printed text.
+    excerpt, offset = _as_read(text, spans[before:after], first - before)
+    sentence, _ = _as_read(text, spans[first : last + 1], 0)
     first_line = chunk.start_line + text.count("\n", 0, candidate.start)
     return Citation(
         n=n,
         path=chunk.path,
         start_line=first_line,
-        end_line=first_line + sentence.count("\n"),
+        end_line=first_line + printed.count("\n"),
         page=chunk.page,
         char_start=chunk.char_start + candidate.start,
-        char_end=chunk.char_start + candidate.start + len(sentence),
+        char_end=chunk.char_start + candidate.start + len(printed),
         score=score,
-        excerpt=text[start:end],
+        excerpt=excerpt,
         sentence=sentence,
-        sentence_offset=candidate.start - start,
+        sentence_offset=offset,
     )
+
+
+def _as_read(text: str, spans: Sequence[tuple[int, int]], mark: int) -> tuple[str, int]:
+    """The sentences at ``spans`` as they read (wrapped lines joined), with the line
+    breaks between them as in the text (else a space); and where sentence ``mark``
+    starts in it."""
+    out, offset = "", 0
+    for i, (s, e) in enumerate(spans):
+        if i:
+            gap = text[spans[i - 1][1] : s]
+            out += gap if "\n" in gap else " "  # a list keeps its line breaks and indents
+        if i == mark:
+            offset = len(out)
+        out += join_lines(text[s:e])
+    return out, offset

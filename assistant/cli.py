@@ -371,6 +371,10 @@ def _print_report(report: IndexReport) -> None:
             f"{counts}; embedded {report.chunks_embedded} chunks,"
             f" {report.chunks_total} in the index ({report.seconds:.1f}s)"
         )
+        if report.running_lines_dropped:
+            click.echo(
+                f"left out {report.running_lines_dropped} running heads, footers and page numbers"
+            )
     if report.dry_run:
         for label, paths in (
             ("add", report.added),

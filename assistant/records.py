@@ -24,16 +24,31 @@ class Page:
 
 
 @dataclass(frozen=True)
+class Heading:
+    """A heading line of a document: its span in the text, its level (1 is the top)
+    and its title as read."""
+
+    start: int
+    end: int
+    level: int
+    title: str
+
+
+@dataclass(frozen=True)
 class Document:
     """The text of one file, as read by a loader.
 
     ``path`` is relative to the corpus, with forward slashes. ``pages`` is empty for
-    formats without pages; for PDFs it gives each page's span in ``text``.
+    formats without pages; for PDFs it gives each page's span in ``text``. ``headings``
+    are in text order. ``furniture`` holds the spans of running heads, footers and page
+    numbers: kept in the text (so lines still count as printed) but never chunked.
     """
 
     path: str
     text: str
     pages: tuple[Page, ...] = ()
+    headings: tuple[Heading, ...] = ()
+    furniture: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -41,7 +56,9 @@ class Chunk:
     """A passage of a document, the unit that is embedded and retrieved.
 
     Invariant: ``document.text[char_start:char_end] == text``. Lines are 1-based and
-    inclusive; for PDFs they count within the page.
+    inclusive; for PDFs they count within the page. ``heading`` is the path of the
+    headings above it ("Finances > Harbour fees"): context for retrieval, never quoted.
+    ``column`` counts the characters of its first line that precede it.
     """
 
     path: str
@@ -52,6 +69,8 @@ class Chunk:
     end_line: int
     page: int | None = None
     id: int = -1
+    heading: str = ""
+    column: int = 0
 
 
 @dataclass(frozen=True)
@@ -155,6 +174,8 @@ class IndexReport:
     seconds: float = 0.0
     dry_run: bool = False
     rebuilt_because: str = ""  # why every file was (re)embedded, when an index was there
+    # Running heads, footers and page numbers left out of the chunks of the files read.
+    running_lines_dropped: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -167,4 +188,5 @@ class IndexReport:
             "chunks_total": self.chunks_total,
             "seconds": round(self.seconds, 3),
             "rebuilt_because": self.rebuilt_because,
+            "running_lines_dropped": self.running_lines_dropped,
         }

@@ -86,3 +86,37 @@ def test_headings_and_bylines_are_not_answers() -> None:
     answer = ask("Where does W. T. Whitney Jr. live?", [hit(text)])
     assert answer.citations[0].sentence == "Whitney lives in rural Maine and writes often."
     assert all("Jr." not in c.sentence for c in answer.citations)
+
+
+# A PDF page's text: a sentence wrapped over printed lines with a word hyphenated at a
+# line end, beside a contents line and an index line that share its words.
+PRINTED = (
+    "Contents\n"
+    "Harbour fees and pilotage charges . . . . . . . . . . . 4\n"
+    "harbour fees, 4, 12-14\n"
+    "In 2024 the authority raised the harbour fees for container ships to pay for the\n"
+    "new quay, after a long consul-\n"
+    "tation with the shipping lines. Cruise calls doubled in the same year, and the\n"
+    "old town saw more visitors than ever."
+)
+
+
+def test_a_wrapped_sentence_is_cited_whole_as_it_reads_with_exact_offsets() -> None:
+    answer = ask("Why were the harbour fees raised?", [hit(PRINTED, start_line=3)])
+    first = answer.citations[0]
+    assert first.sentence == (
+        "In 2024 the authority raised the harbour fees for container ships to pay for the "
+        "new quay, after a long consultation with the shipping lines."
+    )
+    printed_start = PRINTED.index("In 2024")
+    assert first.char_start == 100 + printed_start
+    assert first.char_end == 100 + PRINTED.index("lines.") + len("lines.")
+    assert (first.start_line, first.end_line) == (6, 8)
+    assert first.excerpt[first.sentence_offset :].startswith(first.sentence)
+
+
+def test_contents_and_index_lines_are_never_answers() -> None:
+    contents = "Harbour fees and pilotage charges . . . . . . . . . . . 4"
+    for text in (contents, "harbour fees and pilotage charges, 4, 12-14", "Page 4 of 12"):
+        answer = ask("What are the harbour fees and pilotage charges?", [hit(text)])
+        assert answer.abstained, text

@@ -37,6 +37,7 @@ INDEX_KEYS = {
     "chunks_total",
     "seconds",
     "rebuilt_because",
+    "running_lines_dropped",
 }
 ANSWER_KEYS = {"question", "answer", "abstained", "citations", "elapsed_ms"}
 CITATION_KEYS = {
@@ -438,7 +439,8 @@ def test_search_json_schema_and_values(
 
 def test_search_human_output(runner: CliRunner, indexed: list[str]) -> None:
     lines = _ok(runner.invoke(main, ["search", "tomatoes basil", *indexed])).stdout.splitlines()
-    assert lines[0].startswith("1. notes/garden.md:1-5  score ")
+    # The "# Garden" heading is not quoted: it is the passage's heading path.
+    assert lines[0].startswith("1. notes/garden.md:3-5  score ")
     assert "    The tomatoes were planted in May." in lines
 
 

@@ -15,6 +15,7 @@ import pytest
 from assistant import __version__
 from assistant.config import Settings
 from assistant.core import Assistant
+from assistant.documents.loaders import load_document
 from assistant.embedding import Encoders
 from assistant.errors import (
     ExitCode,
@@ -25,6 +26,7 @@ from assistant.errors import (
 from assistant.indexing import update_index
 from assistant.store import open_index
 from assistant.store.generations import current_generation, read_manifest
+from assistant.text.reflow import passage_text
 from tests.fakes import DIMENSION, FakeEmbedder
 
 FIXTURE_FILES = ["notes/garden.md", "peru-coup-government-us-troops.txt", "recipes.txt"]
@@ -119,6 +121,9 @@ def test_stored_chunks_cover_every_word(settings: Settings, built: Path) -> None
     for path in FIXTURE_FILES:
         document = (settings.corpus / path).read_text(encoding="utf-8")
         covered = [False] * len(document)
+        # Headings are not chunked: they are the heading path of the chunks below them.
+        for heading in load_document(settings.corpus / path, path).headings:
+            covered[heading.start : heading.end] = [True] * (heading.end - heading.start)
         for start, end in _rows(
             built, "SELECT char_start, char_end FROM chunks WHERE path = ?", path
         ):
@@ -136,7 +141,8 @@ def test_opened_index_agrees_with_its_parts(settings: Settings, built: Path) -> 
         assert set(chunks) == set(range(index.table.count()))  # ids 0..n-1 on a first build
         # Every stored vector is the embedding of its chunk's text.
         ids = sorted(chunks)
-        expected = FakeEmbedder().embed_documents([chunks[i].text for i in ids])
+        read = [passage_text(chunks[i].heading, chunks[i].text, chunks[i].column) for i in ids]
+        expected = FakeEmbedder().embed_documents(read)
         np.testing.assert_allclose(index.vectors.reconstruct(ids), expected, atol=1e-6)
     finally:
         index.close()

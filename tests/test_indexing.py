@@ -26,6 +26,7 @@ from assistant.indexing import WRITE_STAGES, shown_progress, update_index
 from assistant.records import IndexReport
 from assistant.store import open_index
 from assistant.store.generations import read_manifest
+from assistant.text.reflow import passage_text
 from tests.fakes import FakeEmbedder
 
 FIXTURE_FILES = ["notes/garden.md", "peru-coup-government-us-troops.txt", "recipes.txt"]
@@ -41,14 +42,16 @@ def _current(index: Path) -> str:
 
 
 def _chunk_texts(index: Path, path: str | None = None) -> list[str]:
-    """The stored chunk texts of the live generation (of one file, if given), by id."""
+    """The stored chunks of the live generation (of one file, if given), by id, as they
+    are embedded: under their heading path, wrapped lines joined."""
     db = sqlite3.connect(f"file:{index / _current(index) / 'chunks.sqlite'}?mode=ro", uri=True)
+    columns = "heading, text, col"
     try:
         if path is None:
-            rows = db.execute("SELECT text FROM chunks ORDER BY id")
+            rows = db.execute(f"SELECT {columns} FROM chunks ORDER BY id")
         else:
-            rows = db.execute("SELECT text FROM chunks WHERE path = ? ORDER BY id", (path,))
-        return [row[0] for row in rows]
+            rows = db.execute(f"SELECT {columns} FROM chunks WHERE path = ? ORDER BY id", (path,))
+        return [passage_text(*row) for row in rows]
     finally:
         db.close()
 

@@ -200,7 +200,7 @@ def test_html_visible_text_only(tmp_path: Path) -> None:
         "Apples & pears are ripe\xa0now <today>.\n\n"
         "Second paragraph.\n\n"
         "one\ntwo\n\n"
-        "Fruit | Price\nApple | 3"
+        "Fruit | Price\nApple: Price 3"
     )
     for hidden in ("secret", "color", "comment", "javascript", "template", "svg", "<p>"):
         assert hidden not in text
@@ -316,7 +316,7 @@ def test_docx_paragraphs_and_tables_in_order(tmp_path: Path) -> None:
     assert text == (
         "Harvest report\n\n"
         "Apples did well this year.\n\n"
-        "Fruit | Tonnes\nApple | 12\n\n"
+        "Fruit | Tonnes\nApple: Tonnes 12\n\n"
         "Pears come after the table."
     )
 

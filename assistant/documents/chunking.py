@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from ..config import ChunkingSettings
-from ..records import Chunk, Document
+from ..records import Chunk, Document, Heading
 from ..text.bpe import get_encoding
 from ..text.sentences import sentence_spans
 
@@ -57,16 +57,16 @@ def chunk_document(
         return [len(encoding.encode_ordinary(t)) for t in texts]
 
     lines = _LineIndex(doc.text)
-    segments: list[tuple[int, int, int | None]] = [
-        (p.start, p.end, p.number) for p in doc.pages
-    ] or [(0, len(doc.text), None)]
+    pages: list[tuple[int, int, int | None]] = [(p.start, p.end, p.number) for p in doc.pages] or [
+        (0, len(doc.text), None)
+    ]
     chunks: list[Chunk] = []
-    for seg_start, seg_end, page in segments:
+    for seg_start, seg_end, page, heading in _segments(doc, pages):
         units = _units(doc.text, seg_start, seg_end, settings.chunk_tokens, count)
         spans = _pack(units, settings.chunk_tokens, settings.overlap_tokens)
         spans = _fit_model(doc.text, spans, model_max_tokens, count_model_tokens)
         for start, end in spans:
-            base = seg_start if page is not None else 0
+            base = _page_start(pages, page)
             first = lines.line_of(start) - lines.line_of(base) + 1
             chunks.append(
                 Chunk(
@@ -77,9 +77,46 @@ def chunk_document(
                     start_line=first,
                     end_line=first + doc.text.count("\n", start, end),
                     page=page,
+                    column=start - lines.start_of(start),
+                    heading=heading,
                 )
             )
     return chunks
+
+
+_PATH_SEPARATOR = " > "
+
+
+def _segments(
+    doc: Document, pages: list[tuple[int, int, int | None]]
+) -> Iterator[tuple[int, int, int | None, str]]:
+    """Stretches of a page between headings and running lines, with their heading path.
+
+    Headings and running heads are left out of every chunk: a heading is carried as the
+    context of the chunks below it instead, and is never quoted as an answer.
+    """
+    cuts = sorted(
+        [(h.start, h.end, h) for h in doc.headings] + [(s, e, None) for s, e in doc.furniture],
+        key=lambda cut: cut[0],
+    )
+    path: list[Heading] = []
+    at = 0
+    for page_start, page_end, page in pages:
+        pos = page_start
+        while at < len(cuts) and cuts[at][0] < page_end:
+            cut_start, cut_end, heading = cuts[at]
+            at += 1
+            if cut_start > pos:
+                yield pos, cut_start, page, _PATH_SEPARATOR.join(h.title for h in path)
+            pos = max(pos, cut_end)
+            if heading is not None:
+                path = [h for h in path if h.level < heading.level] + [heading]
+        if pos < page_end:
+            yield pos, page_end, page, _PATH_SEPARATOR.join(h.title for h in path)
+
+
+def _page_start(pages: list[tuple[int, int, int | None]], page: int | None) -> int:
+    return 0 if page is None else pages[page - 1][0]
 
 
 class _LineIndex:
@@ -90,6 +127,10 @@ class _LineIndex:
 
     def line_of(self, offset: int) -> int:
         return bisect.bisect_right(self._starts, offset) - 1
+
+    def start_of(self, offset: int) -> int:
+        """Where the line holding ``offset`` starts."""
+        return self._starts[self.line_of(offset)]
 
 
 def _units(

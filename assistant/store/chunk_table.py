@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ..errors import REBUILD_HINT, IndexCorruptError
 from ..records import Chunk
+from ..text.reflow import passage_text
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
@@ -30,7 +31,9 @@ CREATE TABLE IF NOT EXISTS chunks (
     end_line INTEGER NOT NULL,
     page INTEGER,
     text TEXT NOT NULL,
-    content_hash TEXT NOT NULL
+    content_hash TEXT NOT NULL,
+    heading TEXT NOT NULL DEFAULT '',
+    col INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS chunks_by_path ON chunks(path);
 CREATE TABLE IF NOT EXISTS skipped (
@@ -111,7 +114,7 @@ class ChunkTable:
             (record.path, record.content_hash, record.size, record.mtime_ns, record.chunks),
         )
         self._db.executemany(
-            "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     c.id,
@@ -123,6 +126,8 @@ class ChunkTable:
                     c.page,
                     c.text,
                     h,
+                    c.heading,
+                    c.column,
                 )
                 for c, h in zip(chunks, hashes, strict=True)
             ],
@@ -145,8 +150,8 @@ class ChunkTable:
             batch = wanted[start : start + 500]
             marks = ",".join("?" * len(batch))
             rows = self._db.execute(
-                "SELECT id, path, text, char_start, char_end, start_line, end_line, page "
-                f"FROM chunks WHERE id IN ({marks})",
+                "SELECT id, path, text, char_start, char_end, start_line, end_line, page, "
+                f"heading, col FROM chunks WHERE id IN ({marks})",
                 batch,
             )
             for row in rows:
@@ -159,11 +164,16 @@ class ChunkTable:
                     start_line=row[5],
                     end_line=row[6],
                     page=row[7],
+                    heading=row[8],
+                    column=row[9],
                 )
         return found
 
     def texts_in_id_order(self) -> Iterator[tuple[int, str]]:
-        yield from self._db.execute("SELECT id, text FROM chunks ORDER BY id")
+        """Each chunk's text as it is searched (``passage_text``), in id order."""
+        rows = self._db.execute("SELECT id, heading, text, col FROM chunks ORDER BY id")
+        for chunk_id, heading, text, column in rows:
+            yield chunk_id, passage_text(heading, text, column)
 
     def copy_to(self, path: Path) -> None:
         """Write a consistent copy of this table to ``path`` (SQLite's backup API)."""

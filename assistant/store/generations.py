@@ -25,7 +25,8 @@ MANIFEST = "manifest.json"
 CHUNKS_DB = "chunks.sqlite"
 VECTORS = "vectors.faiss"
 BM25_DIR = "bm25"
-FORMAT_VERSION = 1
+# 2: chunks carry their heading path and first column; BM25 indexes the reading text.
+FORMAT_VERSION = 2
 _GENERATION = re.compile(r"^gen-(\d{6})$")
 
 

@@ -1,10 +1,12 @@
 """Sentence spans in a text, with character offsets.
 
-Blank lines always end a sentence. Single line breaks end one too, unless the block
-looks hard-wrapped (prose broken at a fixed width), so titles, captions and bullet
-lists don't run into the next line. Inside a block the segmenter is `sentencex`
-(MIT), which knows abbreviations such as "Dec. 7", "Gen." and "U.S.".
-Must not import textual or torch.
+Blank lines always end a sentence. A single line break ends one when it is a hard
+break (see ``reflow.soft_breaks``: titles, captions, list items, table rows, contents
+lines, a paragraph's short last line), and is read as a space when it only wraps a
+printed line, so a sentence wrapped over lines (a PDF's) is one sentence. Spans index
+the original text, line breaks and hyphens included. Inside a run of wrapped lines the
+segmenter is `sentencex` (MIT), which knows abbreviations such as "Dec. 7", "Gen." and
+"U.S.". Must not import textual or torch.
 """
 
 from __future__ import annotations
@@ -14,25 +16,32 @@ from collections.abc import Iterator
 
 import sentencex
 
-_BLANK_LINE = re.compile(r"\n[ \t\f\v]*\n")
+from .reflow import BLANK_LINE, soft_breaks
+
 _NON_SPACE = re.compile(r"\S")
 # Bigger blocks than this are first cut at line breaks; it bounds the segmenter's work.
 _MAX_BLOCK = 20_000
 # Text with none of these inside holds one sentence at most: no need to segment it.
 _INNER_END = re.compile(r"[.!?…][\"'”’)\]]*\s")
-_BULLET = re.compile(r"\s*(?:[-*•·▪◦–]|\d{1,3}[.)])\s")
 
 
-def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+def sentence_spans(
+    text: str, start: int = 0, end: int | None = None, *, lead: int | None = None
+) -> list[tuple[int, int]]:
     """Return (start, end) spans of the sentences in ``text[start:end]``.
 
     Spans are absolute offsets into ``text``, exclude surrounding whitespace, are in
-    order, and never overlap.
+    order, and never overlap. ``lead``: how many characters of the first printed line
+    precede ``start`` (a passage cut from the middle of a line); by default, counted in
+    ``text`` itself.
     """
     stop = len(text) if end is None else end
+    if lead is None:
+        lead = start - (text.rfind("\n", 0, start) + 1)
     spans: list[tuple[int, int]] = []
-    for block_start, block_end in _blocks(text, start, stop):
-        for unit_start, unit_end in _units(text, block_start, block_end):
+    for number, (block_start, block_end) in enumerate(_blocks(text, start, stop)):
+        units = _units(text, block_start, block_end, lead if number == 0 else 0)
+        for unit_start, unit_end in units:
             spans.extend(_segment(text, unit_start, unit_end))
     return spans
 
@@ -40,34 +49,27 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
 def _blocks(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
     """Paragraphs: stretches between blank lines."""
     pos = start
-    for match in _BLANK_LINE.finditer(text, start, end):
+    for match in BLANK_LINE.finditer(text, start, end):
         yield pos, match.start()
         pos = match.end()
     yield pos, end
 
 
-def _units(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
-    """Split a paragraph at line breaks unless its lines are hard-wrapped prose."""
+def _units(text: str, start: int, end: int, lead: int) -> Iterator[tuple[int, int]]:
+    """Runs of lines joined by soft breaks; a hard break ends a run (and a sentence)."""
     block = text[start:end]
     if "\n" not in block:
         yield start, end
         return
     lines = block.split("\n")
-    if _looks_wrapped(lines) and len(block) <= _MAX_BLOCK:
-        yield start, end
-        return
-    pos = start
-    for line in lines:
-        yield pos, pos + len(line)
-        pos += len(line) + 1
-
-
-def _looks_wrapped(lines: list[str]) -> bool:
-    """Prose wrapped at a fixed width: every line but the last is long, none a bullet."""
-    if any(_BULLET.match(line) for line in lines):
-        return False
-    widths = [len(line.rstrip()) for line in lines]
-    return min(widths[:-1]) >= 40 and max(widths) <= 110
+    unit_start = pos = start
+    for line, soft in zip(lines, [*soft_breaks(lines, lead=lead), False], strict=True):
+        pos += len(line)
+        # A run is bounded, so the segmenter's work stays linear on huge paragraphs.
+        if not soft or pos - unit_start > _MAX_BLOCK:
+            yield unit_start, pos
+            unit_start = pos + 1
+        pos += 1
 
 
 def _segment(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:

@@ -10,11 +10,12 @@ Must not import textual, torch or click.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from assistant.documents.loaders.text import PARSER_ERRORS, decode_text, describe, load_text
 from assistant.errors import LoaderError
-from assistant.records import Document, Page
+from assistant.records import Document
 
 __all__ = [
     "SUPPORTED_SUFFIXES",
@@ -24,40 +25,46 @@ __all__ = [
     "unsupported_reason",
 ]
 
-_Loaded = tuple[str, tuple[Page, ...]]
-
 # The format libraries are imported when a file of that format is first read: pypdf,
 # python-docx and selectolax add ~80 ms to every start-up, and asking a question
-# never needs them.
+# never needs them. Each loader returns a Document whose path the caller fills in.
 
 
-def _text(data: bytes) -> _Loaded:
-    return load_text(data), ()
+def _text(data: bytes) -> Document:
+    return Document(path="", text=load_text(data))
 
 
-def _html(data: bytes) -> _Loaded:
+def _markdown(data: bytes) -> Document:
+    from assistant.documents.loaders.markdown import markdown_document
+
+    return markdown_document(load_text(data))
+
+
+def _html(data: bytes) -> Document:
     from assistant.documents.loaders.html import load_html
 
-    return load_html(data), ()
+    return load_html(data)
 
 
-def _pdf(data: bytes) -> _Loaded:
+def _pdf(data: bytes) -> Document:
     from assistant.documents.loaders.pdf import load_pdf
 
     return load_pdf(data)
 
 
-def _docx(data: bytes) -> _Loaded:
+def _docx(data: bytes) -> Document:
     from assistant.documents.loaders.docx import load_docx
 
-    return load_docx(data), ()
+    return load_docx(data)
 
 
 TEXT_SUFFIXES: frozenset[str] = frozenset({".txt", ".md", ".markdown"})
 """Formats read as plain text: a document's lines are the file's lines."""
 
-_LOADERS: dict[str, Callable[[bytes], _Loaded]] = {
-    **dict.fromkeys(TEXT_SUFFIXES, _text),
+_LOADERS: dict[str, Callable[[bytes], Document]] = {
+    ".txt": _text,
+    ".md": _markdown,
+    ".markdown": _markdown,
     ".html": _html,
     ".htm": _html,
     ".pdf": _pdf,
@@ -90,7 +97,7 @@ def load_document(path: Path, relpath: str) -> Document:
     except OSError as exc:
         raise LoaderError(f"cannot read file: {exc.strerror or exc}") from exc
     try:
-        text, pages = load(data)
+        document = load(data)
     except LoaderError:
         raise
     except PARSER_ERRORS as exc:
@@ -99,6 +106,6 @@ def load_document(path: Path, relpath: str) -> Document:
         raise LoaderError(
             f"cannot read {suffix[1:].upper()} file: {type(exc).__name__}: {describe(exc)}"
         ) from exc
-    if not text.strip():
+    if not document.text.strip():
         raise LoaderError("no text found", hint=_NO_TEXT_HINTS.get(suffix, ""))
-    return Document(path=relpath, text=text, pages=pages)
+    return replace(document, path=relpath)

@@ -1,7 +1,8 @@
 """Reading Word (.docx) files with python-docx: body paragraphs and tables, in order.
 
-Paragraphs are separated by a blank line; a table becomes one line per row with its
-cells joined by `` | ``. Headers, footers, footnotes and comments are not read.
+Paragraphs are separated by a blank line; a paragraph styled as a heading ("Heading 2",
+"Title") is recorded as one; a table becomes one line per row with its header's names
+carried in (text/tables.py). Headers, footers, footnotes and comments are not read.
 
 Must not import textual, torch or click.
 """
@@ -19,6 +20,8 @@ from docx.oxml.ns import qn
 
 from assistant.documents.loaders.text import describe
 from assistant.errors import LoaderError
+from assistant.records import Document, Heading
+from assistant.text.tables import table_lines
 
 _P = qn("w:p")
 _TBL = qn("w:tbl")
@@ -26,7 +29,9 @@ _TR = qn("w:tr")
 _TC = qn("w:tc")
 # Word stores a text box twice, as DrawingML and as a VML fallback; read it once.
 _FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
-_CELL_SEPARATOR = " | "
+_STYLE = qn("w:pStyle")
+_VAL = qn("w:val")
+_BLOCK_SEPARATOR = "\n\n"
 # The signature of the binary .doc format that preceded .docx.
 _OLE = b"\xd0\xcf\x11\xe0"
 # A zip bomb posing as a document: refuse before decompressing more than this.
@@ -47,7 +52,7 @@ def _refuse_zip_bomb(data: bytes) -> None:
         )
 
 
-def load_docx(data: bytes) -> str:
+def load_docx(data: bytes) -> Document:
     """Read a .docx file into text.
 
     Raises:
@@ -75,23 +80,47 @@ def load_docx(data: bytes) -> str:
         if "not a Word file" in str(exc):
             raise LoaderError("not valid DOCX: not a Word document") from exc
         raise LoaderError(f"not valid DOCX: damaged file ({_detail(exc)})") from exc
-    return "\n\n".join(_blocks(body))
+    parts: list[str] = []
+    headings: list[Heading] = []
+    offset = 0
+    for text, level in _blocks(body):
+        if level:
+            headings.append(Heading(offset, offset + len(text), level, text.strip()))
+        parts.append(text)
+        offset += len(text) + len(_BLOCK_SEPARATOR)
+    return Document(path="", text=_BLOCK_SEPARATOR.join(parts), headings=tuple(headings))
 
 
 def _detail(exc: BaseException) -> str:
     return describe(exc).removeprefix("File is ")  # "File is not a zip file"
 
 
-def _blocks(body: Any) -> list[str]:
-    blocks: list[str] = []
+def _blocks(body: Any) -> list[tuple[str, int]]:
+    """The text of each paragraph and table, with its heading level (0: not a heading)."""
+    blocks: list[tuple[str, int]] = []
     # lxml's iter() walks the tree in document order without recursing in Python.
     for element in body.iter(_P, _TBL):
         if next(element.iterancestors(_TBL, _FALLBACK), None) is not None:
             continue  # inside a table (read with its table) or a duplicate text box
-        text = _table_text(element) if element.tag == _TBL else _paragraph_text(element)
+        if element.tag == _TBL:
+            text, level = _table_text(element), 0
+        else:
+            text, level = _paragraph_text(element), _heading_level(element)
         if text.strip():
-            blocks.append(text)
+            blocks.append((text, level))
     return blocks
+
+
+def _heading_level(p: Any) -> int:
+    """1-9 for Word's "Heading N" styles and 1 for "Title"; 0 for any other paragraph."""
+    style = next(p.iter(_STYLE), None)
+    name = str(style.get(_VAL, "")) if style is not None else ""
+    name = name.replace(" ", "").lower()
+    if name == "title":
+        return 1
+    if name.startswith("heading") and name[7:].isdigit():
+        return min(int(name[7:]), 9)
+    return 0
 
 
 def _paragraph_text(p: Any) -> str:
@@ -99,15 +128,12 @@ def _paragraph_text(p: Any) -> str:
 
 
 def _table_text(table: Any) -> str:
-    rows: list[str] = []
+    rows: list[list[str]] = []
     for tr in table.iterchildren(_TR):
         cells: list[str] = []
         for tc in tr.iterchildren(_TC):
             # Nested tables are flattened into their cell.
             parts = (_paragraph_text(p).strip() for p in tc.iter(_P))
-            cell = " ".join(part for part in parts if part)
-            if cell:
-                cells.append(cell)
-        if cells:
-            rows.append(_CELL_SEPARATOR.join(cells))
-    return "\n".join(rows)
+            cells.append(" ".join(part for part in parts if part))
+        rows.append(cells)
+    return "\n".join(table_lines(rows))

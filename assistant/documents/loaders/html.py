@@ -2,8 +2,10 @@
 
 Scripts, styles and other invisible parts are dropped, entities are decoded and block
 elements become line breaks, with a blank line between paragraphs so the chunker sees
-paragraph boundaries. The tree is walked with an explicit stack, never by recursion,
-because real-world HTML can nest deeper than Python's recursion limit.
+paragraph boundaries. ``h1``-``h6`` are recorded as headings; a table becomes one line
+per row with its header's names carried in (text/tables.py). The tree is walked with an
+explicit stack, never by recursion, because real-world HTML can nest deeper than
+Python's recursion limit.
 
 Must not import textual, torch or click.
 """
@@ -16,6 +18,8 @@ import re
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from assistant.documents.loaders.text import decode_text
+from assistant.records import Document, Heading
+from assistant.text.tables import table_lines
 
 # Elements whose content is never shown as text.
 _INVISIBLE = frozenset(
@@ -73,6 +77,7 @@ _PARAGRAPH_BLOCKS = frozenset(
 )
 _CELLS = frozenset({"td", "th"})
 _CELL_SEPARATOR = " | "
+_HEADINGS = {f"h{level}": level for level in range(1, 7)}
 # HTML collapses ASCII whitespace only; a no-break space stays.
 _SPACE_RE = re.compile(r"[ \t\n\r\f]+")
 _META_CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.I)
@@ -85,6 +90,22 @@ class _TextBuilder:
         self._parts: list[str] = []
         self._line: list[str] = []
         self._pending = 0  # the strongest break since the last text: 0, 1 line, 2 paragraph
+        self._length = 0  # characters in _parts
+        self.headings: list[Heading] = []
+        self._heading: tuple[int, int] | None = None  # (level, start) of an open heading
+
+    def begin_heading(self, level: int) -> None:
+        self.line_break(2)
+        self._heading = (level, -1)
+
+    def end_heading(self) -> None:
+        self.line_break(2)
+        if self._heading is not None and self._heading[1] >= 0:
+            level, start = self._heading
+            title = "".join(self._parts)[start:] if self._length > start else ""
+            if title:
+                self.headings.append(Heading(start, self._length, level, title))
+        self._heading = None
 
     def text(self, run: str, *, preformatted: bool = False) -> None:
         if not preformatted:
@@ -94,9 +115,15 @@ class _TextBuilder:
         if not run:
             return
         if not self._line and self._parts:
-            self._parts.append("\n\n" if self._pending >= 2 else "\n")
+            self._append("\n\n" if self._pending >= 2 else "\n")
             self._pending = 0
+        if not self._line and self._heading is not None and self._heading[1] < 0:
+            self._heading = (self._heading[0], self._length)
         self._line.append(run)
+
+    def _append(self, part: str) -> None:
+        self._parts.append(part)
+        self._length += len(part)
 
     def line_break(self, level: int) -> None:
         if self._line:
@@ -122,13 +149,13 @@ class _TextBuilder:
         line = "".join(self._line).rstrip(" \t\n")
         self._line.clear()
         if line:
-            self._parts.append(line)
+            self._append(line)
         elif self._parts and self._parts[-1] in ("\n", "\n\n"):
-            self._parts.pop()  # an empty line must not leave a dangling separator
+            self._length -= len(self._parts.pop())  # no dangling separator for an empty line
 
 
-def html_to_text(html: str) -> str:
-    """Return the visible text of an HTML document, ``<title>`` first."""
+def html_to_text(html: str) -> Document:
+    """Return the visible text of an HTML document, ``<title>`` first, with its headings."""
     tree = LexborHTMLParser(html)
     builder = _TextBuilder()
     if tree.head is not None:
@@ -140,7 +167,8 @@ def html_to_text(html: str) -> str:
     root = tree.root
     if root is not None:
         _walk(root, builder)
-    return builder.result()
+    text = builder.result()
+    return Document(path="", text=text, headings=tuple(builder.headings))
 
 
 def _walk(root: LexborNode, builder: _TextBuilder) -> None:
@@ -153,7 +181,9 @@ def _walk(root: LexborNode, builder: _TextBuilder) -> None:
         if leaving:
             if tag == "pre":
                 pre_depth -= 1
-            if tag in _PARAGRAPH_BLOCKS:
+            if tag in _HEADINGS:
+                builder.end_heading()
+            elif tag in _PARAGRAPH_BLOCKS:
                 builder.line_break(2)
             elif tag in _LINE_BLOCKS:
                 builder.line_break(1)
@@ -169,7 +199,12 @@ def _walk(root: LexborNode, builder: _TextBuilder) -> None:
             continue
         if tag == "pre":
             pre_depth += 1
-        if tag in _PARAGRAPH_BLOCKS:
+        if tag == "table":
+            _table(node, builder)
+            continue
+        if tag in _HEADINGS:
+            builder.begin_heading(_HEADINGS[tag])
+        elif tag in _PARAGRAPH_BLOCKS:
             builder.line_break(2)
         elif tag in _LINE_BLOCKS:
             builder.line_break(1)
@@ -178,6 +213,19 @@ def _walk(root: LexborNode, builder: _TextBuilder) -> None:
         stack.append((node, True))
         children = list(node.iter(include_text=True))
         stack.extend((child, False) for child in reversed(children))
+
+
+def _table(table: LexborNode, builder: _TextBuilder) -> None:
+    """A table as one line per row, the header's names carried into each row."""
+    rows = [
+        [cell.text(deep=True, separator=" ") for cell in row.iter() if cell.tag in _CELLS]
+        for row in table.css("tr")
+    ]
+    builder.line_break(2)
+    for line in table_lines(rows):
+        builder.text(line)
+        builder.line_break(1)
+    builder.line_break(2)
 
 
 def _declared_charset(data: bytes) -> str | None:
@@ -198,7 +246,7 @@ def _declared_charset(data: bytes) -> str | None:
     return name
 
 
-def load_html(data: bytes) -> str:
+def load_html(data: bytes) -> Document:
     """Read an HTML file into its visible text.
 
     Raises:

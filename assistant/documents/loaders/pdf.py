@@ -1,7 +1,9 @@
 """Reading PDF files with pypdf: the text of each page and where it sits in the whole.
 
 The document text is the pages' text joined by a blank line; each ``Page`` gives one
-page's span, so citations can name the page.
+page's span, so citations can name the page. Each page keeps one line per printed line,
+except that the cells of a table row are one line (pdf_layout.py); headings (by font)
+and running heads and footers are recorded with their spans.
 
 Must not import textual, torch or click.
 """
@@ -10,13 +12,15 @@ from __future__ import annotations
 
 import io
 import logging
+from typing import Any
 
 from pypdf import PdfReader
 from pypdf.errors import DependencyError, FileNotDecryptedError, PyPdfError
 
+from assistant.documents.loaders.pdf_layout import LineCollector, PageLayout, PdfLine, lay_out
 from assistant.documents.loaders.text import PARSER_ERRORS, describe
 from assistant.errors import LoaderError
-from assistant.records import Page
+from assistant.records import Document, Heading, Page
 
 PAGE_SEPARATOR = "\n\n"
 _ENCRYPTED_HINT = "save an unprotected copy to index it"
@@ -30,7 +34,7 @@ def _silence_pypdf() -> None:
     logging.getLogger("pypdf").setLevel(logging.CRITICAL + 1)
 
 
-def load_pdf(data: bytes) -> tuple[str, tuple[Page, ...]]:
+def load_pdf(data: bytes) -> Document:
     """Read a PDF into its text and page spans.
 
     Returns:
@@ -58,29 +62,64 @@ def load_pdf(data: bytes) -> tuple[str, tuple[Page, ...]]:
             raise LoaderError("not valid PDF: EOF marker not found (truncated?)") from exc
         raise LoaderError(f"not valid PDF: {describe(exc)}") from exc
 
-    texts: list[str] = []
+    pages: list[list[PdfLine]] = []
     first_error: BaseException | None = None
     for page in page_objects:
         try:
-            texts.append(_clean(page.extract_text()))
+            pages.append(_page_lines(page))
         except _PAGE_ERRORS as exc:
             # One unreadable page shouldn't cost the others; if no page yields text
             # the first error becomes the reason below.
             first_error = first_error or exc
-            texts.append("")
-    if first_error is not None and not any(t.strip() for t in texts):
+            pages.append([])
+    if first_error is not None and not any(line.text.strip() for p in pages for line in p):
         raise LoaderError(f"could not extract text: {describe(first_error)}") from first_error
-    return _join(texts)
+    return _document(lay_out(pages))
+
+
+def _page_lines(page: Any) -> list[PdfLine]:
+    """The page's printed lines, with position and font where pypdf reports them."""
+    collector = LineCollector()
+    text = _clean(page.extract_text(visitor_text=collector))
+    lines = collector.finish()
+    plain = text.split("\n")
+    if plain and not plain[-1]:
+        plain.pop()
+    if [_clean(line.text) for line in lines] != plain:  # pieces that don't add up: no layout
+        return [PdfLine(line) for line in plain]
+    for line in lines:
+        line.text = _clean(line.text)
+    return lines
+
+
+def _document(layouts: list[PageLayout]) -> Document:
+    texts: list[str] = []
+    headings: list[Heading] = []
+    furniture: list[tuple[int, int]] = []
+    pages: list[Page] = []
+    start = 0
+    for number, layout in enumerate(layouts, start=1):
+        offsets = []
+        pos = start
+        for line in layout.lines:
+            offsets.append(pos)
+            pos += len(line) + 1
+        text = "\n".join(layout.lines)
+        for i, level in layout.headings:
+            end = offsets[i] + len(layout.lines[i])
+            headings.append(Heading(offsets[i], end, level, layout.lines[i].strip()))
+        furniture.extend((offsets[i], offsets[i] + len(layout.lines[i])) for i in layout.furniture)
+        pages.append(Page(number=number, start=start, end=start + len(text)))
+        texts.append(text)
+        start += len(text) + len(PAGE_SEPARATOR)
+    return Document(
+        path="",
+        text=PAGE_SEPARATOR.join(texts),
+        pages=tuple(pages),
+        headings=tuple(headings),
+        furniture=tuple(furniture),
+    )
 
 
 def _clean(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
-
-
-def _join(texts: list[str]) -> tuple[str, tuple[Page, ...]]:
-    pages: list[Page] = []
-    start = 0
-    for number, text in enumerate(texts, start=1):
-        pages.append(Page(number=number, start=start, end=start + len(text)))
-        start += len(text) + len(PAGE_SEPARATOR)
-    return PAGE_SEPARATOR.join(texts), tuple(pages)

@@ -1,0 +1,219 @@
+"""Carrying out an update: embed what the plan says, write and commit a new generation.
+
+The new generation becomes live only when complete (see store/). Progress, including
+each stage of the write ("embed", "bm25", "vectors", "commit", "swap", "prune"), goes to
+a callback, and a ``threading.Event`` cancels; the core never prints. Must not import
+textual or torch.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from ..config import Settings
+from ..documents.chunking import chunk_document
+from ..documents.loaders import load_document
+from ..documents.scan import scan_corpus
+from ..embedding import Encoders
+from ..embedding.encoders import in_background
+from ..errors import Cancelled, CorpusError, IndexLockedError, IndexUnusableError, LoaderError
+from ..records import VERSION, IndexReport, Skipped
+from ..store.bm25 import LexicalIndex
+from ..store.chunk_table import ChunkTable, FileRecord
+from ..store.generations import (
+    FORMAT_VERSION,
+    current_generation,
+    read_manifest,
+)
+from ..store.writer import GenerationWriter
+from ..text.bpe import get_encoding
+from .chunk_embedder import ChunkEmbedder
+from .plan import UpdatePlan, index_fingerprint, plan_update
+
+ProgressCallback = Callable[[str, int, int], None]
+"""Called as progress(stage, done, total) during long work. Stages of an update, in
+order: "embed" (once per file, then with done == total), "bm25", "vectors", "commit",
+"swap" and "prune" (each once, with 0 of 1)."""
+
+WRITE_STAGES = ("bm25", "vectors", "commit", "swap", "prune")
+
+
+def shown_progress(stage: str, done: int, total: int) -> tuple[str, int, int]:
+    """What a progress display shows: "embedding" file n of m, then "writing" step k of 5."""
+    if stage in WRITE_STAGES:
+        return "writing", WRITE_STAGES.index(stage), len(WRITE_STAGES)
+    return ("embedding" if stage == "embed" else stage), done, total
+
+
+def update_index(
+    settings: Settings,
+    encoders: Encoders | Callable[[], Encoders],
+    *,
+    full: bool = False,
+    dry_run: bool = False,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+) -> IndexReport:
+    """Bring the index up to date with the corpus.
+
+    ``encoders`` embed the documents; given as a function, it is called (in the
+    background, while chunking tools load) only if something needs embedding. Their
+    label is recorded in the manifest, and a different label means a full rebuild.
+
+    Raises:
+        CorpusError: the corpus is missing, or empty with no index to keep.
+        IndexLockedError: another process is updating this index.
+        Cancelled: ``cancel`` was set; the previous index is untouched.
+    """
+    started = time.perf_counter()
+    if dry_run:  # planning only reads: no lock, nothing created
+        return _report(plan_update(settings, full=full), dry_run=True, started=started)
+    if not settings.corpus.is_dir():  # before creating the index folder for nothing
+        scan_corpus(settings.corpus)  # raises the CorpusError with its hint
+    settings.index.mkdir(parents=True, exist_ok=True)
+    from filelock import FileLock, Timeout  # a real OS lock, portable
+
+    lock = FileLock(str(settings.index / ".lock"))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout as exc:
+        raise IndexLockedError(
+            f"another excerpta process is updating {settings.index}",
+            hint="wait for it to finish, then run excerpta index again",
+        ) from exc
+    try:
+        plan = plan_update(settings, full=full)
+        if not plan.to_embed and not plan.unchanged and not plan.has_index:
+            found = f" ({len(plan.skipped)} files skipped)" if plan.skipped else ""
+            raise CorpusError(
+                f"no documents to index in {settings.corpus}{found}",
+                hint="add .txt, .md, .html, .pdf or .docx files",
+            )
+        chosen: Encoders | None = None
+        if plan.to_embed or plan.full:
+            chosen = _load_tools(settings, encoders)
+            if not plan.full and _encoder_of(settings) != chosen.label:
+                plan = plan_update(settings, full=full, encoder=chosen.label)
+        report = _report(plan, dry_run=False, started=started)
+        if plan.to_embed or plan.full or plan.removed:
+            _write_generation(settings, chosen, plan, report, progress, cancel)
+        report.seconds = time.perf_counter() - started
+        return report
+    finally:
+        lock.release()
+
+
+def _encoder_of(settings: Settings) -> str | None:
+    """The label of the encoder that embedded the live index's documents."""
+    try:
+        label = read_manifest(settings.index).get("document_encoder")
+    except IndexUnusableError:
+        return None
+    return str(label) if label is not None else None
+
+
+def _load_tools(settings: Settings, encoders: Encoders | Callable[[], Encoders]) -> Encoders:
+    """Load what chunking and BM25 need while the model loads in the background: on a
+    small update, loading is most of the time."""
+    if isinstance(encoders, Encoders):
+        loaded = encoders
+        encoders = lambda: loaded  # noqa: E731
+    loading = in_background(encoders)
+    get_encoding(settings.chunking.encoding)
+    LexicalIndex.load_library()
+    return loading.result()
+
+
+def _report(plan: UpdatePlan, *, dry_run: bool, started: float) -> IndexReport:
+    return IndexReport(
+        added=list(plan.added),
+        changed=list(plan.changed),
+        removed=list(plan.removed),
+        unchanged=plan.unchanged,
+        skipped=list(plan.skipped),
+        chunks_total=plan.previous_chunks,
+        dry_run=dry_run,
+        seconds=time.perf_counter() - started,
+        rebuilt_because=plan.reason if plan.full and plan.has_index else "",
+    )
+
+
+def _write_generation(
+    settings: Settings,
+    encoders: Encoders | None,
+    plan: UpdatePlan,
+    report: IndexReport,
+    progress: ProgressCallback | None,
+    cancel: threading.Event | None,
+) -> None:
+    def stage(name: str) -> None:
+        if progress is not None:
+            progress(name, 0, 1)
+
+    previous = None if plan.full else current_generation(settings.index)
+    writer = GenerationWriter(settings.index, previous, on_stage=stage)
+    try:
+        for path in plan.removed + plan.changed:
+            writer.remove_file(path)
+        embedder = ChunkEmbedder(writer, encoders)
+        total = len(plan.to_embed)
+        for done, (source, digest) in enumerate(plan.to_embed):
+            if cancel is not None and cancel.is_set():
+                raise Cancelled("indexing cancelled; the previous index is unchanged")
+            if progress is not None:
+                progress("embed", done, total)
+            record = FileRecord(source.relpath, digest, source.size, source.mtime_ns, 0)
+            try:
+                document = load_document(source.abspath, source.relpath)
+            except LoaderError as exc:
+                _note_skipped(report, writer.table, record, exc.message)
+                continue
+            assert encoders is not None  # there was something to embed
+            passages = encoders.passages
+            chunks = chunk_document(
+                document,
+                settings.chunking,
+                model_max_tokens=passages.max_tokens,
+                count_model_tokens=passages.count_tokens,
+            )
+            report.running_lines_dropped += len(document.furniture)
+            embedder.add(record, chunks)
+        embedder.flush()
+        if progress is not None:
+            progress("embed", total, total)
+        report.chunks_embedded = embedder.embedded
+        dimension = encoders.passages.dimension() if encoders is not None else 0
+        manifest = writer.commit(_manifest(settings, encoders), dimension)
+        report.chunks_total = int(manifest["chunks"])
+    except BaseException:
+        writer.abandon()
+        raise
+
+
+def _note_skipped(report: IndexReport, table: ChunkTable, record: FileRecord, reason: str) -> None:
+    """A file that can't be read: remembered, so it isn't retried until it changes."""
+    report.skipped.append(Skipped(record.path, reason))
+    table.set_skipped(record, reason)
+    if record.path in report.added:
+        report.added.remove(record.path)
+    elif record.path in report.changed:  # its old chunks are gone: it left the index
+        report.changed.remove(record.path)
+        report.removed.append(record.path)
+
+
+def _manifest(settings: Settings, encoders: Encoders | None) -> dict[str, Any]:
+    manifest = {
+        "format": FORMAT_VERSION,
+        **index_fingerprint(settings),
+        "tiktoken_encoding": settings.encoding,
+        "package_version": VERSION,
+        "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    label = encoders.label if encoders is not None else _encoder_of(settings)
+    if label is not None:
+        manifest["document_encoder"] = label
+    return manifest
