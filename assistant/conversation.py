@@ -4,18 +4,19 @@
 removed? Castillo": the follow-up keeps its own words first (so its question word still
 says what kind of answer is wanted) and borrows only the names of the last question that
 stood on its own, not its other words, which would pull the answer back to the old topic.
-``Conversation`` keeps the exchanges and the last question that stood on its own; every
-face (the TUI, ``batch --conversation``) asks through it. Must not import textual, click
-or torch.
+``Conversation`` keeps the exchanges and the last question that stood on its own, and
+writes them out as Markdown; the TUI asks through it. Must not import textual, click or torch.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
 from typing import Protocol
 
-from .records import Answer
+from .records import NOT_FOUND, Answer
 
 # Words that point back at something named earlier in the conversation.
 _BACK_REFERENCES = frozenset(
@@ -103,3 +104,41 @@ class Conversation:
         answer = replace(searched, question=question)  # as typed, not as searched
         self.record(question, answer)
         return answer
+
+    def to_markdown(self) -> str:
+        """The conversation as Markdown: each question, its answer and its sources."""
+        out = ["# Excerpta conversation", ""]
+        for exchange in self.exchanges:
+            out += [f"## {exchange.question}", ""]
+            answer = exchange.answer
+            if answer is None:
+                out += [f"*Error: {exchange.error}*", ""]
+            elif answer.abstained:
+                out += [NOT_FOUND, ""]
+            else:
+                out += [answer.answer, ""]
+                for c in answer.citations:
+                    out.append(f"{c.n}. `{c.location}` (score {c.score:.2f})")
+                    out += ["   > " + line for line in c.excerpt.splitlines() or [""]]
+                out.append("")
+        return "\n".join(out)
+
+    def export_markdown(self, folder: Path, now: datetime | None = None) -> Path:
+        """Write the conversation to a new Markdown file in ``folder``; return its path.
+
+        Raises:
+            OSError: the file could not be written.
+        """
+        stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
+        text = self.to_markdown()
+        for attempt in range(100):
+            suffix = f"-{attempt}" if attempt else ""
+            path = folder / f"excerpta-{stamp}{suffix}.md"
+            try:
+                # "x" never overwrites a file that is already there.
+                with path.open("x", encoding="utf-8") as handle:
+                    handle.write(text)
+            except FileExistsError:
+                continue
+            return path
+        raise FileExistsError(f"too many exports named excerpta-{stamp}*.md in {folder}")

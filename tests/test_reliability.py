@@ -28,7 +28,8 @@ from click.testing import CliRunner
 
 from assistant.cli import main
 from assistant.config import Settings
-from assistant.core import Assistant
+from assistant.conversation import Conversation
+from assistant.core import Assistant, Status
 from assistant.embedding import Encoders
 from assistant.errors import IndexUnusableError
 from assistant.indexing import update_index
@@ -541,16 +542,19 @@ def test_links_out_of_the_corpus_are_never_indexed(settings: Settings, tmp_path:
 
 
 class _EditorAssistant:
+    """Enough of an assistant for the app to start; it is never asked anything."""
+
     def __init__(self, corpus: Path) -> None:
         self.settings = Settings(corpus=corpus, index=corpus.parent / "index")
 
     def warm_up(self) -> None:
         pass
 
-    def status(self) -> Any:
-        from assistant.core import Status
-
+    def status(self) -> Status:
         return Status(True, "", "fake", 1, 1, "", 0, 0, 0, 0)
+
+    def conversation(self) -> Conversation:
+        return Conversation(self)
 
 
 def _cited(path: str, page: int | None = None) -> Answer:
@@ -563,7 +567,6 @@ def _open_in_editor(
 ) -> tuple[list[tuple[Any, dict[str, Any]]], list[str]]:
     """Run the app's open-editor action on ``answer``; return the runs and the notices."""
     from assistant.tui import ExcerptaApp
-    from assistant.tui.transcript import Exchange
 
     runs: list[tuple[Any, dict[str, Any]]] = []
     notices: list[str] = []
@@ -576,7 +579,8 @@ def _open_in_editor(
     async def scenario() -> None:
         async with app.run_test() as pilot:
             await pilot.pause()
-            app.exchanges.append(Exchange("q", answer))
+            assert app.conversation is not None
+            app.conversation.record("q", answer)
             app.action_open_editor()
             await pilot.pause()
 

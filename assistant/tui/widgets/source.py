@@ -10,7 +10,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from ...records import Citation
-from ..render import excerpt_text, file_lines_text, location
+from ..render import excerpt_text, file_lines_text
 
 # Formats whose file lines are the lines the loader numbered; others (PDF, DOCX, HTML)
 # are converted to text first, so their raw lines would not match the citation.
@@ -61,7 +61,7 @@ class SourcePane(VerticalScroll):
     def show(self, citation: Citation, corpus: Path) -> None:
         """Show ``citation``, reading its lines from the file in ``corpus`` if it can."""
         self.citation = citation
-        title = Text(location(citation), style="bold")
+        title = Text(citation.location, style="bold")
         title.append(f"\nscore {citation.score:.2f} · ctrl+o opens it in your editor", "dim")
         self.query_one("#source-title", Static).update(title)
         self.query_one("#source-excerpt", Static).update(excerpt_text(citation))
