@@ -18,7 +18,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,7 @@ from assistant.core import Assistant, Status
 from assistant.embedding import Encoders
 from assistant.errors import IndexUnusableError
 from assistant.indexing import update_index
-from assistant.records import Answer, Citation
+from assistant.records import Answer, Citation, IndexReport
 from assistant.store.generations import current_generation
 from tests.fakes import FakeEmbedder
 
@@ -553,6 +553,22 @@ class _EditorAssistant:
     def status(self) -> Status:
         return Status(True, "", "fake", 1, 1, "", 0, 0, 0, 0)
 
+    def ask(self, question: str, *, k: int | None = None, mode: str | None = None) -> Answer:
+        raise AssertionError("not asked in these tests")
+
+    def ask_many(
+        self, questions: Sequence[str], *, k: int | None = None, mode: str | None = None
+    ) -> list[Answer]:
+        raise AssertionError("not asked in these tests")
+
+    def update_index(
+        self,
+        *,
+        progress: Callable[[str, int, int], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> IndexReport:
+        raise AssertionError("not indexed in these tests")
+
     def conversation(self) -> Conversation:
         return Conversation(self)
 
@@ -573,7 +589,7 @@ def _open_in_editor(
     monkeypatch.setenv("VISUAL", editor)
     monkeypatch.setattr(subprocess, "run", lambda *a, **k: runs.append((a, k)))
     monkeypatch.setattr(ExcerptaApp, "suspend", lambda self: contextlib.nullcontext())
-    app = ExcerptaApp(make_assistant=lambda: _EditorAssistant(corpus))  # type: ignore[arg-type,return-value]
+    app = ExcerptaApp(make_assistant=lambda: _EditorAssistant(corpus))
     monkeypatch.setattr(app, "notify", lambda message, **k: notices.append(message))
 
     async def scenario() -> None:

@@ -147,7 +147,7 @@ def drive(fake: FakeAssistant, scenario: Scenario, size: tuple[int, int] = (100,
     """Run ``scenario`` against a fresh app once the first status has been read."""
 
     async def main() -> None:
-        app = ExcerptaApp(make_assistant=lambda: fake)  # type: ignore[arg-type, return-value]
+        app = ExcerptaApp(make_assistant=lambda: fake)
         async with app.run_test(size=size) as pilot:
             await settle(app, pilot)
             await scenario(app, pilot)
@@ -457,7 +457,7 @@ async def answered(pilot: Pilot[int]) -> None:
 
 
 def snapshot_app(fake: FakeAssistant) -> ExcerptaApp:
-    return ExcerptaApp(make_assistant=lambda: fake)  # type: ignore[arg-type, return-value]
+    return ExcerptaApp(make_assistant=lambda: fake)
 
 
 def test_snapshot_empty(here: FakeAssistant, snap_compare: Any) -> None:

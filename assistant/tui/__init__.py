@@ -10,8 +10,9 @@ from ..config import Settings
 from ..core import Assistant
 from ..errors import ExitCode
 from .app import ExcerptaApp
+from .protocol import AppAssistant
 
-__all__ = ["ExcerptaApp", "run_tui"]
+__all__ = ["AppAssistant", "ExcerptaApp", "run_tui"]
 
 
 def run_tui(settings: Settings) -> int:

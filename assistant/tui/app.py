@@ -25,11 +25,11 @@ from textual.widgets import Footer, Header, Label, LoadingIndicator
 from textual.worker import Worker, WorkerState
 
 from ..conversation import Conversation, Exchange
-from ..core import Assistant
 from ..errors import AssistantError, Cancelled, IndexUnusableError
 from ..indexing import shown_progress
 from ..records import Citation
 from . import messages as m
+from .protocol import AppAssistant
 from .render import answer_plain
 from .widgets import (
     AnswerEntry,
@@ -67,10 +67,10 @@ class ExcerptaApp(App[int]):
     model_ready: reactive[bool] = reactive(False, init=False)
     """The embedding model has been loaded."""
 
-    def __init__(self, make_assistant: Callable[[], Assistant]) -> None:
+    def __init__(self, make_assistant: Callable[[], AppAssistant]) -> None:
         super().__init__()
         self._make_assistant = make_assistant
-        self.assistant: Assistant | None = None
+        self.assistant: AppAssistant | None = None
         self.conversation: Conversation | None = None  # made with the assistant
         self._ticket = 0  # answers for an older ticket were cancelled and are dropped
         self._cancel_index: threading.Event | None = None
