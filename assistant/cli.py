@@ -20,6 +20,7 @@ import click
 
 from . import __version__
 from .config import MODES, Settings, load_settings
+from .conversation import Answerer
 from .core import Assistant
 from .errors import AssistantError, ExitCode
 from .indexing import shown_progress
@@ -209,10 +210,22 @@ def ask(
 @click.argument("source", type=click.File("r", encoding="utf-8"))
 @click.option("-k", type=int, default=None, help="How many passages to consider [default 5].")
 @click.option("--mode", type=click.Choice(MODES), default=None, help="Retrieval mode.")
+@click.option(
+    "--conversation",
+    "as_conversation",
+    is_flag=True,
+    help="Ask the questions in order as one conversation: follow-ups borrow the topic.",
+)
 @click.pass_context
 @_handled
 def batch(
-    ctx: click.Context, /, source: TextIO, k: int | None, mode: str | None, **flags: Any
+    ctx: click.Context,
+    /,
+    source: TextIO,
+    k: int | None,
+    mode: str | None,
+    as_conversation: bool,
+    **flags: Any,
 ) -> None:
     """Answer questions from SOURCE (a file, or - for stdin), one JSON line each.
 
@@ -220,8 +233,9 @@ def batch(
     """
     questions = list(_read_questions(source))
     assistant = make_assistant(_settings(ctx, k=k, mode=mode, **flags))
+    answerer: Answerer = assistant.conversation() if as_conversation else assistant
     for start in range(0, len(questions), _BATCH):
-        for answer in assistant.ask_many(questions[start : start + _BATCH]):
+        for answer in answerer.ask_many(questions[start : start + _BATCH]):
             click.echo(json.dumps(answer.to_json(), ensure_ascii=False))
 
 

@@ -5,12 +5,14 @@ removed? Castillo": the follow-up keeps its own words first (so its question wor
 says what kind of answer is wanted) and borrows only the names of the last question that
 stood on its own, not its other words, which would pull the answer back to the old topic.
 ``Conversation`` keeps the exchanges and the last question that stood on its own, and
-writes them out as Markdown; the TUI asks through it. Must not import textual, click or torch.
+writes them out as Markdown; every face (the TUI, ``batch --conversation``) asks through
+it. Must not import textual, click or torch.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -68,6 +70,10 @@ class Answerer(Protocol):
 
     def ask(self, question: str, *, k: int | None = None, mode: str | None = None) -> Answer: ...
 
+    def ask_many(
+        self, questions: Sequence[str], *, k: int | None = None, mode: str | None = None
+    ) -> list[Answer]: ...
+
 
 @dataclass(frozen=True)
 class Exchange:
@@ -104,6 +110,21 @@ class Conversation:
         answer = replace(searched, question=question)  # as typed, not as searched
         self.record(question, answer)
         return answer
+
+    def ask_many(
+        self, questions: Sequence[str], *, k: int | None = None, mode: str | None = None
+    ) -> list[Answer]:
+        """Answer ``questions`` in order, as if asked one by one, embedding them together.
+
+        Which topic a follow-up borrows depends only on the questions before it, never
+        on their answers, so the queries can be worked out first and searched in a batch.
+        """
+        queries = [self.query_for(question) for question in questions]
+        searched = self.answerer.ask_many(queries, k=k, mode=mode)
+        answers = [replace(a, question=q) for q, a in zip(questions, searched, strict=True)]
+        for question, answer in zip(questions, answers, strict=True):
+            self.record(question, answer)
+        return answers
 
     def to_markdown(self) -> str:
         """The conversation as Markdown: each question, its answer and its sources."""

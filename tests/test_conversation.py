@@ -107,6 +107,14 @@ def test_a_question_that_stands_alone_becomes_the_topic() -> None:
     assert conversation.topic == "Who is Dina Boluarte?"  # a follow-up never replaces it
 
 
+def test_ask_many_is_asking_one_by_one_in_one_batch() -> None:
+    answerer = Answerer()
+    questions = ["Who did Castillo defeat?", "What was he charged with?", "Why?"]
+    answers = Conversation(answerer).ask_many(questions)
+    assert [a.question for a in answers] == questions
+    assert answerer.asked[1:] == ["What was he charged with? Castillo", "Why? Castillo"]
+
+
 def test_record_keeps_the_exchanges_in_order() -> None:
     conversation = Conversation(Answerer())
     answer = conversation.ask("Who did Castillo defeat?")
