@@ -450,9 +450,15 @@ def here(fake: FakeAssistant, monkeypatch: pytest.MonkeyPatch) -> FakeAssistant:
     return fake
 
 
+async def steady(pilot: Pilot[int]) -> None:
+    """Settle, with the cursor shown steadily: a blink could be caught either way."""
+    pilot.app.query_one(QuestionInput).cursor_blink = False
+    await settle(pilot.app, pilot)  # type: ignore[arg-type]
+
+
 async def answered(pilot: Pilot[int]) -> None:
     app = pilot.app
-    await settle(app, pilot)  # type: ignore[arg-type]
+    await steady(pilot)
     await ask(app, pilot, "When was Castillo removed from office?")  # type: ignore[arg-type]
 
 
@@ -461,10 +467,7 @@ def snapshot_app(fake: FakeAssistant) -> ExcerptaApp:
 
 
 def test_snapshot_empty(here: FakeAssistant, snap_compare: Any) -> None:
-    async def ready(pilot: Pilot[int]) -> None:
-        await settle(pilot.app, pilot)  # type: ignore[arg-type]
-
-    assert snap_compare(snapshot_app(here), terminal_size=(100, 30), run_before=ready)
+    assert snap_compare(snapshot_app(here), terminal_size=(100, 30), run_before=steady)
 
 
 def test_snapshot_answered(here: FakeAssistant, snap_compare: Any) -> None:
