@@ -110,9 +110,13 @@ def test_a_question_that_stands_alone_becomes_the_topic() -> None:
 def test_ask_many_is_asking_one_by_one_in_one_batch() -> None:
     answerer = Answerer()
     questions = ["Who did Castillo defeat?", "What was he charged with?", "Why?"]
-    answers = Conversation(answerer).ask_many(questions)
+    conversation = Conversation(answerer)
+    answers = conversation.ask_many(questions)
     assert [a.question for a in answers] == questions
     assert answerer.asked[1:] == ["What was he charged with? Castillo", "Why? Castillo"]
+    assert [(e.question, e.answer) for e in conversation.exchanges] == list(
+        zip(questions, answers, strict=True)
+    )
 
 
 def test_record_keeps_the_exchanges_in_order() -> None:
