@@ -101,7 +101,23 @@ def _block_network() -> None:
 def _report_memory() -> None:
     target = os.environ.get("EXCERPTA_FAKE_MAXRSS")
     if target:
-        Path(target).write_text(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
+        Path(target).write_text(str(_peak_rss_kb()))
+
+
+def _peak_rss_kb() -> int:
+    """This process's peak resident memory, in kB.
+
+    Linux carries ``ru_maxrss`` over exec, so a child of a large pytest process would
+    report pytest's peak; VmHWM belongs to this process's own address space.
+    """
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def run() -> None:
