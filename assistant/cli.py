@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import json
 import os
-import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,31 +19,14 @@ from typing import Any, TextIO, TypeVar
 import click
 
 from . import __version__
+from .cli_text import answer_text, hits_text, metrics_table, safe_path
 from .config import MODES, Settings, load_settings
 from .core import Assistant
 from .errors import AssistantError, ExitCode
 from .indexing import shown_progress
-from .records import NOT_FOUND, Answer, IndexReport, SearchResult
+from .records import IndexReport
 
 F = TypeVar("F", bound=Callable[..., Any])
-# C0 and C1 control characters other than tab and newline: in a file name or a document
-# they could move the cursor, retitle the window or hide text when printed raw.
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_CONTROL_OR_BREAK = re.compile("[\x00-\x1f\x7f-\x9f]")
-
-
-def _safe(text: str) -> str:
-    """Text for the terminal: control characters shown escaped, lines kept."""
-    return _CONTROL.sub(_escaped, text)
-
-
-def _safe_path(path: str) -> str:
-    """A path for the terminal, on one line: newlines and tabs are escaped too."""
-    return _CONTROL_OR_BREAK.sub(_escaped, path)
-
-
-def _escaped(match: re.Match[str]) -> str:
-    return {"\n": "\\n", "\t": "\\t"}.get(match.group(), f"\\x{ord(match.group()):02x}")
 
 
 def make_assistant(settings: Settings) -> Assistant:
@@ -53,9 +35,9 @@ def make_assistant(settings: Settings) -> Assistant:
 
 
 def _fail(message: str, hint: str, code: int) -> None:
-    click.echo(f"excerpta: error: {_safe_path(message)}", err=True)
+    click.echo(f"excerpta: error: {safe_path(message)}", err=True)
     if hint:
-        click.echo(f"  hint: {_safe_path(hint)}", err=True)
+        click.echo(f"  hint: {safe_path(hint)}", err=True)
     sys.exit(code)
 
 
@@ -201,7 +183,7 @@ def ask(
         raise click.UsageError("the question is empty")
     assistant = make_assistant(_settings(ctx, k=k, mode=mode, **flags))
     answer = assistant.ask(question)
-    click.echo(json.dumps(answer.to_json(), ensure_ascii=False) if as_json else _format(answer))
+    click.echo(json.dumps(answer.to_json(), ensure_ascii=False) if as_json else answer_text(answer))
 
 
 @main.command()
@@ -209,10 +191,22 @@ def ask(
 @click.argument("source", type=click.File("r", encoding="utf-8"))
 @click.option("-k", type=int, default=None, help="How many passages to consider [default 5].")
 @click.option("--mode", type=click.Choice(MODES), default=None, help="Retrieval mode.")
+@click.option(
+    "--conversation",
+    "as_conversation",
+    is_flag=True,
+    help="Ask the questions in order as one conversation: follow-ups borrow the topic.",
+)
 @click.pass_context
 @_handled
 def batch(
-    ctx: click.Context, /, source: TextIO, k: int | None, mode: str | None, **flags: Any
+    ctx: click.Context,
+    /,
+    source: TextIO,
+    k: int | None,
+    mode: str | None,
+    as_conversation: bool,
+    **flags: Any,
 ) -> None:
     """Answer questions from SOURCE (a file, or - for stdin), one JSON line each.
 
@@ -222,7 +216,12 @@ def batch(
 
     questions = read_questions(source)  # every line checked before any is answered
     assistant = make_assistant(_settings(ctx, k=k, mode=mode, **flags))
-    for answer in assistant.ask_all(questions):
+    answers = (
+        assistant.conversation().ask_all(questions)
+        if as_conversation
+        else assistant.ask_all(questions)
+    )
+    for answer in answers:
         click.echo(json.dumps(answer.to_json(), ensure_ascii=False))
 
 
@@ -245,7 +244,7 @@ def search(
             click.echo(json.dumps(result.to_json(), ensure_ascii=False))
         return
     result = assistant.search(query)
-    click.echo(json.dumps(result.to_json(), ensure_ascii=False) if as_json else _hits(result))
+    click.echo(json.dumps(result.to_json(), ensure_ascii=False) if as_json else hits_text(result))
 
 
 @main.command()
@@ -260,7 +259,7 @@ def status(ctx: click.Context, /, as_json: bool, **flags: Any) -> None:
         click.echo(json.dumps(state.to_json()))
         return
     if state.problem:
-        click.echo(f"index: not usable ({_safe_path(state.problem)})")
+        click.echo(f"index: not usable ({safe_path(state.problem)})")
     else:
         documents = "document" if state.files == 1 else "documents"
         click.echo(
@@ -306,55 +305,7 @@ def evaluate(
     if as_json:
         click.echo(json.dumps(table))
         return
-    click.echo(_metrics_table(table))
-
-
-def _metrics_table(table: dict[str, dict[str, Any]]) -> str:
-    from .evaluation import METRIC_COLUMNS
-
-    keys = [*METRIC_COLUMNS, "abstained", "latency_ms_p50"]
-    lines = ["mode     " + "".join(f"{k:>15}" for k in keys)]
-    for mode, row in table.items():
-        cells = "".join(
-            f"{'-':>15}"
-            if row[k] is None
-            else f"{row[k]:>15.3f}"
-            if k != "latency_ms_p50"
-            else f"{row[k]:>15.1f}"
-            for k in keys
-        )
-        lines.append(f"{mode:<9}{cells}")
-    lines.append(f"({next(iter(table.values()))['questions']} questions)")
-    return "\n".join(lines)
-
-
-def _format(answer: Answer) -> str:
-    if answer.abstained:
-        return NOT_FOUND
-    lines = [_safe(answer.text), ""]
-    for c in answer.citations:
-        where = f"{_safe_path(c.path)}:{c.start_line}" + (
-            f"-{c.end_line}" if c.end_line != c.start_line else ""
-        )
-        if c.page is not None:
-            where += f" (page {c.page})"
-        lines.append(f"[{c.n}] {where}  score {c.score:.2f}")
-        lines.extend("    " + _safe(part) for part in c.excerpt.splitlines() if part.strip())
-    return "\n".join(lines)
-
-
-def _hits(result: SearchResult) -> str:
-    if not result.hits:
-        return "No matching passages."
-    blocks = []
-    for rank, hit in enumerate(result.hits, 1):
-        c = hit.chunk
-        page = f" (page {c.page})" if c.page is not None else ""
-        head = f"{rank}. {_safe_path(c.path)}:{c.start_line}-{c.end_line}{page}"
-        head += f"  score {hit.score:.3f}"
-        lines = ("    " + _safe(line) for line in c.text.splitlines())
-        blocks.append(head + "\n" + "\n".join(lines))
-    return "\n\n".join(blocks)
+    click.echo(metrics_table(table))
 
 
 def _print_report(report: IndexReport) -> None:
@@ -382,9 +333,9 @@ def _print_report(report: IndexReport) -> None:
             ("remove", report.removed),
         ):
             for path in paths:
-                click.echo(f"  {label}: {_safe_path(path)}")
+                click.echo(f"  {label}: {safe_path(path)}")
     for skipped in report.skipped:
-        click.echo(f"skipped {_safe_path(skipped.path)}: {_safe_path(skipped.reason)}", err=True)
+        click.echo(f"skipped {safe_path(skipped.path)}: {safe_path(skipped.reason)}", err=True)
 
 
 @contextmanager

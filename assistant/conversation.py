@@ -4,18 +4,21 @@
 removed? Castillo": the follow-up keeps its own words first (so its question word still
 says what kind of answer is wanted) and borrows only the names of the last question that
 stood on its own, not its other words, which would pull the answer back to the old topic.
-``Conversation`` keeps the exchanges and the last question that stood on its own; every
-face (the TUI, ``batch --conversation``) asks through it. Must not import textual, click
-or torch.
+``Conversation`` keeps the exchanges and the last question that stood on its own, and
+writes them out as Markdown; every face (the TUI, ``batch --conversation``) asks through
+it. Must not import textual, click or torch.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
 from typing import Protocol
 
-from .records import Answer
+from .records import NOT_FOUND, Answer
 
 # Words that point back at something named earlier in the conversation.
 _BACK_REFERENCES = frozenset(
@@ -67,6 +70,14 @@ class Answerer(Protocol):
 
     def ask(self, question: str, *, k: int | None = None, mode: str | None = None) -> Answer: ...
 
+    def ask_many(
+        self, questions: Sequence[str], *, k: int | None = None, mode: str | None = None
+    ) -> list[Answer]: ...
+
+    def ask_all(
+        self, questions: Iterable[str], *, k: int | None = None, mode: str | None = None
+    ) -> Iterator[Answer]: ...
+
 
 @dataclass(frozen=True)
 class Exchange:
@@ -103,3 +114,72 @@ class Conversation:
         answer = replace(searched, question=question)  # as typed, not as searched
         self.record(question, answer)
         return answer
+
+    def ask_many(
+        self, questions: Sequence[str], *, k: int | None = None, mode: str | None = None
+    ) -> list[Answer]:
+        """Answer ``questions`` in order, as if asked one by one, embedding them together.
+
+        Which topic a follow-up borrows depends only on the questions before it, never
+        on their answers, so the queries can be worked out first and searched in a batch.
+        """
+        queries = [self.query_for(question) for question in questions]
+        searched = self.answerer.ask_many(queries, k=k, mode=mode)
+        answers = [replace(a, question=q) for q, a in zip(questions, searched, strict=True)]
+        for question, answer in zip(questions, answers, strict=True):
+            self.record(question, answer)
+        return answers
+
+    def ask_all(
+        self, questions: Iterable[str], *, k: int | None = None, mode: str | None = None
+    ) -> Iterator[Answer]:
+        """Answer a stream of questions in order, searched in the answerer's batches."""
+        typed: list[str] = []
+
+        def queries() -> Iterator[str]:
+            for question in questions:
+                typed.append(question)
+                yield self.query_for(question)
+
+        for n, searched in enumerate(self.answerer.ask_all(queries(), k=k, mode=mode)):
+            answer = replace(searched, question=typed[n])
+            self.record(typed[n], answer)
+            yield answer
+
+    def to_markdown(self) -> str:
+        """The conversation as Markdown: each question, its answer and its sources."""
+        out = ["# Excerpta conversation", ""]
+        for exchange in self.exchanges:
+            out += [f"## {exchange.question}", ""]
+            answer = exchange.answer
+            if answer is None:
+                out += [f"*Error: {exchange.error}*", ""]
+            elif answer.abstained:
+                out += [NOT_FOUND, ""]
+            else:
+                out += [answer.text, ""]
+                for c in answer.citations:
+                    out.append(f"{c.n}. `{c.location}` (score {c.score:.2f})")
+                    out += ["   > " + line for line in c.excerpt.splitlines() or [""]]
+                out.append("")
+        return "\n".join(out)
+
+    def export_markdown(self, folder: Path, now: datetime | None = None) -> Path:
+        """Write the conversation to a new Markdown file in ``folder``; return its path.
+
+        Raises:
+            OSError: the file could not be written.
+        """
+        stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
+        text = self.to_markdown()
+        for attempt in range(100):
+            suffix = f"-{attempt}" if attempt else ""
+            path = folder / f"excerpta-{stamp}{suffix}.md"
+            try:
+                # "x" never overwrites a file that is already there.
+                with path.open("x", encoding="utf-8") as handle:
+                    handle.write(text)
+            except FileExistsError:
+                continue
+            return path
+        raise FileExistsError(f"too many exports named excerpta-{stamp}*.md in {folder}")

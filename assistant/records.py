@@ -113,6 +113,17 @@ class Citation:
     # Where the sentence sits inside ``excerpt``, so faces can highlight it.
     sentence_offset: int = 0
 
+    @property
+    def location(self) -> str:
+        """Where the sentence is: ``path · lines 3–4`` (with the page for PDFs)."""
+        if self.start_line == self.end_line:
+            lines = f"line {self.start_line}"
+        else:
+            lines = f"lines {self.start_line}–{self.end_line}"
+        if self.page is not None:
+            lines = f"page {self.page}, {lines}"
+        return f"{self.path} · {lines}"
+
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["score"] = round(self.score, 4)

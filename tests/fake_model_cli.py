@@ -105,10 +105,16 @@ def _report_memory() -> None:
 
 
 def _peak_rss_kb() -> int:
-    """This process's own peak RSS. Not ru_maxrss: Linux carries the high-water mark of
-    the memory a process had before exec into it, and a child that subprocess started
-    with vfork had the whole pytest process's memory then."""
-    for line in Path("/proc/self/status").read_text().splitlines():
+    """This process's peak resident memory, in kB.
+
+    Linux carries ``ru_maxrss`` over exec, so a child of a large pytest process would
+    report pytest's peak; VmHWM belongs to this process's own address space.
+    """
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    for line in status.splitlines():
         if line.startswith("VmHWM:"):
             return int(line.split()[1])
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

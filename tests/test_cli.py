@@ -394,6 +394,21 @@ def test_batch_empty_input_prints_nothing(runner: CliRunner, indexed: list[str])
     assert result.stdout == ""
 
 
+@pytest.mark.parametrize("conversation", [True, False])
+def test_batch_conversation_lets_a_follow_up_borrow_the_topic(
+    runner: CliRunner, fake: FakeEmbedder, indexed: list[str], conversation: bool
+) -> None:
+    questions = ["Who did Castillo defeat?", "What was he charged with?"]
+    flags = ["--conversation"] if conversation else []
+    answers = _json_lines(
+        runner.invoke(main, ["batch", "-", *flags, *indexed], input="\n".join(questions))
+    )
+    assert [a["question"] for a in answers] == questions  # as typed
+    borrowed = "What was he charged with? Castillo"
+    assert (borrowed in fake.queries) is conversation
+    assert (questions[1] in fake.queries) is not conversation
+
+
 @pytest.mark.parametrize(
     ("line", "message"),
     [

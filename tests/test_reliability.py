@@ -18,7 +18,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,11 +28,12 @@ from click.testing import CliRunner
 
 from assistant.cli import main
 from assistant.config import Settings
-from assistant.core import Assistant
+from assistant.conversation import Conversation
+from assistant.core import Assistant, Status
 from assistant.embedding import Encoders
 from assistant.errors import IndexUnusableError
 from assistant.indexing import update_index
-from assistant.records import Answer, Citation
+from assistant.records import Answer, Citation, IndexReport
 from assistant.store.generations import current_generation
 from tests.fakes import FakeEmbedder
 
@@ -541,16 +542,35 @@ def test_links_out_of_the_corpus_are_never_indexed(settings: Settings, tmp_path:
 
 
 class _EditorAssistant:
+    """Enough of an assistant for the app to start; it is never asked anything."""
+
     def __init__(self, corpus: Path) -> None:
         self.settings = Settings(corpus=corpus, index=corpus.parent / "index")
 
     def warm_up(self) -> None:
         pass
 
-    def status(self) -> Any:
-        from assistant.core import Status
-
+    def status(self) -> Status:
         return Status(True, "", "fake", 1, 1, "", 0, 0, 0, 0)
+
+    def ask(self, question: str, *, k: int | None = None, mode: str | None = None) -> Answer:
+        raise AssertionError("not asked in these tests")
+
+    def ask_many(
+        self, questions: Sequence[str], *, k: int | None = None, mode: str | None = None
+    ) -> list[Answer]:
+        raise AssertionError("not asked in these tests")
+
+    def update_index(
+        self,
+        *,
+        progress: Callable[[str, int, int], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> IndexReport:
+        raise AssertionError("not indexed in these tests")
+
+    def conversation(self) -> Conversation:
+        return Conversation(self)
 
 
 def _cited(path: str, page: int | None = None) -> Answer:
@@ -563,20 +583,20 @@ def _open_in_editor(
 ) -> tuple[list[tuple[Any, dict[str, Any]]], list[str]]:
     """Run the app's open-editor action on ``answer``; return the runs and the notices."""
     from assistant.tui import ExcerptaApp
-    from assistant.tui.transcript import Exchange
 
     runs: list[tuple[Any, dict[str, Any]]] = []
     notices: list[str] = []
     monkeypatch.setenv("VISUAL", editor)
     monkeypatch.setattr(subprocess, "run", lambda *a, **k: runs.append((a, k)))
     monkeypatch.setattr(ExcerptaApp, "suspend", lambda self: contextlib.nullcontext())
-    app = ExcerptaApp(make_assistant=lambda: _EditorAssistant(corpus))  # type: ignore[arg-type,return-value]
+    app = ExcerptaApp(make_assistant=lambda: _EditorAssistant(corpus))
     monkeypatch.setattr(app, "notify", lambda message, **k: notices.append(message))
 
     async def scenario() -> None:
         async with app.run_test() as pilot:
             await pilot.pause()
-            app.exchanges.append(Exchange("q", answer))
+            assert app.conversation is not None
+            app.conversation.record("q", answer)
             app.action_open_editor()
             await pilot.pause()
 

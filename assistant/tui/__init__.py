@@ -7,12 +7,12 @@ The CLI calls ``run_tui`` when ``excerpta`` is run without a subcommand. Tests b
 from __future__ import annotations
 
 from ..config import Settings
-from ..conversation import looks_like_follow_up, retrieval_query
 from ..core import Assistant
 from ..errors import ExitCode
 from .app import ExcerptaApp
+from .protocol import AppAssistant
 
-__all__ = ["ExcerptaApp", "looks_like_follow_up", "retrieval_query", "run_tui"]
+__all__ = ["AppAssistant", "ExcerptaApp", "run_tui"]
 
 
 def run_tui(settings: Settings) -> int:

@@ -24,14 +24,13 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Label, LoadingIndicator
 from textual.worker import Worker, WorkerState
 
-from ..conversation import looks_like_follow_up, retrieval_query
-from ..core import Assistant
+from ..conversation import Conversation, Exchange
 from ..errors import AssistantError, Cancelled, IndexUnusableError
 from ..indexing import shown_progress
 from ..records import Citation
 from . import messages as m
+from .protocol import AppAssistant
 from .render import answer_plain
-from .transcript import Exchange, export
 from .widgets import (
     AnswerEntry,
     ChatLog,
@@ -68,13 +67,12 @@ class ExcerptaApp(App[int]):
     model_ready: reactive[bool] = reactive(False, init=False)
     """The embedding model has been loaded."""
 
-    def __init__(self, make_assistant: Callable[[], Assistant]) -> None:
+    def __init__(self, make_assistant: Callable[[], AppAssistant]) -> None:
         super().__init__()
         self._make_assistant = make_assistant
-        self.assistant: Assistant | None = None
-        self.exchanges: list[Exchange] = []
+        self.assistant: AppAssistant | None = None
+        self.conversation: Conversation | None = None  # made with the assistant
         self._ticket = 0  # answers for an older ticket were cancelled and are dropped
-        self._topic: str | None = None  # the last question that stood on its own
         self._cancel_index: threading.Event | None = None
 
     def compose(self) -> ComposeResult:
@@ -94,6 +92,7 @@ class ExcerptaApp(App[int]):
         chat = self.query_one(ChatLog)
         try:
             self.assistant = self._make_assistant()
+            self.conversation = self.assistant.conversation()
         except AssistantError as exc:
             await chat.add(Notice(exc.message, exc.hint, kind="error"))
             self.query_one(QuestionInput).disabled = True
@@ -153,14 +152,12 @@ class ExcerptaApp(App[int]):
     @on(QuestionInput.Submitted)
     async def _submitted(self, event: QuestionInput.Submitted) -> None:
         question = event.value.strip()
-        if not question or self.busy or self.assistant is None:
+        if not question or self.busy or self.assistant is None or self.conversation is None:
             return
         entry = self.query_one(QuestionInput)
         entry.remember(question)
         entry.value = ""
-        query = retrieval_query(question, self._topic)
-        if not looks_like_follow_up(question):
-            self._topic = question
+        query = self.conversation.query_for(question)
         await self.query_one(ChatLog).add(QuestionEntry(question))
         self._ticket += 1
         self.busy = True
@@ -170,7 +167,8 @@ class ExcerptaApp(App[int]):
     async def _answered(self, message: m.AnswerReady) -> None:
         if message.ticket != self._ticket:
             return
-        self.exchanges.append(Exchange(message.question, message.answer))
+        if self.conversation is not None:
+            self.conversation.record(message.question, message.answer)
         await self.query_one(ChatLog).add(AnswerEntry(message.answer))
         self.busy = False
 
@@ -179,7 +177,8 @@ class ExcerptaApp(App[int]):
         if message.ticket != self._ticket:
             return
         error = message.error
-        self.exchanges.append(Exchange(message.question, error=error.message))
+        if self.conversation is not None:
+            self.conversation.record(message.question, error=error.message)
         if isinstance(error, IndexUnusableError):
             await self.query_one(ChatLog).add(BuildOffer(error.message, error.hint))
         else:
@@ -277,6 +276,11 @@ class ExcerptaApp(App[int]):
         elif event.worker.group == "index":
             self.indexing = False
 
+    @property
+    def exchanges(self) -> list[Exchange]:
+        """The questions answered (or failed) so far, oldest first."""
+        return self.conversation.exchanges if self.conversation is not None else []
+
     # Cancelling, sources, and the rest.
 
     def action_cancel(self) -> None:
@@ -341,11 +345,11 @@ class ExcerptaApp(App[int]):
 
     def action_export(self) -> None:
         """Write the conversation to a Markdown file in the working directory."""
-        if not self.exchanges:
+        if self.conversation is None or not self.conversation.exchanges:
             self.notify("Nothing to export yet.")
             return
         try:
-            path = export(self.exchanges, Path.cwd())
+            path = self.conversation.export_markdown(Path.cwd())
         except OSError as exc:
             self.notify(f"Export failed: {exc}", severity="error", markup=False)
             return

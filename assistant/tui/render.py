@@ -18,17 +18,6 @@ _SENTENCE_STYLE = "bold reverse"
 _CONTEXT_WIDTH = 60
 
 
-def location(citation: Citation) -> str:
-    """Where a citation is: ``path · lines 3–4`` (with the page for PDFs)."""
-    if citation.start_line == citation.end_line:
-        lines = f"line {citation.start_line}"
-    else:
-        lines = f"lines {citation.start_line}–{citation.end_line}"
-    if citation.page is not None:
-        lines = f"page {citation.page}, {lines}"
-    return f"{citation.path} · {lines}"
-
-
 def answer_text(answer: Answer) -> Text:
     """The answer sentence(s) with their citation markers set off."""
     if answer.abstained:
@@ -47,7 +36,7 @@ def citation_text(citation: Citation) -> Text:
     """One citation: number, location, score, then the excerpt with its sentence marked."""
     text = Text()
     text.append(f"[{citation.n}] ", style=_MARKER_STYLE)
-    text.append(location(citation), style="bold")
+    text.append(citation.location, style="bold")
     text.append(f"  score {citation.score:.2f}\n", style="dim")
     text.append_text(excerpt_text(citation))
     return text
@@ -96,5 +85,5 @@ def answer_plain(answer: Answer) -> str:
     if answer.abstained:
         return NOT_FOUND
     parts = [answer.text, ""]
-    parts += [f"[{c.n}] {location(c)}: {c.sentence}" for c in answer.citations]
+    parts += [f"[{c.n}] {c.location}: {c.sentence}" for c in answer.citations]
     return "\n".join(parts)

@@ -11,7 +11,7 @@ from textual.widgets import Static
 
 from ...documents.loaders import TEXT_SUFFIXES
 from ...records import Citation
-from ..render import excerpt_text, file_lines_text, location
+from ..render import excerpt_text, file_lines_text
 
 _CONTEXT_LINES = 3
 _MAX_BYTES = 5_000_000
@@ -61,7 +61,7 @@ class SourcePane(VerticalScroll):
     def show(self, citation: Citation, corpus: Path) -> None:
         """Show ``citation``, reading its lines from the file in ``corpus`` if it can."""
         self.citation = citation
-        title = Text(location(citation), style="bold")
+        title = Text(citation.location, style="bold")
         title.append(f"\nscore {citation.score:.2f} · ctrl+o opens it in your editor", "dim")
         self.query_one("#source-title", Static).update(title)
         self.query_one("#source-excerpt", Static).update(excerpt_text(citation))
