@@ -291,3 +291,10 @@ def _cite(n: int, candidate: _Candidate, score: float) -> Citation:
         sentence=sentence,
         sentence_offset=candidate.start - start,
     )
+
+
+def cite(n: int, hit: Hit, start: int, end: int, score: float) -> Citation:
+    """Cite the sentence at ``start:end`` of ``hit``'s passage as answers cite theirs: with
+    its neighbours as the excerpt, and the list that a sentence ending in ":" introduces."""
+    text = hit.chunk.text
+    return _cite(n, _Candidate(hit, 0, start, end, text[start:end], text[start:end]), score)

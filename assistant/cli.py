@@ -88,6 +88,20 @@ def _location_options(command: F) -> F:
     return command
 
 
+def _reader_option(command: F) -> F:
+    """--reader on|off: read the passages with the trained reader, or answer as before."""
+    return click.option(
+        "--reader",
+        type=click.Choice(["on", "off"]),
+        default=None,
+        help="Find the answer phrase with the trained reader [default on, where installed].",
+    )(command)
+
+
+def _reader(flag: str | None) -> bool | None:
+    return None if flag is None else flag == "on"
+
+
 def _handled(command: F) -> F:
     """Run a command, turning expected errors and Ctrl-C into exit codes."""
 
@@ -185,6 +199,7 @@ def index(ctx: click.Context, /, full: bool, dry_run: bool, as_json: bool, **fla
 @click.option("-k", type=int, default=None, help="How many passages to consider [default 5].")
 @click.option("--mode", type=click.Choice(MODES), default=None, help="Retrieval mode.")
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
+@_reader_option
 @click.pass_context
 @_handled
 def ask(
@@ -194,12 +209,14 @@ def ask(
     k: int | None,
     mode: str | None,
     as_json: bool,
+    reader: str | None,
     **flags: Any,
 ) -> None:
     """Answer QUESTION from the documents, with citations."""
     if not question.strip():
         raise click.UsageError("the question is empty")
-    assistant = make_assistant(_settings(ctx, k=k, mode=mode, **flags))
+    settings = _settings(ctx, k=k, mode=mode, reader=_reader(reader), **flags)
+    assistant = make_assistant(settings)
     answer = assistant.ask(question)
     click.echo(json.dumps(answer.to_json(), ensure_ascii=False) if as_json else _format(answer))
 
@@ -209,17 +226,24 @@ def ask(
 @click.argument("source", type=click.File("r", encoding="utf-8"))
 @click.option("-k", type=int, default=None, help="How many passages to consider [default 5].")
 @click.option("--mode", type=click.Choice(MODES), default=None, help="Retrieval mode.")
+@_reader_option
 @click.pass_context
 @_handled
 def batch(
-    ctx: click.Context, /, source: TextIO, k: int | None, mode: str | None, **flags: Any
+    ctx: click.Context,
+    /,
+    source: TextIO,
+    k: int | None,
+    mode: str | None,
+    reader: str | None,
+    **flags: Any,
 ) -> None:
     """Answer questions from SOURCE (a file, or - for stdin), one JSON line each.
 
     Each input line is a question, or a JSON object with a "question" field.
     """
     questions = list(_read_questions(source))
-    assistant = make_assistant(_settings(ctx, k=k, mode=mode, **flags))
+    assistant = make_assistant(_settings(ctx, k=k, mode=mode, reader=_reader(reader), **flags))
     for start in range(0, len(questions), _BATCH):
         for answer in assistant.ask_many(questions[start : start + _BATCH]):
             click.echo(json.dumps(answer.to_json(), ensure_ascii=False))
@@ -285,10 +309,17 @@ def status(ctx: click.Context, /, as_json: bool, **flags: Any) -> None:
     help="Retrieval mode(s) to measure [default: all three, side by side].",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
+@_reader_option
 @click.pass_context
 @_handled
 def evaluate(
-    ctx: click.Context, /, source: TextIO, modes: tuple[str, ...], as_json: bool, **flags: Any
+    ctx: click.Context,
+    /,
+    source: TextIO,
+    modes: tuple[str, ...],
+    as_json: bool,
+    reader: str | None,
+    **flags: Any,
 ) -> None:
     """Measure answers on SOURCE: JSON Lines of {"question", "answers", "source"}.
 
@@ -300,7 +331,7 @@ def evaluate(
     cases = read_cases(source)
     if not cases:
         raise click.UsageError("no questions in the input")
-    assistant = make_assistant(_settings(ctx, **flags))
+    assistant = make_assistant(_settings(ctx, reader=_reader(reader), **flags))
     assistant.warm_up()  # latency is per question, not the one-time model load
     table = {mode: summarize(run_cases(assistant, cases, mode=mode)) for mode in modes or MODES}
     if as_json:
@@ -349,7 +380,7 @@ def _read_questions(source: TextIO) -> Iterator[str]:
 def _format(answer: Answer) -> str:
     if answer.abstained:
         return NOT_FOUND
-    lines = [_safe(answer.answer), ""]
+    lines = [_marked(answer), ""]
     for c in answer.citations:
         where = f"{_safe_path(c.path)}:{c.start_line}" + (
             f"-{c.end_line}" if c.end_line != c.start_line else ""
@@ -359,6 +390,17 @@ def _format(answer: Answer) -> str:
         lines.append(f"[{c.n}] {where}  score {c.score:.2f}")
         lines.extend("    " + _safe(part) for part in c.excerpt.splitlines() if part.strip())
     return "\n".join(lines)
+
+
+def _marked(answer: Answer) -> str:
+    """The answer with its phrase in bold; ``click.echo`` drops the style in a pipe."""
+    span = answer.span_in_answer()
+    if span is None:
+        return _safe(answer.answer)
+    start, end = span
+    text = answer.answer
+    phrase = click.style(_safe(text[start:end]), bold=True, underline=True)
+    return _safe(text[:start]) + phrase + _safe(text[end:])
 
 
 def _hits(result: SearchResult) -> str:

@@ -38,7 +38,7 @@ INDEX_KEYS = {
     "seconds",
     "rebuilt_because",
 }
-ANSWER_KEYS = {"question", "answer", "abstained", "citations", "elapsed_ms"}
+ANSWER_KEYS = {"question", "answer", "abstained", "citations", "answer_span", "elapsed_ms"}
 CITATION_KEYS = {
     "n",
     "path",
