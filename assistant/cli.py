@@ -343,7 +343,9 @@ def evaluate(
 def _metrics_table(table: dict[str, dict[str, Any]]) -> str:
     from .evaluation import METRIC_COLUMNS
 
-    keys = [*METRIC_COLUMNS, "abstained", "latency_ms_p50"]
+    read = any(row.get("span_em") is not None for row in table.values())
+    keys = [*METRIC_COLUMNS, *(("span_em", "span_f1") if read else ()), "abstained"]
+    keys.append("latency_ms_p50")
     lines = ["mode     " + "".join(f"{k:>15}" for k in keys)]
     for mode, row in table.items():
         cells = "".join(
