@@ -70,6 +70,20 @@ def _location_options(command: F) -> F:
     return command
 
 
+def _reader_option(command: F) -> F:
+    """--reader on|off: read the passages with the trained reader, or answer as before."""
+    return click.option(
+        "--reader",
+        type=click.Choice(["on", "off"]),
+        default=None,
+        help="Find the answer phrase with the trained reader [default on, where installed].",
+    )(command)
+
+
+def _reader(flag: str | None) -> bool | None:
+    return None if flag is None else flag == "on"
+
+
 def _handled(command: F) -> F:
     """Run a command, turning expected errors and Ctrl-C into exit codes."""
 
@@ -167,6 +181,7 @@ def index(ctx: click.Context, /, full: bool, dry_run: bool, as_json: bool, **fla
 @click.option("-k", type=int, default=None, help="How many passages to consider [default 5].")
 @click.option("--mode", type=click.Choice(MODES), default=None, help="Retrieval mode.")
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
+@_reader_option
 @click.pass_context
 @_handled
 def ask(
@@ -176,14 +191,19 @@ def ask(
     k: int | None,
     mode: str | None,
     as_json: bool,
+    reader: str | None,
     **flags: Any,
 ) -> None:
     """Answer QUESTION from the documents, with citations."""
     if not question.strip():
         raise click.UsageError("the question is empty")
-    assistant = make_assistant(_settings(ctx, k=k, mode=mode, **flags))
+    settings = _settings(ctx, k=k, mode=mode, reader=_reader(reader), **flags)
+    assistant = make_assistant(settings)
     answer = assistant.ask(question)
-    click.echo(json.dumps(answer.to_json(), ensure_ascii=False) if as_json else answer_text(answer))
+    if as_json:
+        click.echo(json.dumps(answer.to_json(), ensure_ascii=False))
+    else:  # click.echo drops the style when stdout is not a terminal
+        click.echo(answer_text(answer, mark=_bold))
 
 
 @main.command()
@@ -197,6 +217,7 @@ def ask(
     is_flag=True,
     help="Ask the questions in order as one conversation: follow-ups borrow the topic.",
 )
+@_reader_option
 @click.pass_context
 @_handled
 def batch(
@@ -206,6 +227,7 @@ def batch(
     k: int | None,
     mode: str | None,
     as_conversation: bool,
+    reader: str | None,
     **flags: Any,
 ) -> None:
     """Answer questions from SOURCE (a file, or - for stdin), one JSON line each.
@@ -215,7 +237,8 @@ def batch(
     from .evaluation import read_questions
 
     questions = read_questions(source)  # every line checked before any is answered
-    assistant = make_assistant(_settings(ctx, k=k, mode=mode, **flags))
+    settings = _settings(ctx, k=k, mode=mode, reader=_reader(reader), **flags)
+    assistant = make_assistant(settings)
     answers = (
         assistant.conversation().ask_all(questions)
         if as_conversation
@@ -284,10 +307,17 @@ def status(ctx: click.Context, /, as_json: bool, **flags: Any) -> None:
     help="Retrieval mode(s) to measure [default: all three, side by side].",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
+@_reader_option
 @click.pass_context
 @_handled
 def evaluate(
-    ctx: click.Context, /, source: TextIO, modes: tuple[str, ...], as_json: bool, **flags: Any
+    ctx: click.Context,
+    /,
+    source: TextIO,
+    modes: tuple[str, ...],
+    as_json: bool,
+    reader: str | None,
+    **flags: Any,
 ) -> None:
     """Measure answers on SOURCE: JSON Lines of {"question", "answers", "source"}.
 
@@ -299,13 +329,17 @@ def evaluate(
     cases = read_cases(source)
     if not cases:
         raise click.UsageError("no questions in the input")
-    assistant = make_assistant(_settings(ctx, **flags))
+    assistant = make_assistant(_settings(ctx, reader=_reader(reader), **flags))
     assistant.warm_up()  # latency is per question, not the one-time model load
     table = {mode: summarize(run_cases(assistant, cases, mode=mode)) for mode in modes or MODES}
     if as_json:
         click.echo(json.dumps(table))
         return
     click.echo(metrics_table(table))
+
+
+def _bold(text: str) -> str:
+    return click.style(text, bold=True, underline=True)
 
 
 def _print_report(report: IndexReport) -> None:

@@ -7,6 +7,7 @@ printing them can't move the cursor or retitle the window. No click here; cli.py
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from .records import NOT_FOUND, Answer, SearchResult
@@ -35,7 +36,9 @@ def metrics_table(table: dict[str, dict[str, Any]]) -> str:
     """One row of metrics per retrieval mode, as `excerpta eval` prints them."""
     from .evaluation import METRIC_COLUMNS  # deferred: only `eval` needs it
 
-    keys = [*METRIC_COLUMNS, "abstained", "latency_ms_p50"]
+    read = any(row.get("span_em") is not None for row in table.values())
+    keys = [*METRIC_COLUMNS, *(("span_em", "span_f1") if read else ()), "abstained"]
+    keys.append("latency_ms_p50")
     lines = ["mode     " + "".join(f"{k:>15}" for k in keys)]
     for mode, row in table.items():
         cells = "".join(
@@ -51,11 +54,12 @@ def metrics_table(table: dict[str, dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def answer_text(answer: Answer) -> str:
-    """The answer and its numbered citations, each with its excerpt."""
+def answer_text(answer: Answer, mark: Callable[[str], str] = str) -> str:
+    """The answer and its numbered citations, each with its excerpt; ``mark`` styles the
+    phrase a reader marked as the answer (bold on a terminal)."""
     if answer.abstained:
         return NOT_FOUND
-    lines = [safe(answer.text), ""]
+    lines = [_marked(answer, mark), ""]
     for c in answer.citations:
         where = f"{safe_path(c.path)}:{c.start_line}" + (
             f"-{c.end_line}" if c.end_line != c.start_line else ""
@@ -65,6 +69,15 @@ def answer_text(answer: Answer) -> str:
         lines.append(f"[{c.n}] {where}  score {c.score:.2f}")
         lines.extend("    " + safe(part) for part in c.excerpt.splitlines() if part.strip())
     return "\n".join(lines)
+
+
+def _marked(answer: Answer, mark: Callable[[str], str]) -> str:
+    span = answer.span_in_answer()
+    text = answer.text
+    if span is None:
+        return safe(text)
+    start, end = span
+    return safe(text[:start]) + mark(safe(text[start:end])) + safe(text[end:])
 
 
 def hits_text(result: SearchResult) -> str:

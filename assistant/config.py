@@ -54,6 +54,8 @@ class Settings:
     max_file_mb: float = 50.0
     max_corpus_mb: float = 2000.0
     batch_size: int = 32
+    # Read the retrieved passages with the trained reader, when one is installed.
+    reader: bool = True
 
     @property
     def chunking(self) -> ChunkingSettings:
@@ -140,6 +142,8 @@ def _coerce(values: Mapping[str, Any], source: str) -> dict[str, Any]:
                     raise ValueError("not a whole number")  # int(160.5) would be 160
             elif kind == "float":
                 result[name] = float(value)
+            elif kind == "bool":
+                result[name] = _boolean(value)
             else:
                 result[name] = str(value)
         except (TypeError, ValueError, OverflowError) as exc:
@@ -147,3 +151,15 @@ def _coerce(values: Mapping[str, Any], source: str) -> dict[str, Any]:
                 f"bad value {value!r} for {key} in {source}", hint=f"{key} takes a {kind}"
             ) from exc
     return result
+
+
+def _boolean(value: Any) -> bool:
+    """TOML's true/false, or on/off, yes/no, 1/0 as text."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "on", "yes", "1"):
+        return True
+    if text in ("false", "off", "no", "0"):
+        return False
+    raise ValueError(value)

@@ -1,8 +1,8 @@
 """The one library object every face uses: ``Assistant(settings).ask(question)``.
 
-It owns the settings, the encoders (opened on first use: loading a model takes time) and
-the opened index, and swaps in a new index after an update while searches keep using the
-old one until then. Must not import textual, click or torch.
+It owns the settings, the encoders and the reader (opened on first use: loading a model
+takes time) and the opened index, and swaps in a new index after an update while
+searches keep using the old one until then. Must not import textual, click or torch.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ from .embedding.cache import VectorCache
 from .embedding.encoders import in_background
 from .errors import IndexMismatchError, IndexUnusableError
 from .indexing import ProgressCallback, mismatch_reason, plan_update, update_index
+from .reader import Reader, open_reader
+from .reading import compose_read_answer, passages_to_read
 from .records import Answer, Hit, IndexReport, SearchResult
 from .retrieval import Retriever
 from .store import StoredIndex, open_index
@@ -73,6 +75,9 @@ class Assistant:
         encoders: what embeds; by default ``open_encoders`` picks them for the
             configured model (tests pass fakes here).
         policy: answer scoring weights and thresholds.
+        reader: what reads the retrieved passages to find the answer in them; by default
+            the reader that ships in the package, where it does (tests pass fakes here).
+            ``settings.reader = False`` answers without one.
     """
 
     def __init__(
@@ -80,6 +85,7 @@ class Assistant:
         settings: Settings,
         encoders: Encoders | None = None,
         policy: AnswerPolicy | None = None,
+        reader: Reader | None = None,
     ) -> None:
         self.settings = settings
         self._policy = policy or AnswerPolicy()
@@ -90,6 +96,10 @@ class Assistant:
             self._open_model_encoders if encoders is None else lambda export: encoders
         )
         self._encoders: Future[Encoders] | None = None
+        self._open_reader: Callable[[], Reader | None] = (
+            open_reader if reader is None else lambda: reader
+        )
+        self._reader: Future[Reader | None] | None = None
         self._sentence_vectors: VectorCache | None = None
 
     def _open_model_encoders(self, export: bool) -> Encoders:
@@ -103,11 +113,23 @@ class Assistant:
     # Encoders: opened once, in the background where that overlaps other work.
 
     def start_loading(self) -> Future[Encoders]:
-        """Begin opening the encoders in the background (or return the opening begun)."""
+        """Begin opening the encoders (and the reader) in the background, or return the
+        opening begun."""
         with self._lock:
+            if self._reader is None and self.settings.reader:
+                self._reader = in_background(self._open_reader, "load-reader")
             if self._encoders is None:
                 self._encoders = in_background(partial(self._open_encoders, False))
             return self._encoders
+
+    @property
+    def reader(self) -> Reader | None:
+        """The reader, waiting for it to open if needed; None when answering without."""
+        if not self.settings.reader:
+            return None
+        self.start_loading()
+        assert self._reader is not None
+        return self._reader.result()
 
     @property
     def encoders(self) -> Encoders:
@@ -115,8 +137,11 @@ class Assistant:
         return self.start_loading().result()
 
     def warm_up(self) -> None:
-        """Load the question encoder now (it is otherwise loaded on first use)."""
+        """Load the question encoder and the reader now (else loaded on first use)."""
         self.encoders.queries.embed_queries(["warm up"])
+        reader = self.reader
+        if reader is not None:
+            reader.read([("warm up", "warm up")])
 
     def _sentences(self) -> VectorCache:
         """Answer sentences' vectors, remembered by text: sentences recur across questions."""
@@ -204,6 +229,9 @@ class Assistant:
         vectors = retriever.embed(questions)
         passages = max(k or self.settings.k, 5)
         all_hits = retriever.search(questions, passages, mode or self.settings.mode, vectors)
+        reader = self.reader
+        if reader is not None:
+            return self._read(questions, all_hits, reader, started)
         wanted = [
             sentences_to_embed(q, h, self._policy) for q, h in zip(questions, all_hits, strict=True)
         ]
@@ -222,6 +250,36 @@ class Assistant:
             answer = compose_answer(question, vector, hits, sentence_vectors, self._policy)
             elapsed = each_ms + (time.perf_counter() - begun) * 1000
             results.append((replace(answer, elapsed_ms=elapsed), hits))
+        return results
+
+    def _read(
+        self,
+        questions: Sequence[str],
+        all_hits: Sequence[list[Hit]],
+        reader: Reader,
+        started: float,
+    ) -> list[tuple[Answer, list[Hit]]]:
+        """Answers found by the reader, with the passages in the order it ranks them."""
+        pairs = [
+            (q, hit.chunk.text)
+            for q, hits in zip(questions, all_hits, strict=True)
+            for hit in passages_to_read(hits)
+        ]
+        readings = reader.read(pairs)  # one call: batches across questions pad less
+        each_ms = (time.perf_counter() - started) * 1000 / len(questions)
+        results: list[tuple[Answer, list[Hit]]] = []
+        offset = 0
+        for question, hits in zip(questions, all_hits, strict=True):
+            count = len(passages_to_read(hits))
+            answer, ranked = compose_read_answer(
+                question,
+                hits,
+                readings[offset : offset + count],
+                reader.no_answer_margin,
+                self._policy,
+            )
+            offset += count
+            results.append((replace(answer, elapsed_ms=each_ms), ranked))
         return results
 
     # Indexing and status.

@@ -4,8 +4,9 @@ Cases are JSON Lines: ``{"question", "answers": [...], "source": "path"}`` with 
 and source optional. Retrieval is scored by where the source file ranks among the
 distinct files of the retrieved passages (recall@1/5/10, MRR@10); answers by whether a
 gold answer string, normalized as SQuAD does, appears in the first cited sentence(s)
-(answer-hit@1) or any of the first three (answer-hit@3). ``read_questions`` reads the
-plainer input of ``excerpta batch`` with the same checks.
+(answer-hit@1) or any of the first three (answer-hit@3); where a reader marked answer
+phrases, by SQuAD's exact match and token F1 of the phrase against the gold answers.
+``read_questions`` reads the plainer input of ``excerpta batch`` with the same checks.
 Must not import textual, click or torch.
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 import json
 import re
 import string
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -124,6 +126,24 @@ def contains_answer(text: str, answers: Sequence[str]) -> bool:
     return any(f" {normalize(a)} " in haystack for a in answers if normalize(a))
 
 
+def exact_match(prediction: str, answers: Sequence[str]) -> bool:
+    """SQuAD's exact match: the normalized phrase equals a normalized gold answer."""
+    return any(normalize(prediction) == normalize(a) for a in answers)
+
+
+def f1(prediction: str, answers: Sequence[str]) -> float:
+    """SQuAD's token F1 of the phrase against the best-matching gold answer."""
+    predicted = normalize(prediction).split()
+    best = 0.0
+    for answer in answers:
+        gold = normalize(answer).split()
+        common = sum((Counter(predicted) & Counter(gold)).values())
+        if common:
+            precision, recall = common / len(predicted), common / len(gold)
+            best = max(best, 2 * precision * recall / (precision + recall))
+    return best
+
+
 def source_rank(hits: Sequence[Hit], source: str) -> int | None:
     """Rank of ``source`` among the distinct files of ``hits`` (1-based)."""
     seen: list[str] = []
@@ -163,6 +183,10 @@ def summarize(results: Sequence[CaseResult]) -> dict[str, Any]:
     with_answers = [r for r in results if r.case.answers]
     latencies = np.array([r.answer.elapsed_ms for r in results] or [0.0])
 
+    # Phrases are scored where a reader marked any; a question without one scores 0.
+    phrases = [r.answer.span.text if r.answer.span else "" for r in with_answers]
+    read = any(phrases)
+
     def recall(k: int) -> float | None:
         if not with_source:
             return None
@@ -183,6 +207,18 @@ def summarize(results: Sequence[CaseResult]) -> dict[str, Any]:
         ),
         "answer_hit@3": (
             sum(r.hit3 for r in with_answers) / len(with_answers) if with_answers else None
+        ),
+        "span_em": (
+            sum(exact_match(p, r.case.answers) for p, r in zip(phrases, with_answers, strict=True))
+            / len(with_answers)
+            if read
+            else None
+        ),
+        "span_f1": (
+            sum(f1(p, r.case.answers) for p, r in zip(phrases, with_answers, strict=True))
+            / len(with_answers)
+            if read
+            else None
         ),
         "abstained": sum(r.answer.abstained for r in results) / max(1, len(results)),
         "latency_ms_p50": float(np.percentile(latencies, 50)),

@@ -132,6 +132,23 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class AnswerSpan:
+    """The phrase that answers, inside the sentence of citation ``n``.
+
+    ``char_start`` / ``char_end`` locate it in the document's extracted text, like a
+    citation's offsets.
+    """
+
+    n: int
+    text: str
+    char_start: int
+    char_end: int
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class Answer:
     """An extractive answer: the best sentence(s), or an abstention."""
 
@@ -141,6 +158,17 @@ class Answer:
     citations: tuple[Citation, ...] = ()
     elapsed_ms: float = 0.0
     confidence: float = 0.0
+    span: AnswerSpan | None = None  # the phrase a reader marked, if one read the passages
+
+    def span_in_answer(self) -> tuple[int, int] | None:
+        """Where the answer phrase sits in ``text`` (its sentence is the first one)."""
+        if self.span is None or not self.citations or self.span.n != self.citations[0].n:
+            return None
+        start = self.span.char_start - self.citations[0].char_start
+        end = start + len(self.span.text)
+        if start < 0 or self.text[start:end] != self.span.text:
+            return None
+        return start, end
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -148,6 +176,7 @@ class Answer:
             "answer": self.text,
             "abstained": self.abstained,
             "citations": [c.to_json() for c in self.citations],
+            "answer_span": None if self.span is None else self.span.to_json(),
             "elapsed_ms": round(self.elapsed_ms, 1),
         }
 

@@ -3,6 +3,11 @@
     python benchmarks/quality.py            # full run (first run builds the indexes)
     python benchmarks/quality.py --quick    # a fixed subset, a few minutes
 
+Answers are read by the installed reader (``EXCERPTA_READER_DIR`` names another reader
+folder), and hybrid mode is also run with the reader off, for comparison; span EM / F1
+use SQuAD's normalization. The abstention part adds near-miss questions (reporting-split
+questions with one fact changed, see near_miss.py) beside the half-articles set.
+
 Indexes are built with the same code users run (`Assistant.update_index`) under
 `benchmarks/.work/` and reused by later runs. SQuAD articles alternate between a tuning
 split (even) and a reporting split (odd): weights were tuned on the first only; the
@@ -34,13 +39,18 @@ from datafiles import (  # noqa: E402  (benchmarks/ is on sys.path when run as a
 from assistant import Assistant, Settings  # noqa: E402
 from assistant.evaluation import (  # noqa: E402
     METRIC_COLUMNS,
+    CaseResult,
     EvalCase,
     run_cases,
     summarize,
 )
+from benchmarks.near_miss import near_misses  # noqa: E402
 
 MODES = ("lexical", "dense", "hybrid")
 GOALS = {"recall@1": 0.80, "recall@5": 0.95, "mrr@10": 0.87, "answer_hit@1": 0.75}
+# With the reader (issue 12), hybrid mode on the reporting split.
+READER_GOALS = {"answer_hit@1": 0.85, "span_em": 0.60, "span_f1": 0.70, "recall@1": 0.88}
+NO_READER = "hybrid, reader off"
 
 
 def main() -> None:
@@ -97,23 +107,34 @@ def squad(args: argparse.Namespace) -> dict[str, Any]:
     if args.quick:
         cases = cases[::10]
     assistant = build(work, "SQuAD v1.1 dev, 2,067 paragraphs")
+    without = build(work, "SQuAD, reader off", reader=False)
     table: dict[str, dict[str, Any]] = {}
-    for mode in MODES:
-        assistant.clear_caches()  # each mode starts cold: sentences recur across questions
+    runs = [(mode, assistant, mode) for mode in MODES] + [(NO_READER, without, "hybrid")]
+    for name, answering, mode in runs:
+        answering.clear_caches()  # each mode starts cold: sentences recur across questions
         started = time.perf_counter()
-        results = run_cases(assistant, cases, mode=mode, k=10)
+        results = run_cases(answering, cases, mode=mode, k=10)
         for split in ("report", "tune"):
-            table[f"{mode}/{split}"] = summarize([r for r in results if split_of(r.case) == split])
-        table[f"{mode}/all"] = summarize(results)
-        table[f"{mode}/all"]["seconds"] = time.perf_counter() - started
-    print_table(f"SQuAD v1.1 dev: {len(cases)} questions", table)
-    report = {m: table[f"{m}/report"] for m in MODES}
+            table[f"{name}/{split}"] = summarize([r for r in results if split_of(r.case) == split])
+        table[f"{name}/all"] = summarize(results)
+        table[f"{name}/all"]["seconds"] = time.perf_counter() - started
+    read = "with the reader" if assistant.reader is not None else "NO READER INSTALLED"
+    print_table(f"SQuAD v1.1 dev: {len(cases)} questions, {read}", table)
+    report = {m: table[f"{m}/report"] for m in (*MODES, NO_READER)}
     for metric, goal in GOALS.items():
         best_single = max(report["lexical"][metric], report["dense"][metric])
         ok = report["hybrid"][metric] >= goal and report["hybrid"][metric] > best_single
         print(
             f"  goal {metric} >= {goal} and above both single modes: "
             f"{'met' if ok else 'MISSED'} ({report['hybrid'][metric]:.3f})"
+        )
+    for metric, goal in READER_GOALS.items():
+        value = report["hybrid"][metric] or 0.0
+        before = report[NO_READER][metric]
+        was = "-" if before is None else f"{before:.3f}"
+        print(
+            f"  goal {metric} >= {goal} with the reader: {'met' if value >= goal else 'MISSED'}"
+            f" ({value:.3f}; reader off {was})"
         )
     return table
 
@@ -215,14 +236,57 @@ def abstention(args: argparse.Namespace) -> dict[str, Any]:
         f"  goal: abstain >= 0.90 on unanswerable while answering >= 0.90: "
         f"{'met' if ok else 'MISSED'}"
     )
-    return {**rates, "curve": curve}
+    return {**rates, "curve": curve, "near_miss": near_miss(args)}
+
+
+def near_miss(args: argparse.Namespace) -> dict[str, Any]:
+    """Reporting-split questions over the whole SQuAD index, each beside a near miss of
+    itself (one fact swapped for another of the article's, or negated): the near misses
+    should be abstained on while the originals are answered."""
+    work = args.work / "squad"
+    dataset = json.loads((args.data / "squad-v1.1-dev" / "dev-v1.1.json").read_text())["data"]
+    cases = squad_cases(args.data, work / "corpus")
+    texts = {}
+    for a, article in enumerate(dataset):
+        whole = "\n".join(p["context"] for p in article["paragraphs"])
+        for p, paragraph in enumerate(article["paragraphs"]):
+            texts[f"a{a:02d}/p{p:03d}.txt"] = (paragraph["context"], whole)
+    reporting = [c for c in cases if split_of(c) == "report"]
+    reporting = reporting[::20] if args.quick else reporting[::4]
+    assert all(c.source for c in reporting)
+    rows = [(c.question, *texts[c.source or ""]) for c in reporting]
+    changed = near_misses(rows)
+    originals = [reporting[i] for i, _ in changed]
+    misses = [EvalCase(question, (), reporting[i].source) for i, question in changed]
+    table: dict[str, Any] = {"questions": len(changed)}
+    print(f"\nNear misses ({len(changed)} reporting-split questions, each also asked as is)")
+    print("  reader  answers-originals  abstains-near-misses")
+    for label, reader in (("on", True), ("off", False)):
+        assistant = build(work, f"SQuAD, near misses, reader {label}", reader=reader)
+        answered = run_cases(assistant, originals, mode=assistant.settings.mode, k=10)
+        missed = run_cases(assistant, misses, mode=assistant.settings.mode, k=10)
+        row = {"answered": _rate(answered, False), "abstained": _rate(missed, True)}
+        table[f"reader {label}"] = row
+        print(f"  {label:<6}  {row['answered']:17.3f}  {row['abstained']:20.3f}")
+    on = table["reader on"]
+    ok = on["abstained"] >= 0.6 and on["answered"] >= 0.9
+    print(
+        f"  goal: abstain >= 0.60 on near misses while answering >= 0.90: "
+        f"{'met' if ok else 'MISSED'}"
+    )
+    return table
+
+
+def _rate(results: list[CaseResult], abstained: bool) -> float:
+    return sum(r.answer.abstained is abstained for r in results) / max(1, len(results))
 
 
 # --- helpers -----------------------------------------------------------------------------
 
 
-def build(work: Path, label: str) -> Assistant:
-    assistant = Assistant(Settings(corpus=work / "corpus", index=work / "index"))
+def build(work: Path, label: str, *, reader: bool = True) -> Assistant:
+    settings = Settings(corpus=work / "corpus", index=work / "index", reader=reader)
+    assistant = Assistant(settings)
     started = time.perf_counter()
     report = assistant.update_index()
     print(
@@ -242,14 +306,19 @@ def _write_if_changed(path: Path, text: str) -> None:
 
 
 def print_table(title: str, table: dict[str, dict[str, Any]]) -> None:
-    keys = [*METRIC_COLUMNS, "latency_ms_p50", "latency_ms_p95"]
+    keys = [*METRIC_COLUMNS, "span_em", "span_f1", "latency_ms_p50", "latency_ms_p95"]
     print(f"\n{title}")
-    print(f"  {'mode/split':<16}{'n':>6}" + "".join(f"{k:>15}" for k in keys))
+    print(f"  {'mode/split':<26}{'n':>6}" + "".join(f"{k:>15}" for k in keys))
     for name, row in table.items():
         cells = "".join(
-            f"{row[k]:>15.3f}" if "latency" not in k else f"{row[k]:>15.1f}" for k in keys
+            f"{'-':>15}"
+            if row[k] is None
+            else f"{row[k]:>15.3f}"
+            if "latency" not in k
+            else f"{row[k]:>15.1f}"
+            for k in keys
         )
-        print(f"  {name:<16}{row['questions']:>6}{cells}")
+        print(f"  {name:<26}{row['questions']:>6}{cells}")
 
 
 if __name__ == "__main__":

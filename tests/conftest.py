@@ -29,6 +29,19 @@ def encoder_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         os.environ["EXCERPTA_CACHE_DIR"] = before
 
 
+@pytest.fixture(scope="session", autouse=True)
+def no_packaged_reader(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Tests answer without the packaged reader (a fake one where they want a reader);
+    the one test of the real reader asks for it by name (``packaged_reader``)."""
+    before = os.environ.get("EXCERPTA_READER_DIR")
+    os.environ["EXCERPTA_READER_DIR"] = str(tmp_path_factory.mktemp("no-reader"))
+    yield
+    if before is None:
+        os.environ.pop("EXCERPTA_READER_DIR", None)
+    else:
+        os.environ["EXCERPTA_READER_DIR"] = before
+
+
 @pytest.fixture
 def corpus(tmp_path: Path) -> Path:
     """A corpus with the sample article and two short notes."""

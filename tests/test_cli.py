@@ -18,7 +18,7 @@ from assistant.cli import main
 from assistant.config import Settings
 from assistant.core import Assistant
 from assistant.embedding import Encoders
-from tests.fakes import FakeEmbedder
+from tests.fakes import FakeEmbedder, FakeReader
 
 pytestmark = pytest.mark.usefixtures("isolated")
 
@@ -39,7 +39,7 @@ INDEX_KEYS = {
     "rebuilt_because",
     "running_lines_dropped",
 }
-ANSWER_KEYS = {"question", "answer", "abstained", "citations", "elapsed_ms"}
+ANSWER_KEYS = {"question", "answer", "abstained", "citations", "answer_span", "elapsed_ms"}
 CITATION_KEYS = {
     "n",
     "path",
@@ -239,6 +239,7 @@ def test_ask_json_schema_and_values(
     for n, citation in enumerate(answer["citations"], 1):
         assert set(citation) == CITATION_KEYS
         assert citation["n"] == n
+    assert answer["answer_span"] is None  # no reader here
     first = answer["citations"][0]
     assert first["path"] == "notes/garden.md"
     assert (first["start_line"], first["end_line"], first["page"]) == (3, 3, None)
@@ -604,6 +605,79 @@ def test_missing_config_file_is_exit_2(
 ) -> None:
     result = _failed(runner.invoke(main, ["status", "--config", "nope.toml", *where]), 2)
     assert "config file not found" in result.stderr
+
+
+# --- the reader ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def reader(monkeypatch: pytest.MonkeyPatch, fake: FakeEmbedder) -> FakeReader:
+    """Every command's Assistant reads with a fake reader that answers "in May"."""
+    found = FakeReader("in May")
+    monkeypatch.setattr(
+        "assistant.cli.make_assistant",
+        lambda s: Assistant(s, encoders=Encoders.single(fake), reader=found),
+    )
+    return found
+
+
+def test_ask_json_has_the_answer_span(
+    runner: CliRunner, settings: Settings, indexed: list[str], reader: FakeReader
+) -> None:
+    answer = _json(runner.invoke(main, ["ask", TOMATO_QUESTION, "--json", *indexed]))
+    assert set(answer) == ANSWER_KEYS
+    assert answer["answer"] == f"{TOMATO_ANSWER} [1]"
+    span = answer["answer_span"]
+    assert set(span) == {"n", "text", "char_start", "char_end"}
+    assert (span["n"], span["text"]) == (1, "in May")
+    document = (settings.corpus / "notes" / "garden.md").read_text()
+    assert document[span["char_start"] : span["char_end"]] == "in May"
+    lines = _json_lines(runner.invoke(main, ["batch", "-", *indexed], input=BATCH_INPUT))
+    assert lines[0]["answer_span"] == span
+
+
+def test_reader_off_gives_exactly_the_output_without_a_reader(
+    runner: CliRunner, indexed: list[str], reader: FakeReader, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def outputs(*flags: str) -> list[Any]:
+        asked = _json(runner.invoke(main, ["ask", TOMATO_QUESTION, "--json", *flags, *indexed]))
+        batch = runner.invoke(main, ["batch", "-", *flags, *indexed], input=BATCH_INPUT)
+        plain = _ok(runner.invoke(main, ["ask", TOMATO_QUESTION, *flags, *indexed])).stdout
+        return [{**a, "elapsed_ms": 0} for a in [asked, *_json_lines(batch)]] + [plain]
+
+    with_reader = outputs()
+    reader.pairs.clear()
+    off = outputs("--reader", "off")
+    assert with_reader != off
+    config = _write_config(Path.cwd() / "excerpta.toml")
+    config.write_text("reader = false\n", encoding="utf-8")
+    from_config = outputs()
+    config.unlink()
+    assert reader.pairs == []  # off: nothing was read
+    monkeypatch.setattr(
+        "assistant.cli.make_assistant",
+        lambda s: Assistant(s, encoders=Encoders.single(FakeEmbedder())),
+    )
+    assert off == from_config == outputs()
+
+
+def test_plain_output_marks_the_phrase_only_on_a_terminal(
+    runner: CliRunner, indexed: list[str], reader: FakeReader
+) -> None:
+    piped = _ok(runner.invoke(main, ["ask", TOMATO_QUESTION, *indexed])).stdout
+    assert piped.splitlines()[0] == f"{TOMATO_ANSWER} [1]"
+    assert "\x1b" not in piped
+    shown = _ok(runner.invoke(main, ["ask", TOMATO_QUESTION, *indexed], color=True)).stdout
+    first = shown.splitlines()[0]
+    assert click.unstyle(first) == f"{TOMATO_ANSWER} [1]"
+    assert first.startswith("The tomatoes were planted \x1b[1m\x1b[4min May\x1b[0m.")
+
+
+def test_reader_flag_takes_on_or_off(runner: CliRunner, indexed: list[str]) -> None:
+    result = _failed(
+        runner.invoke(main, ["ask", TOMATO_QUESTION, "--reader", "maybe", *indexed]), 2
+    )
+    assert "--reader" in result.stderr
 
 
 # --- help ----------------------------------------------------------------------------

@@ -14,13 +14,15 @@ from assistant.embedding import Encoders
 from assistant.errors import UsageError
 from assistant.evaluation import (
     contains_answer,
+    exact_match,
+    f1,
     normalize,
     read_cases,
     read_questions,
     run_cases,
     summarize,
 )
-from tests.fakes import FakeEmbedder
+from tests.fakes import FakeEmbedder, FakeReader
 
 
 def test_normalize_follows_squad() -> None:
@@ -111,3 +113,38 @@ def test_eval_command_prints_all_modes(built: Assistant, tmp_path: Path, monkeyp
     bad.write_text("{oops\n")
     result = CliRunner().invoke(main, ["eval", str(bad), *where])
     assert result.exit_code == 2 and "line 1" in result.stderr and "hint:" in result.stderr
+
+
+def test_squad_exact_match_and_f1() -> None:
+    assert exact_match("the Denver Broncos", ["Denver Broncos"])
+    assert not exact_match("Broncos", ["Denver Broncos"])
+    assert f1("Broncos", ["Denver Broncos"]) == pytest.approx(2 / 3)
+    assert f1("Carolina Panthers", ["Denver Broncos", "Panthers"]) == pytest.approx(2 / 3)
+    assert f1("", ["Denver Broncos"]) == 0.0
+
+
+def test_eval_scores_the_reader_phrase_and_reader_off_leaves_it_out(
+    built: Assistant, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reader = FakeReader("full sun")
+    monkeypatch.setattr(
+        "assistant.cli.make_assistant",
+        lambda s: Assistant(s, encoders=Encoders.single(FakeEmbedder()), reader=reader),
+    )
+    cases = tmp_path / "cases.jsonl"
+    lines = [
+        {"question": "Where does basil grow best?", "answers": ["full sun"]},
+        {"question": "Where does basil grow?", "answers": ["in full sun and shade"]},
+    ]
+    cases.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    where = ["--corpus", str(built.settings.corpus), "--index", str(built.settings.index)]
+    on = CliRunner().invoke(main, ["eval", str(cases), "--json", "--mode", "hybrid", *where])
+    assert on.exit_code == 0, on.stderr
+    row = json.loads(on.stdout)["hybrid"]
+    assert row["span_em"] == pytest.approx(0.5)
+    assert row["span_f1"] == pytest.approx((1 + 2 * (2 / 5) / (1 + 2 / 5)) / 2)
+    shown = CliRunner().invoke(main, ["eval", str(cases), "--mode", "hybrid", *where])
+    assert "span_em" in shown.stdout.splitlines()[0]
+    args = ["eval", str(cases), "--json", "--mode", "hybrid", "--reader", "off", *where]
+    off = CliRunner().invoke(main, args)
+    assert json.loads(off.stdout)["hybrid"]["span_em"] is None

@@ -32,9 +32,10 @@ def test_importing_the_core_and_answer_path_loads_no_ui_or_torch() -> None:
         "import assistant\n"
         "from assistant import Assistant, load_settings\n"
         "import assistant.answer, assistant.retrieval, assistant.indexing, assistant.store,"
-        " assistant.embedding, assistant.conversation, assistant.evaluation"
+        " assistant.embedding, assistant.conversation, assistant.evaluation, assistant.reader,"
+        " assistant.reading"
     )
-    assert "assistant.core" in loaded  # the check itself works
+    assert "assistant.core" in loaded and "assistant.reading" in loaded  # the check works
     assert not [m for m in HEAVY if m in loaded]
 
 

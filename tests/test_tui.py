@@ -17,7 +17,7 @@ from assistant.config import Settings
 from assistant.conversation import Conversation
 from assistant.core import Status
 from assistant.errors import AssistantError, Cancelled, IndexMissingError
-from assistant.records import Answer, Citation, IndexReport
+from assistant.records import Answer, AnswerSpan, Citation, IndexReport
 from assistant.tui import ExcerptaApp
 from assistant.tui.widgets import (
     AnswerEntry,
@@ -67,6 +67,43 @@ ANSWER = Answer(
 )
 
 
+CONTEXT = (
+    "Protests spread from the southern regions to Lima within days, and the government "
+    "answered with a state of emergency. "
+)
+
+
+def long_citation(n: int, sentence: str) -> Citation:
+    """A citation with a long excerpt, as real documents give."""
+    return Citation(
+        n=n,
+        path="peru.txt",
+        start_line=n + 6,
+        end_line=n + 6,
+        page=None,
+        char_start=1000 * n,
+        char_end=1000 * n + len(sentence),
+        score=0.9 - n / 10,
+        excerpt=CONTEXT + sentence + " " + CONTEXT,
+        sentence=sentence,
+        sentence_offset=len(CONTEXT),
+    )
+
+
+REMOVED = "The coup that removed Castillo came on Dec. 7, 2022, after a vote in Congress."
+READ_ANSWER = Answer(
+    question="When was Castillo removed?",
+    text=f"{REMOVED} [1]",
+    abstained=False,
+    citations=(
+        long_citation(1, REMOVED),
+        long_citation(2, "Castillo had won the presidency in a surprise victory in 2021."),
+        long_citation(3, "Boluarte, his vice president, was sworn in the same day."),
+    ),
+    span=AnswerSpan(1, "Dec. 7, 2022", 1000 + REMOVED.index("Dec."), 1000 + REMOVED.index(",")),
+)
+
+
 class FakeAssistant:
     """Stands in for ``Assistant``; records what it was asked."""
 
@@ -78,6 +115,7 @@ class FakeAssistant:
         self.hold_ask: threading.Event | None = None  # set it to let ask return
         self.hold_index: threading.Event | None = None
         self.progress_sent = threading.Event()
+        self.reply = ANSWER  # what a question that isn't about the weather gets
 
     def warm_up(self) -> None:
         pass
@@ -98,7 +136,7 @@ class FakeAssistant:
             raise IndexMissingError("no index in index", hint="build it: excerpta index")
         if "weather" in question:
             return Answer(question, "", True)
-        return ANSWER
+        return self.reply
 
     def ask_many(
         self, questions: Sequence[str], *, k: int | None = None, mode: str | None = None
@@ -197,6 +235,52 @@ def test_answer_shows_sentence_markers_and_citations(fake: FakeAssistant) -> Non
         assert app.focused is app.query_one(QuestionInput)
 
     drive(fake, scenario)
+
+
+def test_a_new_answer_shows_from_its_question_with_the_phrase_marked(
+    fake: FakeAssistant,
+) -> None:
+    async def scenario(app: ExcerptaApp, pilot: Pilot[int]) -> None:
+        for _ in range(3):  # history enough that the end of the chat is far below
+            await ask(app, pilot, "When was Castillo removed from office?")
+        fake.reply = READ_ANSWER
+        await ask(app, pilot, "When was Castillo removed?")
+        await pilot.pause()
+        chat = app.query_one(ChatLog)
+        question = list(app.query(QuestionEntry))[-1]
+        entry = list(app.query(AnswerEntry))[-1]
+        shown = chat.content_region
+        # The question and all of its answer are in view (the chat ends below them).
+        assert shown.y <= question.region.y and entry.region.bottom <= shown.bottom
+        answer = entry.query_one(".answer-text")
+        assert answer.region.y == question.region.y + 1
+        # The phrase is marked inside the answer sentence.
+        content = answer.visual
+        assert isinstance(content, Content)
+        marked = [content.plain[s.start : s.end] for s in content.spans if "underline" in str(s)]
+        assert marked == ["Dec. 7, 2022"]
+        # The first excerpt shows whole; the others fold to a line, and fit.
+        first, *others = entry.query(CitationView)
+        assert not first.folded and "Protests spread" in plain(first)
+        assert others and all(v.folded for v in others)
+        assert plain(others[0]) == "[2] peru.txt · line 8  score 0.70  …"
+        # Focus unfolds a folded citation.
+        others[0].focus()
+        await pilot.pause()
+        assert not others[0].folded and "surprise victory" in plain(others[0])
+
+    drive(fake, scenario, size=(80, 24))
+
+
+def test_an_answer_with_room_to_spare_folds_nothing(fake: FakeAssistant) -> None:
+    fake.reply = READ_ANSWER
+
+    async def scenario(app: ExcerptaApp, pilot: Pilot[int]) -> None:
+        await ask(app, pilot, "When was Castillo removed?")
+        await pilot.pause()
+        assert not [v for v in app.query(CitationView) if v.folded]
+
+    drive(fake, scenario, size=(100, 60))
 
 
 def test_abstained_answer_says_not_found(fake: FakeAssistant) -> None:
@@ -481,6 +565,16 @@ def test_snapshot_source_pane(here: FakeAssistant, snap_compare: Any) -> None:
         await pilot.pause()
 
     assert snap_compare(snapshot_app(here), terminal_size=(100, 30), run_before=opened)
+
+
+def test_snapshot_narrow_answered(here: FakeAssistant, snap_compare: Any) -> None:
+    async def read(pilot: Pilot[int]) -> None:
+        await answered(pilot)
+        here.reply = READ_ANSWER
+        await ask(pilot.app, pilot, "When was Castillo removed?")  # type: ignore[arg-type]
+        await pilot.pause()
+
+    assert snap_compare(snapshot_app(here), terminal_size=(80, 24), run_before=read)
 
 
 def test_snapshot_narrow_error(here: FakeAssistant, snap_compare: Any) -> None:

@@ -15,11 +15,13 @@ from ..records import NOT_FOUND, Answer, Citation
 _MARKER = re.compile(r"\[(\d+)\]")
 _MARKER_STYLE = "bold cyan"
 _SENTENCE_STYLE = "bold reverse"
+_PHRASE_STYLE = "bold underline reverse"
 _CONTEXT_WIDTH = 60
 
 
 def answer_text(answer: Answer) -> Text:
-    """The answer sentence(s) with their citation markers set off."""
+    """The answer sentence(s) with their citation markers set off and the answer phrase
+    (when a reader marked one) highlighted."""
     if answer.abstained:
         return Text(NOT_FOUND, style="italic")
     body = answer.text
@@ -29,16 +31,28 @@ def answer_text(answer: Answer) -> Text:
     text = Text(body)
     for match in _MARKER.finditer(body):
         text.stylize(_MARKER_STYLE, match.start(), match.end())
+    span = answer.span_in_answer()
+    if span is not None:
+        text.stylize(_PHRASE_STYLE, *span)
     return text
 
 
 def citation_text(citation: Citation) -> Text:
     """One citation: number, location, score, then the excerpt with its sentence marked."""
+    text = citation_heading(citation)
+    text.append("\n")
+    text.append_text(excerpt_text(citation))
+    return text
+
+
+def citation_heading(citation: Citation, *, folded: bool = False) -> Text:
+    """A citation's first line: number, location and score (and, folded, a hint)."""
     text = Text()
     text.append(f"[{citation.n}] ", style=_MARKER_STYLE)
     text.append(citation.location, style="bold")
-    text.append(f"  score {citation.score:.2f}\n", style="dim")
-    text.append_text(excerpt_text(citation))
+    text.append(f"  score {citation.score:.2f}", style="dim")
+    if folded:
+        text.append("  …", style="dim")
     return text
 
 

@@ -1,4 +1,8 @@
-"""The chat log: questions, answers with their citations, and notices."""
+"""The chat log: questions, answers with their citations, and notices.
+
+A new answer is shown from its question down, so the answer sentence stays in view; the
+excerpts beyond the first fold to one line where the whole answer would not fit.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,13 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
+from textual.reactive import reactive
+from textual.widget import Widget
 from textual.widgets import Button, Static
 
 from ...records import Answer, Citation
 from ..messages import CitationSelected
-from ..render import answer_text, citation_text
+from ..render import answer_text, citation_heading, citation_text
 from .question import QuestionInput
 
 
@@ -29,9 +35,20 @@ class CitationView(Static, can_focus=True):
 
     BINDINGS = [Binding("enter", "select", "Open source", show=False)]
 
+    folded: reactive[bool] = reactive(False, init=False)
+    """Only the citation's heading shows (the answer needed the room); focus unfolds it."""
+
     def __init__(self, citation: Citation) -> None:
         super().__init__(citation_text(citation))
         self.citation = citation
+
+    def watch_folded(self, folded: bool) -> None:
+        self.set_class(folded, "folded")
+        citation = self.citation
+        self.update(citation_heading(citation, folded=True) if folded else citation_text(citation))
+
+    def on_focus(self) -> None:
+        self.folded = False
 
     def action_select(self) -> None:
         self.post_message(CitationSelected(self.citation))
@@ -101,9 +118,26 @@ class ChatLog(VerticalScroll):
                 entry.insert_text_at_cursor(event.character)
 
     async def add(self, entry: Static | Vertical) -> None:
-        """Append an entry and keep the newest in view."""
+        """Append an entry and keep the newest in view: an answer from its question on."""
         await self.mount(entry)
-        self.scroll_end(animate=False)
+        if isinstance(entry, AnswerEntry):
+            self.call_after_refresh(self._show_answer, entry)
+        else:
+            self.scroll_end(animate=False)
+
+    def _show_answer(self, entry: AnswerEntry) -> None:
+        """Fold the excerpts beyond the first until question and answer fit, then show
+        them from the question down."""
+        questions = [w for w in self.children if isinstance(w, QuestionEntry)]
+        top: Widget = questions[-1] if questions else entry
+        room = self.scrollable_content_region.height
+        needed = entry.virtual_region.bottom - top.virtual_region.y
+        for view in reversed(list(entry.query(CitationView))[1:]):
+            if needed <= room:
+                break
+            needed -= view.outer_size.height - 1
+            view.folded = True
+        self.call_after_refresh(self.scroll_to_widget, top, animate=False, top=True)
 
     def action_cite(self, n: int) -> None:
         """Open citation ``n`` of the focused answer, or of the latest one."""

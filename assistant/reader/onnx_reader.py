@@ -1,0 +1,169 @@
+"""The trained reader: a cross-encoder with start/end heads, run by onnxruntime (no torch).
+
+A reader folder holds ``reader.int8.onnx``, ``tokenizer.json`` (MiniLM's) and
+``reader.json`` (``max_tokens``, ``inputs``, ``outputs``, ``sha256``,
+``no_answer_margin``). The model file is checked against its SHA-256 before first use.
+Each (question, passage) pair is encoded as "[CLS] question [SEP] passage [SEP]"; a
+passage longer than ``max_tokens`` is read in overlapping windows. Must not import
+textual, click or torch; onnxruntime is imported when a reader is opened.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import ModelError
+from .protocol import Reading
+
+MODEL = "reader.int8.onnx"
+TOKENIZER = "tokenizer.json"
+INFO = "reader.json"
+_PACKAGED = Path(__file__).resolve().parent / "model"
+_MAX_ANSWER_TOKENS = 30  # a span is at most this many tokens, unless reader.json says
+_STRIDE = 64  # tokens shared by consecutive windows of a long passage
+_BATCH = 16
+_RETRAIN = "reinstall Excerpta, or rebuild the reader: make train-reader"
+
+
+def reader_folder() -> Path:
+    """Where the reader's files are: ``EXCERPTA_READER_DIR``, else inside the package."""
+    chosen = os.environ.get("EXCERPTA_READER_DIR")
+    return Path(chosen).expanduser() if chosen else _PACKAGED
+
+
+def open_reader(folder: Path | None = None) -> OnnxReader | None:
+    """The reader in ``folder`` (default ``reader_folder()``), or None when it has no model.
+
+    Raises:
+        ModelError: the files are there but damaged, or fail their SHA-256 check.
+    """
+    folder = folder or reader_folder()
+    if not (folder / MODEL).is_file():
+        return None
+    return OnnxReader(folder)
+
+
+def verify_model(folder: Path, info: dict[str, Any]) -> None:
+    """Check the model file against the SHA-256 that ``reader.json`` gives for it."""
+    path = folder / MODEL
+    expected = info.get("sha256", {}).get(MODEL) if isinstance(info.get("sha256"), dict) else None
+    if not isinstance(expected, str):
+        raise ModelError(f"{folder / INFO} gives no SHA-256 for {MODEL}", hint=_RETRAIN)
+    try:
+        with path.open("rb") as handle:
+            digest = hashlib.file_digest(handle, "sha256").hexdigest()
+    except OSError as exc:
+        raise ModelError(f"cannot read the reader model {path}: {exc}", hint=_RETRAIN) from exc
+    if digest != expected.lower():
+        raise ModelError(
+            f"the reader model {path} does not match its SHA-256 in {INFO}",
+            hint=f"{_RETRAIN}; the file was altered or is incomplete",
+        )
+
+
+class OnnxReader:
+    """Reads (question, passage) pairs with the ONNX reader model."""
+
+    def __init__(self, folder: Path, *, batch_size: int = _BATCH) -> None:
+        try:
+            info = json.loads((folder / INFO).read_text(encoding="utf-8"))
+            self._max_tokens = int(info["max_tokens"])
+            self._inputs = [str(name) for name in info["inputs"]]
+            self._margin = float(info["no_answer_margin"])
+            self._longest = int(info.get("max_answer_tokens", _MAX_ANSWER_TOKENS))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ModelError(f"cannot read {folder / INFO}: {exc}", hint=_RETRAIN) from exc
+        verify_model(folder, info)
+        import onnxruntime as ort  # deferred: only answering with the reader needs it
+        from tokenizers import Tokenizer
+
+        options = ort.SessionOptions()
+        options.log_severity_level = 3
+        try:
+            self._session = ort.InferenceSession(
+                str(folder / MODEL), options, providers=["CPUExecutionProvider"]
+            )
+            self._tokenizer = Tokenizer.from_file(str(folder / TOKENIZER))
+        # onnxruntime's and tokenizers' own errors derive from Exception alone.
+        except Exception as exc:
+            raise ModelError(f"cannot load the reader in {folder}: {exc}", hint=_RETRAIN) from exc
+        names = [str(o) for o in info.get("outputs", ["start_logits", "end_logits"])]
+        self._outputs = names
+        self._tokenizer.no_padding()
+        self._tokenizer.enable_truncation(
+            self._max_tokens,
+            stride=min(_STRIDE, self._max_tokens // 4),
+            strategy="only_second",
+        )
+        self._batch_size = batch_size
+
+    @property
+    def no_answer_margin(self) -> float:
+        return self._margin
+
+    def read(self, pairs: Sequence[tuple[str, str]]) -> list[Reading]:
+        if not pairs:
+            return []
+        encoded = self._tokenizer.encode_batch([(q, p) for q, p in pairs])
+        # Every window of every pair, remembered by the pair it reads.
+        windows = [(i, w) for i, e in enumerate(encoded) for w in (e, *e.overflowing)]
+        found: list[Reading | None] = [None] * len(pairs)
+        order = sorted(range(len(windows)), key=lambda n: len(windows[n][1].ids))
+        for begin in range(0, len(order), self._batch_size):
+            batch = [windows[n] for n in order[begin : begin + self._batch_size]]
+            starts, ends = self._run([w for _, w in batch])
+            for row, (pair, window) in enumerate(batch):
+                reading = _best_span(window, starts[row], ends[row], self._longest)
+                found[pair] = _better(found[pair], reading)
+        return [r if r is not None else Reading(0, 0, -1e9, 0.0) for r in found]
+
+    def _run(self, windows: list[Any]) -> tuple[np.ndarray, np.ndarray]:
+        width = max(len(w.ids) for w in windows)
+        feeds = {
+            name: np.zeros((len(windows), width), dtype=np.int64)
+            for name in ("input_ids", "attention_mask", "token_type_ids")
+        }
+        for row, window in enumerate(windows):
+            size = len(window.ids)
+            feeds["input_ids"][row, :size] = window.ids
+            feeds["attention_mask"][row, :size] = window.attention_mask
+            feeds["token_type_ids"][row, :size] = window.type_ids
+        outputs = self._session.run(self._outputs, {n: feeds[n] for n in self._inputs})
+        return np.asarray(outputs[0], np.float32), np.asarray(outputs[1], np.float32)
+
+
+def _best_span(window: Any, start: np.ndarray, end: np.ndarray, longest: int) -> Reading:
+    """The best span of one window: max start[i] + end[j] over passage tokens, i <= j <
+    i + longest; the no-answer score is start[0] + end[0] (the [CLS] token)."""
+    no_answer = float(start[0] + end[0])
+    passage = np.array([s == 1 for s in window.sequence_ids], dtype=bool)
+    tokens = np.flatnonzero(passage)
+    if tokens.size == 0:
+        return Reading(0, 0, -1e9, no_answer)
+    scores = start[tokens][:, None] + end[tokens][None, :]
+    i, j = np.indices(scores.shape)
+    scores = np.where((j >= i) & (j < i + longest), scores, -np.inf)
+    first, last = np.unravel_index(int(np.argmax(scores)), scores.shape)
+    offsets = window.offsets
+    return Reading(
+        int(offsets[tokens[first]][0]),
+        int(offsets[tokens[last]][1]),
+        float(scores[first, last]),
+        no_answer,
+    )
+
+
+def _better(kept: Reading | None, new: Reading) -> Reading:
+    """Across the windows of one passage: the best span, and the lowest no-answer score."""
+    if kept is None:
+        return new
+    best = new if new.span_score > kept.span_score else kept
+    no_answer = min(kept.no_answer_score, new.no_answer_score)
+    return Reading(best.start, best.end, best.span_score, no_answer)

@@ -1,0 +1,44 @@
+"""What answering needs from a reader model: the Reader protocol and what it returns.
+
+A reader reads a question with one passage and marks where in the passage the answer
+is, with two scores: the span's and the "no answer" one. Must not import textual, click
+or torch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What a reader found in one passage.
+
+    ``start`` / ``end`` are character offsets of the best span inside the passage (equal
+    when the passage holds no span at all). The reader says "no answer" for the passage
+    when ``no_answer_score - span_score`` is above its ``no_answer_margin``.
+    """
+
+    start: int
+    end: int
+    span_score: float
+    no_answer_score: float
+
+    def answers(self, margin: float) -> bool:
+        """Whether the span beats "no answer" by the reader's calibrated margin."""
+        return self.end > self.start and self.no_answer_score - self.span_score <= margin
+
+
+class Reader(Protocol):
+    """Reads (question, passage) pairs; the answering layer decides what to do with them."""
+
+    @property
+    def no_answer_margin(self) -> float:
+        """How far the no-answer score may exceed the span score before it wins."""
+        ...
+
+    def read(self, pairs: Sequence[tuple[str, str]]) -> list[Reading]:
+        """One ``Reading`` per (question, passage) pair, in order."""
+        ...

@@ -1,0 +1,133 @@
+"""Answers from a reader: the sentence holding its span, the phrase marked, abstention
+when it finds no answer anywhere, and nothing changed when the reader is off."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from assistant import Assistant, Settings
+from assistant.answer import compose_answer, sentences_to_embed
+from assistant.documents.loaders import load_document
+from assistant.embedding import Encoders
+from assistant.reader import Reading
+from assistant.reading import compose_read_answer
+from assistant.records import Answer, Chunk, Hit
+from tests.fakes import FakeEmbedder, FakeReader
+
+QUESTION = "Who removed Castillo from office?"
+RESTATES = "Castillo was removed from office on Wednesday, after hours of debate."
+ANSWERS = "The vote was carried by a majority in Congress."
+PASSAGE = f"{RESTATES}\n{ANSWERS}\nThe capital was calm."
+
+
+def hit(text: str, score: float = 1.0, path: str = "a.txt", start: int = 100) -> Hit:
+    return Hit(Chunk(path, text, start, start + len(text), 1, 1 + text.count("\n")), score)
+
+
+def read(question: str, hits: list[Hit], reader: FakeReader) -> tuple[Answer, list[Hit]]:
+    readings = reader.read([(question, h.chunk.text) for h in hits])
+    return compose_read_answer(question, hits, readings, reader.no_answer_margin)
+
+
+def old(question: str, hits: list[Hit]) -> Answer:
+    fake = FakeEmbedder()
+    query = fake.embed_queries([question])[0]
+    scored = [
+        dataclasses.replace(h, dense_score=float(fake.embed_documents([h.chunk.text])[0] @ query))
+        for h in hits
+    ]
+    sentences = fake.embed_documents(sentences_to_embed(question, scored))
+    return compose_answer(question, query, scored, sentences)
+
+
+def test_the_answer_is_the_sentence_holding_the_span() -> None:
+    # Without a reader the sentence that repeats the question wins; that is the failure.
+    assert old(QUESTION, [hit(PASSAGE)]).citations[0].sentence == RESTATES
+    answer, _ = read(QUESTION, [hit(PASSAGE)], FakeReader("a majority in Congress"))
+    first = answer.citations[0]
+    assert first.sentence == ANSWERS
+    assert answer.text == f"{ANSWERS} [1]"
+    assert first.char_start == 100 + PASSAGE.index(ANSWERS)
+    assert first.char_end == first.char_start + len(ANSWERS)
+    assert (first.start_line, first.end_line) == (2, 2)
+    assert answer.span is not None
+    assert (answer.span.n, answer.span.text) == (1, "a majority in Congress")
+    assert answer.span.char_start == 100 + PASSAGE.index("a majority")
+    assert answer.span.char_end == answer.span.char_start + len("a majority in Congress")
+    start, end = answer.span_in_answer() or (0, 0)
+    assert answer.text[start:end] == "a majority in Congress"
+    assert not answer.abstained and answer.confidence > 0.5
+
+
+def test_passages_are_reranked_by_span_score_and_each_sentence_cited_once() -> None:
+    plain = hit("The capital was calm on Wednesday morning.", score=2.0, path="b.txt")
+    holds = hit(PASSAGE, score=1.0)
+    again = hit(PASSAGE, score=0.5)  # an overlapping chunk: the same sentence again
+    answer, ranked = read(QUESTION, [plain, holds, again], FakeReader("a majority in Congress"))
+    assert ranked[0] is holds and ranked[-1] is plain
+    assert [c.sentence for c in answer.citations] == [ANSWERS]
+
+
+def test_the_reader_finding_no_answer_anywhere_abstains() -> None:
+    answer, ranked = read(QUESTION, [hit(PASSAGE), hit(ANSWERS)], FakeReader(no_answer=True))
+    assert answer.abstained and answer.text == "" and answer.citations == ()
+    assert answer.span is None and answer.confidence < 0.5
+    assert len(ranked) == 2
+
+
+def test_no_answer_must_win_by_more_than_the_margin() -> None:
+    readings = [Reading(0, 6, span_score=1.0, no_answer_score=2.5)]
+    hits = [hit(PASSAGE)]
+    assert compose_read_answer(QUESTION, hits, readings, margin=1.0)[0].abstained
+    assert not compose_read_answer(QUESTION, hits, readings, margin=2.0)[0].abstained
+
+
+def test_a_list_item_is_cited_with_the_sentence_that_introduces_the_list() -> None:
+    text = "The protesters are demanding:\n\n  • new elections,\n  • a new constitution.\n\nOther."
+    answer, _ = read("What are they demanding?", [hit(text)], FakeReader("new elections"))
+    sentence = answer.citations[0].sentence
+    assert sentence.startswith("The protesters are demanding:")
+    assert sentence.endswith("• a new constitution.")
+    assert answer.span is not None and answer.span.text == "new elections"
+    assert answer.span_in_answer() is not None
+
+
+def test_answer_span_offsets_index_the_document_text(settings: Settings) -> None:
+    reader = FakeReader("Dec. 7, 2022")
+    assistant = Assistant(settings, encoders=Encoders.single(FakeEmbedder()), reader=reader)
+    assistant.update_index()
+    answer = assistant.ask("When was Castillo removed from office by the coup?")
+    assert answer.span is not None, answer
+    first = answer.citations[0]
+    document = load_document(settings.corpus / first.path, first.path).text
+    assert document[answer.span.char_start : answer.span.char_end] == "Dec. 7, 2022"
+    assert document[first.char_start : first.char_end] == first.sentence
+    assert first.char_start <= answer.span.char_start < answer.span.char_end <= first.char_end
+    assert answer.to_json()["answer_span"] == {
+        "n": 1,
+        "text": "Dec. 7, 2022",
+        "char_start": answer.span.char_start,
+        "char_end": answer.span.char_end,
+    }
+    assert reader.pairs and all(q.startswith("When was Castillo") for q, _ in reader.pairs)
+
+
+def test_with_the_reader_off_answers_are_exactly_as_without_one(settings: Settings) -> None:
+    embedder = FakeEmbedder()
+    without = Assistant(settings, encoders=Encoders.single(embedder))
+    without.update_index()
+    reader = FakeReader("Dec. 7, 2022")
+    off = Assistant(
+        dataclasses.replace(settings, reader=False),
+        encoders=Encoders.single(embedder),
+        reader=reader,
+    )
+    on = Assistant(settings, encoders=Encoders.single(embedder), reader=reader)
+    questions = ["When was Castillo removed from office by the coup?", "basil sun", "quantum"]
+
+    def shown(assistant: Assistant) -> list[dict[str, object]]:
+        return [{**a.to_json(), "elapsed_ms": 0} for a in assistant.ask_many(questions)]
+
+    assert shown(off) == shown(without)
+    assert reader.pairs == []  # off means never read
+    assert shown(on) != shown(without)
