@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from .records import NOT_FOUND, Answer, SearchResult
+from ..records import NOT_FOUND, Answer, SearchResult
 
 # C0 and C1 control characters other than tab and newline: in a file name or a document
 # they could move the cursor, retitle the window or hide text when printed raw.
@@ -34,7 +34,7 @@ def _escaped(match: re.Match[str]) -> str:
 
 def metrics_table(table: dict[str, dict[str, Any]]) -> str:
     """One row of metrics per retrieval mode, as `excerpta eval` prints them."""
-    from .evaluation import METRIC_COLUMNS  # deferred: only `eval` needs it
+    from ..evaluation import METRIC_COLUMNS  # deferred: only `eval` needs it
 
     read = any(row.get("span_em") is not None for row in table.values())
     keys = [*METRIC_COLUMNS, *(("span_em", "span_f1") if read else ()), "abstained"]

@@ -18,13 +18,13 @@ from typing import Any, TextIO, TypeVar
 
 import click
 
-from . import __version__
-from .cli_text import answer_text, hits_text, metrics_table, safe_path
-from .config import MODES, Settings, load_settings
-from .core import Assistant
-from .errors import AssistantError, ExitCode
-from .indexing import shown_progress
-from .records import IndexReport
+from .. import __version__
+from ..config import MODES, Settings, load_settings
+from ..core import Assistant
+from ..errors import AssistantError, ExitCode
+from ..indexing import shown_progress
+from ..records import IndexReport
+from .text import answer_text, hits_text, metrics_table, safe_path
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -152,7 +152,7 @@ def main(
     """
     if ctx.invoked_subcommand is None:
         settings = _settings(ctx)
-        from .tui import run_tui  # deferred: textual is only needed here
+        from ..tui import run_tui  # deferred: textual is only needed here
 
         sys.exit(run_tui(settings))
 
@@ -234,7 +234,7 @@ def batch(
 
     Each input line is a question, or a JSON object with a "question" field.
     """
-    from .evaluation import read_questions
+    from ..evaluation import read_questions
 
     questions = read_questions(source)  # every line checked before any is answered
     settings = _settings(ctx, k=k, mode=mode, reader=_reader(reader), **flags)
@@ -324,7 +324,7 @@ def evaluate(
     Reports recall@1/5/10 and MRR@10 of the source file among the retrieved passages and
     answer-hit@1/@3 (a gold answer appears in the first / first three cited sentences).
     """
-    from .evaluation import read_cases, run_cases, summarize
+    from ..evaluation import read_cases, run_cases, summarize
 
     cases = read_cases(source)
     if not cases:
