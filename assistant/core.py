@@ -91,9 +91,9 @@ class Assistant:
         self._policy = policy or AnswerPolicy()
         self._lock = threading.RLock()
         self._index: StoredIndex | None = None
-        # Called with export=True by updates; what a test injects serves both.
+        # Called with True by updates (documents only); what a test injects serves both.
         self._open_encoders: Callable[[bool], Encoders] = (
-            self._open_model_encoders if encoders is None else lambda export: encoders
+            self._open_model_encoders if encoders is None else lambda for_indexing: encoders
         )
         self._encoders: Future[Encoders] | None = None
         self._open_reader: Callable[[], Reader | None] = (
@@ -102,11 +102,11 @@ class Assistant:
         self._reader: Future[Reader | None] | None = None
         self._sentence_vectors: VectorCache | None = None
 
-    def _open_model_encoders(self, export: bool) -> Encoders:
+    def _open_model_encoders(self, for_indexing: bool) -> Encoders:
         return open_encoders(
             self.settings.model,
             self.settings.index,
-            export=export,
+            for_indexing=for_indexing,
             batch_size=self.settings.batch_size,
         )
 

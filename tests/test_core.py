@@ -55,11 +55,14 @@ def built(settings: Settings, embedder: BatchEmbedder) -> Assistant:
 
 @pytest.fixture
 def opened(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
-    """Each opening of the default encoders (its ``export`` flag); they embed with a fake."""
+    """Each opening of the default encoders (its ``for_indexing`` flag); they embed with a
+    fake."""
     calls: list[bool] = []
 
-    def counting(model: str, index_dir: Path, *, export: bool = False, **_: object) -> Encoders:
-        calls.append(export)
+    def counting(
+        model: str, index_dir: Path, *, for_indexing: bool = False, **_: object
+    ) -> Encoders:
+        calls.append(for_indexing)
         return Encoders.single(FakeEmbedder())
 
     monkeypatch.setattr(core, "open_encoders", counting)

@@ -45,3 +45,18 @@ def test_loading_in_the_background_raises_its_error_where_used() -> None:
         with pytest.raises(RuntimeError, match="no model here"):
             future.result(timeout=10)
     assert in_background(FakeEmbedder).result(timeout=10).dimension() == 256
+
+
+@pytest.mark.model
+def test_an_update_opens_only_the_document_encoder(tmp_path: Path) -> None:
+    """Indexing embeds documents only: no full-precision session for questions."""
+    from assistant.embedding.onnx_runtime import QUANTIZED, OnnxEmbedder
+
+    for_update = open_encoders("all-MiniLM-L6-v2", tmp_path / "index", for_indexing=True)
+    assert isinstance(for_update.passages, OnnxEmbedder)
+    assert for_update.passages.model_file == QUANTIZED
+    assert for_update.queries is for_update.passages
+    for_questions = open_encoders("all-MiniLM-L6-v2", tmp_path / "index")
+    assert isinstance(for_questions.queries, OnnxEmbedder)
+    assert for_questions.queries.model_file != QUANTIZED
+    assert for_questions.label == for_update.label
