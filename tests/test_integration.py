@@ -47,12 +47,25 @@ UNANSWERABLE = [
 ]
 
 
-@pytest.fixture(scope="module")
-def real(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
+PACKAGED_READER = Path(__file__).resolve().parent.parent / "assistant" / "reader" / "model"
+
+
+@pytest.fixture(scope="module", params=["reader", "no reader"])
+def real(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Assistant:
+    """The sample article answered as shipped (with the packaged reader) and without it."""
     root = tmp_path_factory.mktemp("real")
     (root / "corpus").mkdir()
     shutil.copy(SAMPLE, root / "corpus" / SAMPLE.name)
-    assistant = Assistant(Settings(corpus=root / "corpus", index=root / "index"))
+    settings = Settings(corpus=root / "corpus", index=root / "index")
+    if request.param == "reader":
+        from assistant.reader import open_reader
+
+        reader = open_reader(PACKAGED_READER)
+        if reader is None:
+            pytest.skip("no packaged reader in assistant/reader/model/")
+        assistant = Assistant(settings, reader=reader)
+    else:
+        assistant = Assistant(settings)
     report = assistant.update_index()
     assert report.chunks_total == report.chunks_embedded > 5
     return assistant
