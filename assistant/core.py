@@ -28,7 +28,7 @@ from .reading import compose_read_answer, passages_to_read
 from .records import Answer, Hit, IndexReport, SearchResult
 from .retrieval import Retriever
 from .store import StoredIndex, open_index
-from .store.generations import read_manifest
+from .store.commits import read_manifest
 
 QUESTION_BATCH = 64
 """Questions embedded and searched together by ``ask_all`` and ``search_all``."""
@@ -289,10 +289,12 @@ class Assistant:
         *,
         full: bool = False,
         dry_run: bool = False,
+        compact: bool = False,
         progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
     ) -> IndexReport:
         """Update the index from the corpus; searches use the new one afterwards.
+        ``compact``: then merge all segments into one.
 
         Documents are embedded with the int8 ONNX export of the model (see
         embedding/export.py), made on the machine's first update and cached: later
@@ -303,6 +305,7 @@ class Assistant:
             partial(self._open_encoders, True),
             full=full,
             dry_run=dry_run,
+            compact=compact,
             progress=progress,
             cancel=cancel,
         )

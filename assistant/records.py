@@ -216,6 +216,7 @@ class IndexReport:
     rebuilt_because: str = ""  # why every file was (re)embedded, when an index was there
     # Running heads, footers and page numbers left out of the chunks of the files read.
     running_lines_dropped: int = 0
+    segments_merged: int = 0  # segments a merge after the update rewrote as one
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -229,4 +230,5 @@ class IndexReport:
             "seconds": round(self.seconds, 3),
             "rebuilt_because": self.rebuilt_because,
             "running_lines_dropped": self.running_lines_dropped,
+            "segments_merged": self.segments_merged,
         }

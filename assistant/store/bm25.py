@@ -19,6 +19,7 @@ from ..errors import REBUILD_HINT, IndexCorruptError
 from ..text.terms import tokenize
 
 IDS_FILE = "chunk_ids.npy"  # BM25 row number -> chunk id
+LENGTHS_FILE = "lengths.npy"  # BM25 row number -> tokens (segments: postings.py)
 K1 = 0.9
 B = 0.4
 

@@ -139,14 +139,28 @@ class VectorIndex:
         if len(ids):
             self._index.remove_ids(np.asarray(ids, dtype=np.int64))
 
-    def search(self, vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Return (scores, ids) arrays of shape (len(vectors), k); missing ids are -1."""
+    def search(
+        self, vectors: np.ndarray, k: int, *, selector: Any = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Return (scores, ids) arrays of shape (len(vectors), k); missing ids are -1.
+
+        ``selector``: an object whose ``selector`` attribute is a FAISS ``IDSelector``;
+        only the ids it selects are searched (segments.py leaves deleted chunks out so).
+        """
         import faiss
 
         k = max(1, min(k, len(self)))
         queries = np.ascontiguousarray(vectors, dtype=np.float32)
+        params: Any = None
+        if selector is not None:
+            if self.kind == "ivf":
+                params = faiss.SearchParametersIVF()
+                params.nprobe = self.nprobe
+            else:
+                params = faiss.SearchParameters()
+            params.sel = selector.selector
         if len(queries) >= _PARALLEL_FROM:
-            scores, ids = self._index.search(queries, k)
+            scores, ids = self._index.search(queries, k, params=params)
             return scores, ids
         # A question or two is one thread's work. Waking OpenMP's other threads costs more
         # than it saves, up to 20x more when another process keeps the cores busy. The
@@ -154,7 +168,7 @@ class VectorIndex:
         threads = faiss.omp_get_max_threads()
         faiss.omp_set_num_threads(1)
         try:
-            scores, ids = self._index.search(queries, k)
+            scores, ids = self._index.search(queries, k, params=params)
         finally:
             faiss.omp_set_num_threads(threads)
         return scores, ids
