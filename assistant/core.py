@@ -21,14 +21,14 @@ from .conversation import Conversation
 from .embedding import Encoders, open_encoders
 from .embedding.cache import VectorCache
 from .embedding.encoders import in_background
-from .errors import IndexMismatchError, IndexUnusableError
-from .indexing import ProgressCallback, mismatch_reason, plan_update, update_index
+from .errors import AssistantError, IndexMismatchError, IndexUnusableError
+from .indexing import ProgressCallback, Watcher, mismatch_reason, plan_update, update_index
 from .reader import Reader, open_reader
 from .reading import compose_read_answer, passages_to_read
 from .records import Answer, Hit, IndexReport, SearchResult
 from .retrieval import Retriever
 from .store import StoredIndex, open_index
-from .store.commits import read_manifest
+from .store.commits import committed_generation, read_manifest
 
 QUESTION_BATCH = 64
 """Questions embedded and searched together by ``ask_all`` and ``search_all``."""
@@ -312,6 +312,42 @@ class Assistant:
         if not dry_run:
             self.reload()
         return report
+
+    def watcher(
+        self,
+        *,
+        on_update: Callable[[IndexReport], None],
+        on_error: Callable[[AssistantError], None] | None = None,
+        progress: ProgressCallback | None = None,
+        stop: threading.Event | None = None,
+    ) -> Watcher:
+        """A ``Watcher`` that keeps this corpus's index live (call its ``run``), the
+        document encoder opened once; searches use each new commit once it reports."""
+
+        def updated(report: IndexReport) -> None:
+            with self._lock:  # the next question opens the new commit
+                if self._index is not None:
+                    self._index.close()
+                self._index = None
+            on_update(report)
+
+        return Watcher(
+            self.settings,
+            partial(self._open_encoders, True),
+            on_update=updated,
+            on_error=on_error,
+            progress=progress,
+            stop=stop,
+        )
+
+    def committed(self) -> int:
+        """The index's latest commit generation (0: none); cheap enough to poll."""
+        return committed_generation(self.settings.index)
+
+    def opened_generation(self) -> int:
+        """The commit the open index pinned (0 when none is open)."""
+        with self._lock:
+            return self._index.generation if self._index is not None else 0
 
     def status(self) -> Status:
         """Read the manifest and compare the corpus with it; loads no model."""

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from .plan import UpdatePlan, index_fingerprint, mismatch_reason, plan_update
 from .update import WRITE_STAGES, ProgressCallback, shown_progress, update_index
+from .watch import Watcher
 
 __all__ = [
     "WRITE_STAGES",
     "ProgressCallback",
     "UpdatePlan",
+    "Watcher",
     "index_fingerprint",
     "mismatch_reason",
     "plan_update",
