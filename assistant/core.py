@@ -325,10 +325,7 @@ class Assistant:
         document encoder opened once; searches use each new commit once it reports."""
 
         def updated(report: IndexReport) -> None:
-            with self._lock:  # the next question opens the new commit
-                if self._index is not None:
-                    self._index.close()
-                self._index = None
+            self.refresh_index()  # the next question opens the new commit
             on_update(report)
 
         return Watcher(
@@ -339,6 +336,13 @@ class Assistant:
             progress=progress,
             stop=stop,
         )
+
+    def refresh_index(self) -> None:
+        """Let the next question open the latest commit (the encoders stay loaded)."""
+        with self._lock:
+            if self._index is not None:
+                self._index.close()
+            self._index = None
 
     def committed(self) -> int:
         """The index's latest commit generation (0: none); cheap enough to poll."""

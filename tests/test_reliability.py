@@ -544,9 +544,19 @@ class _EditorAssistant:
 
     def __init__(self, corpus: Path) -> None:
         self.settings = Settings(corpus=corpus, index=corpus.parent / "index")
+        self.generation, self.refreshed = 1, 0
 
     def warm_up(self) -> None:
         pass
+
+    def committed(self) -> int:
+        return self.generation
+
+    def refresh_index(self) -> None:
+        self.refreshed += 1
+
+    def watcher(self, **callbacks: Any) -> Any:
+        raise AssertionError("watch = true is not set in these tests")
 
     def status(self) -> Status:
         return Status(True, "", "fake", 1, 1, "", 0, 0, 0, 0)

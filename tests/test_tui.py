@@ -116,9 +116,20 @@ class FakeAssistant:
         self.hold_index: threading.Event | None = None
         self.progress_sent = threading.Event()
         self.reply = ANSWER  # what a question that isn't about the weather gets
+        self.generation = 1  # the index's commit; a test bumps it as a watcher would
+        self.refreshed = 0
 
     def warm_up(self) -> None:
         pass
+
+    def committed(self) -> int:
+        return self.generation
+
+    def refresh_index(self) -> None:
+        self.refreshed += 1
+
+    def watcher(self, **callbacks: Any) -> Any:
+        raise AssertionError("watch = true is not set in these tests")
 
     def status(self) -> Status:
         ready = self.index_ready
@@ -580,3 +591,19 @@ def test_snapshot_narrow_answered(here: FakeAssistant, snap_compare: Any) -> Non
 def test_snapshot_narrow_error(here: FakeAssistant, snap_compare: Any) -> None:
     here.error = AssistantError("the index is locked", hint="wait for the other update")
     assert snap_compare(snapshot_app(here), terminal_size=(80, 24), run_before=answered)
+
+
+def test_a_new_commit_is_noticed_in_the_status_bar(fake: FakeAssistant) -> None:
+    async def scenario(app: ExcerptaApp, pilot: Pilot[int]) -> None:
+        bar = app.query_one(StatusBar)
+        app._poll_commit()  # what the 1-second timer runs; the first look is remembered
+        await settle(app, pilot)
+        assert "index updated" not in plain(bar) and fake.refreshed == 0
+        fake.generation = 2  # a watcher (or another process) committed
+        app._poll_commit()
+        await settle(app, pilot)
+        assert "index updated (commit 2)" in plain(bar)
+        assert fake.refreshed == 1  # the next question searches the new commit
+        assert "ctrl+r" not in plain(bar)  # the corpus is not ahead of the index
+
+    drive(fake, scenario)

@@ -44,6 +44,8 @@ from .widgets import (
 )
 from .widgets.chat import BuildOffer
 
+COMMIT_POLL_S = 1.0  # how often the app looks for a new commit of the index
+
 
 class ExcerptaApp(App[int]):
     """Chat with your documents; every answer cites where it came from."""
@@ -74,6 +76,8 @@ class ExcerptaApp(App[int]):
         self.conversation: Conversation | None = None  # made with the assistant
         self._ticket = 0  # answers for an older ticket were cancelled and are dropped
         self._cancel_index: threading.Event | None = None
+        self._stop_watch = threading.Event()
+        self._seen_commit = -1  # the commit generation last seen by _poll_commit
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -102,6 +106,12 @@ class ExcerptaApp(App[int]):
         self.query_one(QuestionInput).focus()
         self._read_status()
         self._load_model()
+        self.set_interval(COMMIT_POLL_S, self._poll_commit)
+        if self.assistant.settings.watch:
+            self._watch()
+
+    def on_unmount(self) -> None:
+        self._stop_watch.set()
 
     # Workers: they run in threads and only post messages.
 
@@ -114,6 +124,32 @@ class ExcerptaApp(App[int]):
             self.post_message(m.ModelFailed(exc))
         else:
             self.post_message(m.ModelLoaded())
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="commit")
+    def _poll_commit(self) -> None:
+        """Notice a new commit of the index: the next question searches it."""
+        assert self.assistant is not None
+        generation = self.assistant.committed()
+        if generation != self._seen_commit:
+            first, self._seen_commit = self._seen_commit < 0, generation
+            if not first:
+                self.assistant.refresh_index()
+                self.post_message(m.CommitNoticed(generation))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="watch")
+    def _watch(self) -> None:
+        """Keep the index up to date as files change (the ``watch = true`` setting)."""
+        assert self.assistant is not None
+
+        def failed(error: AssistantError) -> None:
+            self.post_message(m.IndexFailed(error))
+
+        try:  # each commit is noticed by _poll_commit
+            self.assistant.watcher(
+                on_update=lambda _: None, on_error=failed, stop=self._stop_watch
+            ).run()
+        except AssistantError as exc:
+            failed(exc)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="status")
     def _read_status(self) -> None:
@@ -215,6 +251,11 @@ class ExcerptaApp(App[int]):
             await self.query_one(ChatLog).add(
                 BuildOffer(problem, "Build it now to start asking questions.")
             )
+
+    @on(m.CommitNoticed)
+    def _commit_noticed(self, message: m.CommitNoticed) -> None:
+        self.query_one(StatusBar).show(note=f"index updated (commit {message.generation})")
+        self._read_status()  # ctrl+r is offered only if the corpus is still ahead
 
     @on(m.StatusFailed)
     async def _status_failed(self, message: m.StatusFailed) -> None:

@@ -34,6 +34,13 @@ class StatusRead(Message):
 
 
 @dataclass
+class CommitNoticed(Message):
+    """The index has a newer commit (another process, the watcher or ctrl+r made it)."""
+
+    generation: int
+
+
+@dataclass
 class StatusFailed(Message):
     """The status could not be read (for example, the corpus folder is missing)."""
 

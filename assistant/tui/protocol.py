@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Protocol
 
 from ..config import Settings
 from ..conversation import Conversation
 from ..core import Status
-from ..indexing import ProgressCallback
+from ..errors import AssistantError
+from ..indexing import ProgressCallback, Watcher
 from ..records import Answer, IndexReport
 
 
@@ -29,3 +31,16 @@ class AppAssistant(Protocol):
     ) -> IndexReport: ...
 
     def conversation(self) -> Conversation: ...
+
+    def committed(self) -> int: ...
+
+    def refresh_index(self) -> None: ...
+
+    def watcher(
+        self,
+        *,
+        on_update: Callable[[IndexReport], None],
+        on_error: Callable[[AssistantError], None] | None = None,
+        progress: ProgressCallback | None = None,
+        stop: threading.Event | None = None,
+    ) -> Watcher: ...

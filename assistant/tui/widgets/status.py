@@ -10,11 +10,14 @@ from textual.widgets import Label, ProgressBar, Static
 from ...core import Status
 
 
-def status_text(status: Status | None, model_state: str) -> Text:
-    """One line: documents, chunks, model and its state, and whether the index is current."""
+def status_text(status: Status | None, model_state: str, note: str = "") -> Text:
+    """One line: documents, chunks, model and its state, and whether the index is current
+    (``note``: news of the index, such as a commit made by a watcher, first)."""
     if status is None:
         return Text(f"Reading the index… · model {model_state}")
     text = Text()
+    if note:
+        text.append(f"{note} · ", style="bold cyan")
     if status.index_ready:
         text.append(f"{_count(status.files, 'document')} · {_count(status.chunks, 'chunk')} · ")
     text.append(status.model)
@@ -42,12 +45,16 @@ class StatusBar(Static):
         super().__init__(status_text(None, "loading"), id=id)
         self.status: Status | None = None
         self.model_state = "loading"
+        self.note = ""
 
-    def show(self, status: Status | None = None, model_state: str | None = None) -> None:
+    def show(
+        self, status: Status | None = None, model_state: str | None = None, note: str | None = None
+    ) -> None:
         """Update the parts given; keep the others."""
         self.status = status or self.status
         self.model_state = model_state or self.model_state
-        self.update(status_text(self.status, self.model_state))
+        self.note = self.note if note is None else note
+        self.update(status_text(self.status, self.model_state, self.note))
 
 
 class IndexProgress(Horizontal):
