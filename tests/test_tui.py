@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -607,3 +608,31 @@ def test_a_new_commit_is_noticed_in_the_status_bar(fake: FakeAssistant) -> None:
         assert "ctrl+r" not in plain(bar)  # the corpus is not ahead of the index
 
     drive(fake, scenario)
+
+
+class _RecordingWatcher:
+    def __init__(self, stop: threading.Event) -> None:
+        self.stop = stop
+        self.running = threading.Event()
+
+    def run(self) -> None:
+        self.running.set()
+        self.stop.wait(5)
+
+
+def test_watch_setting_runs_the_watcher_until_the_app_quits(fake: FakeAssistant) -> None:
+    fake.settings = replace(fake.settings, watch=True)
+    made: list[_RecordingWatcher] = []
+
+    def watcher(*, stop: threading.Event, **callbacks: Any) -> _RecordingWatcher:
+        made.append(_RecordingWatcher(stop))
+        return made[-1]
+
+    fake.watcher = watcher  # type: ignore[method-assign]
+
+    async def scenario(app: ExcerptaApp, pilot: Pilot[int]) -> None:
+        assert made and made[0].running.wait(5)
+        assert not made[0].stop.is_set()
+
+    drive(fake, scenario)
+    assert made[0].stop.is_set()  # unmounting stopped it
