@@ -100,6 +100,11 @@ class SegmentedLexical:
             if self._docs
             else np.float64(1.0)
         )
+        # Each chunk's length normalization with the global average, once per opening.
+        self._norms = [
+            K1 * ((1 - B) + B * p.lengths.astype(np.int64) / self._avg_length)
+            for p in self._segments
+        ]
 
     def search(
         self, queries: Sequence[str], k: int, allowed: np.ndarray | None = None
@@ -120,18 +125,20 @@ class SegmentedLexical:
         if not stems:
             return []
         columns = [[p.column(stem) for stem in stems] for p in self._segments]
-        df = {stem: 0 for stem in stems}
-        for segment in columns:
-            for stem, (rows, _) in zip(stems, segment, strict=True):
-                df[stem] += len(rows)
+        df = dict.fromkeys(stems, 0)
+        for postings in self._segments:
+            for stem in df:  # each distinct term once, however often the query repeats it
+                df[stem] += len(postings.column(stem)[0])
         idf = {stem: np.float32(self._idf(count)) for stem, count in df.items()}
         found_ids: list[np.ndarray] = []
         found_scores: list[np.ndarray] = []
-        for postings, dead, segment in zip(self._segments, self._dead, columns, strict=True):
+        for postings, norms, dead, segment in zip(
+            self._segments, self._norms, self._dead, columns, strict=True
+        ):
             scores = np.zeros(len(postings), dtype=np.float32)
             for stem, (rows, tf) in zip(stems, segment, strict=True):
                 if len(rows):
-                    scores[rows] += self._scores(tf, postings.lengths[rows], idf[stem])
+                    scores[rows] += _scores(tf, norms[rows], idf[stem])
             if dead is not None:
                 scores[dead] = 0
             if allowed is not None:
@@ -150,11 +157,13 @@ class SegmentedLexical:
         """Lucene's idf as bm25s computes it (math.log on Python floats)."""
         return math.log(1 + (self._docs - df + 0.5) / (df + 0.5))
 
-    def _scores(self, tf: np.ndarray, lengths: np.ndarray, idf: np.float32) -> np.ndarray:
-        """bm25s's Lucene term score in its dtypes (see bm25_write._scores)."""
-        tfc = tf / (K1 * ((1 - B) + B * lengths.astype(np.int64) / self._avg_length) + tf)
-        scores: np.ndarray = (idf * tfc).astype(np.float32)
-        return scores
+
+def _scores(tf: np.ndarray, norms: np.ndarray, idf: np.float32) -> np.ndarray:
+    """bm25s's Lucene term score in its dtypes (see bm25_write._scores): float32 tf,
+    float64 length normalization k1 (1 - b + b l / l_avg), float32 idf."""
+    tfc = tf / (norms + tf)
+    scores: np.ndarray = (idf * tfc).astype(np.float32)
+    return scores
 
 
 def _member(ids: np.ndarray, allowed: np.ndarray) -> np.ndarray:
