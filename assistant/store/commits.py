@@ -225,23 +225,30 @@ def publish_segment(temporary: Path, final: Path) -> None:
     fsync_path(final.parent)
 
 
-def clean_up(index_dir: Path) -> list[str]:
+def clean_up(index_dir: Path, *, just_committed: bool = False) -> list[str]:
     """Delete what no commit needs: orphan and half-written segment folders, segments
-    dropped before the latest commit, and an old-format index's folders once a new one is
-    committed. Call it only holding the index lock. Returns the names deleted."""
+    the latest commit no longer lists, and an old-format index's folders once a new one
+    is committed. Call it only holding the index lock. Returns the names deleted.
+
+    ``just_committed``: called right after a commit, so keep the segments that commit
+    dropped, for a reader that pinned the one before and may still be loading them; the
+    next writer's open deletes them (open readers have them in memory by then, and one
+    still opening retries).
+    """
     if not (index_dir / INDEX_DB).exists():
         return []
     db = connect(index_dir, write=True)
     try:
         latest = latest_generation(db)
+        expiry = latest if just_committed else latest + 1
         db.execute("BEGIN IMMEDIATE")
         expired = [
             n
             for (n,) in db.execute(
-                "SELECT name FROM segments WHERE dropped IS NOT NULL AND dropped < ?", (latest,)
+                "SELECT name FROM segments WHERE dropped IS NOT NULL AND dropped < ?", (expiry,)
             )
         ]
-        db.execute("DELETE FROM segments WHERE dropped IS NOT NULL AND dropped < ?", (latest,))
+        db.execute("DELETE FROM segments WHERE dropped IS NOT NULL AND dropped < ?", (expiry,))
         db.execute("DELETE FROM commits WHERE generation < ?", (latest - 1,))
         db.execute("COMMIT")
         listed = {n for (n,) in db.execute("SELECT name FROM segments")}

@@ -118,7 +118,7 @@ def merge_segments(
         if not committed:
             shutil.rmtree(final, ignore_errors=True)
     report("merge-prune")
-    clean_up(index_dir)
+    clean_up(index_dir, just_committed=True)
     return len(names)
 
 

@@ -126,7 +126,7 @@ class SegmentWriter:
         self._committed = True
         self._db.close()
         self._on_stage("prune")
-        clean_up(self._index_dir)
+        clean_up(self._index_dir, just_committed=True)
         return manifest
 
     def _write_segment(self, vectors: VectorIndex) -> None:
