@@ -24,6 +24,7 @@ _ENVIRONMENT = {
     "EXCERPTA_CORPUS": "corpus",
     "EXCERPTA_INDEX": "index",
     "EXCERPTA_MODEL": "model",
+    "EXCERPTA_RAY": "ray",
 }
 
 
@@ -58,6 +59,12 @@ class Settings:
     reader: bool = True
     # The terminal UI keeps the index up to date itself (as `excerpta index --watch`).
     watch: bool = False
+    # Embed on a Ray cluster: "local" (a private one for the run), "auto" (the running
+    # one), "ray://host:port"; "" embeds in this process. workers: 0 means one per CPU.
+    ray: str = ""
+    workers: int = 0
+    # An index build commits a segment every this many chunks: a killed run resumes there.
+    commit_every: int = 50_000
 
     @property
     def chunking(self) -> ChunkingSettings:
@@ -73,6 +80,10 @@ class Settings:
         if not 0 <= self.overlap_tokens < self.chunk_tokens:
             raise ConfigError(
                 "overlap_tokens must be at least 0 and below chunk_tokens", hint="default 32"
+            )
+        if self.workers < 0 or self.commit_every < 1:
+            raise ConfigError(
+                "workers must be 0 or more, commit_every 1 or more", hint="commit_every = 50000"
             )
         if self.max_file_mb <= 0 or self.max_corpus_mb <= 0:
             raise ConfigError("size limits must be positive", hint="max_file_mb = 50")

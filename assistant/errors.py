@@ -78,6 +78,10 @@ class IndexLockedError(AssistantError):
     """Another process is updating the index."""
 
 
+class ClusterError(AssistantError):
+    """The Ray cluster can't be used (Ray missing, unreachable), or a worker failed."""
+
+
 class Cancelled(AssistantError):
     """The user cancelled a long operation."""
 

@@ -217,6 +217,8 @@ class IndexReport:
     # Running heads, footers and page numbers left out of the chunks of the files read.
     running_lines_dropped: int = 0
     segments_merged: int = 0  # segments a merge after the update rewrote as one
+    chunks_per_second: float = 0.0  # embedding rate (chunks embedded / embedding time)
+    workers: int = 0  # Ray workers that embedded; 0: embedded in this process
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -231,4 +233,6 @@ class IndexReport:
             "rebuilt_because": self.rebuilt_because,
             "running_lines_dropped": self.running_lines_dropped,
             "segments_merged": self.segments_merged,
+            "chunks_per_second": round(self.chunks_per_second, 1),
+            "workers": self.workers,
         }

@@ -11,6 +11,7 @@ import functools
 import json
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -165,6 +166,19 @@ def main(
 @click.option(
     "--watch", is_flag=True, help="Then keep the index up to date as files change (Ctrl-C stops)."
 )
+@click.option(
+    "--ray",
+    "ray_address",
+    metavar="ADDRESS",
+    default=None,
+    help="Embed on a Ray cluster: local, auto or ray://host:port [env EXCERPTA_RAY].",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Ray workers (actors) that embed [default: one per CPU of the cluster].",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_context
 @_handled
@@ -175,11 +189,13 @@ def index(
     dry_run: bool,
     compact: bool,
     watch: bool,
+    ray_address: str | None,
+    workers: int | None,
     as_json: bool,
     **flags: Any,
 ) -> None:
     """Build or update the index (only new and changed files are embedded)."""
-    assistant = make_assistant(_settings(ctx, **flags))
+    assistant = make_assistant(_settings(ctx, ray=ray_address, workers=workers, **flags))
     if watch:
         if full or dry_run or compact or as_json:
             raise click.UsageError("--watch takes none of --full, --dry-run, --compact, --json")
@@ -190,6 +206,12 @@ def index(
     with _progress() as progress:
         report = assistant.update_index(
             full=full, dry_run=dry_run, compact=compact, progress=progress
+        )
+    if report.workers:
+        click.echo(
+            f"embedded {report.chunks_embedded} chunks at {report.chunks_per_second:.1f}"
+            f" chunks/s on {report.workers} Ray workers",
+            err=True,
         )
     if as_json:
         click.echo(json.dumps(report.to_json()))
@@ -410,7 +432,16 @@ def _progress() -> Iterator[Callable[[str, int, int], None]]:
     )
     tasks: dict[str, TaskID] = {}
 
+    started = time.perf_counter()
+
     def update(stage: str, done: int, total: int) -> None:
+        if stage == "chunks":  # chunks embedded so far, by ``total`` Ray workers
+            rate = done / max(time.perf_counter() - started, 1e-9)
+            label = f"{done} chunks, {rate:.0f}/s, {total} workers"
+            if "chunks" not in tasks:
+                tasks["chunks"] = bar.add_task(label, total=None)
+            bar.update(tasks["chunks"], description=label)
+            return
         stage, done, total = shown_progress(stage, done, total)
         if stage not in tasks:
             tasks[stage] = bar.add_task(stage, total=total)

@@ -28,13 +28,22 @@ QUANTIZED = "model.int8.onnx"
 class OnnxEmbedder:
     """Encodes texts with an exported model: onnxruntime + the fast tokenizer, no torch."""
 
-    def __init__(self, folder: Path, *, batch_size: int = 32, model_file: str = FULL) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        *,
+        batch_size: int = 32,
+        model_file: str = FULL,
+        threads: int = 0,
+    ) -> None:
         import onnxruntime as ort  # deferred: only the query path needs it
         from tokenizers import Tokenizer
 
         self._info = json.loads((folder / INFO).read_text())
         options = ort.SessionOptions()
         options.log_severity_level = 3
+        if threads:  # a Ray worker's CPU share; 0: onnxruntime's default (every core)
+            options.intra_op_num_threads = threads
         try:
             self._session = ort.InferenceSession(
                 str(folder / model_file), options, providers=["CPUExecutionProvider"]
@@ -51,6 +60,7 @@ class OnnxEmbedder:
         self._batch_size = batch_size
         self._lock = threading.Lock()
         self.model_file = model_file
+        self.folder = folder
 
     @property
     def name(self) -> str:

@@ -5,6 +5,8 @@ Part of indexing. Must not import textual or torch.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from ..embedding import Encoders
@@ -12,6 +14,7 @@ from ..records import Chunk
 from ..store.chunk_table import FileRecord
 from ..store.writer import SegmentWriter
 from ..text.reflow import passage_text
+from .rolling_writer import RollingWriter
 
 _EMBED_BATCH = 256  # chunks embedded per call: bounds memory, keeps batches full
 
@@ -19,7 +22,7 @@ _EMBED_BATCH = 256  # chunks embedded per call: bounds memory, keeps batches ful
 class ChunkEmbedder:
     """Buffers chunks across files so the model sees full batches, then stores them."""
 
-    def __init__(self, writer: SegmentWriter, encoders: Encoders | None) -> None:
+    def __init__(self, writer: SegmentWriter | RollingWriter, encoders: Encoders | None) -> None:
         self._writer = writer
         self._encoders = encoders
         self._pending: list[tuple[FileRecord, list[Chunk]]] = []
@@ -33,23 +36,47 @@ class ChunkEmbedder:
             self.flush()
 
     def flush(self) -> None:
-        if not self._pending:
+        batch = self._take()
+        if batch is None:
             return
+        vectors = np.zeros((0, 0), dtype=np.float32)
+        if batch.unique:
+            assert self._encoders is not None
+            vectors = self._encoders.passages.embed_documents(batch.unique)
+        self._store(batch, vectors)
+
+    def finish(self) -> None:
+        """Embed and store whatever is still buffered."""
+        self.flush()
+
+    def _take(self) -> Batch | None:
+        """The buffered files as one batch to embed, or None when nothing is buffered."""
+        if not self._pending:
+            return None
         # What is embedded is the passage as it reads, under its heading path.
         texts = [
             passage_text(c.heading, c.text, c.column) for _, chunks in self._pending for c in chunks
         ]
         # Identical passages (boilerplate, repeated files) are embedded once.
-        unique = list(dict.fromkeys(texts))
-        by_text: dict[str, np.ndarray] = {}
-        if unique:
-            assert self._encoders is not None
-            vectors = self._encoders.passages.embed_documents(unique)
-            self.embedded += len(unique)
-            by_text = dict(zip(unique, vectors, strict=True))
+        batch = Batch(self._pending, texts, list(dict.fromkeys(texts)))
+        self._pending, self._pending_chunks = [], 0
+        return batch
+
+    def _store(self, batch: Batch, vectors: np.ndarray) -> None:
+        """Hand each file of ``batch`` to the writer with its rows of ``vectors``."""
+        self.embedded += len(batch.unique)
+        by_text = dict(zip(batch.unique, vectors, strict=True))
         at = 0
-        for record, chunks in self._pending:
-            rows = [by_text[text] for text in texts[at : at + len(chunks)]]
+        for record, chunks in batch.files:
+            rows = [by_text[text] for text in batch.texts[at : at + len(chunks)]]
             at += len(chunks)
             self._writer.add_file(record, chunks, np.stack(rows) if rows else np.zeros((0, 0)))
-        self._pending, self._pending_chunks = [], 0
+
+
+@dataclass
+class Batch:
+    """Files whose chunks are embedded together: every chunk's text, and each text once."""
+
+    files: list[tuple[FileRecord, list[Chunk]]]
+    texts: list[str]
+    unique: list[str]

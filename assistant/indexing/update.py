@@ -29,10 +29,10 @@ from ..store.bm25 import LexicalIndex
 from ..store.chunk_table import ChunkTable, FileRecord
 from ..store.commits import FORMAT_VERSION, clean_up, read_manifest
 from ..store.merge import merge_segments
-from ..store.writer import SegmentWriter
 from ..text.bpe import get_encoding
 from .chunk_embedder import ChunkEmbedder
 from .plan import UpdatePlan, index_fingerprint, plan_update
+from .rolling_writer import RollingWriter
 
 ProgressCallback = Callable[[str, int, int], None]
 """Called as progress(stage, done, total) during long work. Stages of an update, in
@@ -196,43 +196,85 @@ def _write_segment(
     progress: ProgressCallback | None,
     cancel: threading.Event | None,
 ) -> None:
-    writer = SegmentWriter(settings.index, full=plan.full, on_stage=_stage_reporter(progress))
+    writer = RollingWriter(
+        settings.index,
+        full=plan.full,
+        commit_every=settings.commit_every,
+        manifest=lambda: _manifest(settings, encoders),
+        dimension=lambda: encoders.passages.dimension() if encoders is not None else 0,
+        on_stage=_stage_reporter(progress),
+    )
     try:
         for path in plan.removed + plan.changed:
             writer.remove_file(path)
-        embedder = ChunkEmbedder(writer, encoders)
-        total = len(plan.to_embed)
-        for done, (source, digest) in enumerate(plan.to_embed):
-            if cancel is not None and cancel.is_set():
-                raise Cancelled("indexing cancelled; the previous index is unchanged")
-            if progress is not None:
-                progress("embed", done, total)
-            record = FileRecord(source.relpath, digest, source.size, source.mtime_ns, 0)
-            try:
-                document = load_document(source.abspath, source.relpath)
-            except LoaderError as exc:
-                _note_skipped(report, writer.table, record, exc.message)
-                continue
-            assert encoders is not None  # there was something to embed
-            passages = encoders.passages
-            chunks = chunk_document(
-                document,
-                settings.chunking,
-                model_max_tokens=passages.max_tokens,
-                count_model_tokens=passages.count_tokens,
-            )
-            report.running_lines_dropped += len(document.furniture)
-            embedder.add(record, chunks)
-        embedder.flush()
-        if progress is not None:
-            progress("embed", total, total)
+        with _chunk_embedder(settings, writer, encoders, plan) as embedder:
+            started = time.perf_counter()
+            _embed_files(settings, encoders, plan, report, writer, embedder, progress, cancel)
+            seconds = time.perf_counter() - started
         report.chunks_embedded = embedder.embedded
+        report.chunks_per_second = embedder.embedded / seconds if seconds > 0 else 0.0
+        report.workers = getattr(embedder, "workers", 0)
         dimension = encoders.passages.dimension() if encoders is not None else 0
         manifest = writer.commit(_manifest(settings, encoders), dimension)
         report.chunks_total = int(manifest["chunks"])
     except BaseException:
         writer.abandon()
         raise
+
+
+@contextmanager
+def _chunk_embedder(
+    settings: Settings, writer: RollingWriter, encoders: Encoders | None, plan: UpdatePlan
+) -> Iterator[ChunkEmbedder]:
+    """What embeds the chunks: this process, or a Ray cluster's workers (``settings.ray``)."""
+    if not settings.ray or not plan.to_embed or encoders is None:
+        yield ChunkEmbedder(writer, encoders)
+        return
+    from .ray_embed import RayChunkEmbedder, RayCluster  # Ray: an optional extra
+
+    with RayCluster.open(settings.ray, settings.workers, encoders) as cluster:
+        yield RayChunkEmbedder(writer, cluster)
+
+
+def _embed_files(
+    settings: Settings,
+    encoders: Encoders | None,
+    plan: UpdatePlan,
+    report: IndexReport,
+    writer: RollingWriter,
+    embedder: ChunkEmbedder,
+    progress: ProgressCallback | None,
+    cancel: threading.Event | None,
+) -> None:
+    """Load and chunk each file to embed, and hand its chunks to ``embedder``."""
+    total = len(plan.to_embed)
+    workers = getattr(embedder, "workers", 0)
+    for done, (source, digest) in enumerate(plan.to_embed):
+        if cancel is not None and cancel.is_set():
+            raise Cancelled("indexing cancelled; the index keeps its last commit")
+        if progress is not None:
+            progress("embed", done, total)
+            if workers:
+                progress("chunks", embedder.embedded, workers)
+        record = FileRecord(source.relpath, digest, source.size, source.mtime_ns, 0)
+        try:
+            document = load_document(source.abspath, source.relpath)
+        except LoaderError as exc:
+            _note_skipped(report, writer.table, record, exc.message)
+            continue
+        assert encoders is not None  # there was something to embed
+        passages = encoders.passages
+        chunks = chunk_document(
+            document,
+            settings.chunking,
+            model_max_tokens=passages.max_tokens,
+            count_model_tokens=passages.count_tokens,
+        )
+        report.running_lines_dropped += len(document.furniture)
+        embedder.add(record, chunks)
+    embedder.finish()
+    if progress is not None:
+        progress("embed", total, total)
 
 
 def _note_skipped(report: IndexReport, table: ChunkTable, record: FileRecord, reason: str) -> None:
