@@ -77,3 +77,35 @@ def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     cwd = tmp_path / "cwd"
     cwd.mkdir()
     monkeypatch.chdir(cwd)
+
+
+@pytest.fixture(scope="session")
+def ray_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """One real local Ray cluster for the whole test session (2 CPUs, a 100 MB object
+    store, no dashboard, no usage stats, its own temporary folder); skipped without Ray.
+    ``excerpta index --ray`` joins it rather than starting its own."""
+    ray = pytest.importorskip("ray")
+    home = tmp_path_factory.mktemp("ray-home")
+    # Short: Ray's socket paths must fit in 107 bytes.
+    temp = Path(os.path.realpath("/tmp")) / f"ray-{os.getpid()}"
+    saved = {k: os.environ.get(k) for k in ("RAY_USAGE_STATS_ENABLED", "PYTHONPATH", "HOME")}
+    os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
+    os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT), saved["PYTHONPATH"] or ""])
+    os.environ["HOME"] = str(home)  # the workers' (they may write a cache there)
+    ray.init(
+        num_cpus=2,
+        object_store_memory=100 * 1024 * 1024,
+        include_dashboard=False,
+        log_to_driver=False,
+        _temp_dir=str(temp),
+    )
+    try:
+        yield
+    finally:
+        ray.shutdown()
+        shutil.rmtree(temp, ignore_errors=True)
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
