@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 DATA ?= ../shared/data
 
 .PHONY: run test setup setup-dev clean bench-quality bench-quality-quick bench-speed bench-scale bench-memory \
-	bench-update bench-segments train-reader
+	bench-update bench-segments bench-ray train-reader
 
 run: $(VENV)/.installed
 	$(BIN)/excerpta index
@@ -48,6 +48,11 @@ bench-update: $(VENV)/.installed
 
 bench-segments: $(VENV)/.installed
 	$(BIN)/python benchmarks/scale.py --sizes 1000000 --segments 10
+
+# Embedding on Ray (local cluster, 1 and 2 workers) against the local path: chunks/s,
+# top-10 agreement, start-up and memory (400 SciFact abstracts). Needs the ray extra.
+bench-ray: $(VENV)/.installed-dev
+	$(BIN)/python benchmarks/ray_bench.py --data $(DATA)
 
 # Retrain the reader (assistant/reader/model/) from SQuAD v1.1 dev's tuning split with a
 # fixed seed; prints its figures and run time (~30 min on 2 CPU cores; see README).

@@ -74,10 +74,14 @@ class EmbedActor:
     """One Ray worker: builds its encoder once, in its constructor, then embeds batches."""
 
     def __init__(self, model: WorkerModel, threads: int) -> None:
+        import shutil
         import tempfile
 
-        self._scratch = tempfile.mkdtemp(prefix="excerpta-worker-")
-        self._embedder = model.build(threads, Path(self._scratch))
+        scratch = Path(tempfile.mkdtemp(prefix="excerpta-worker-"))
+        try:  # the session and tokenizer hold what they read: the files can go at once
+            self._embedder = model.build(threads, scratch)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
 
     def ready(self) -> bool:
         return True
