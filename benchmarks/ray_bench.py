@@ -22,7 +22,11 @@ import os
 import shutil
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -32,7 +36,8 @@ from datafiles import SCIFACT_CORPUS, SCIFACT_QUERIES, require  # noqa: E402
 
 from assistant.config import Settings  # noqa: E402
 from assistant.core import Assistant  # noqa: E402
-from assistant.embedding import open_encoders  # noqa: E402
+from assistant.embedding import Encoders, open_encoders  # noqa: E402
+from assistant.indexing import update_index  # noqa: E402
 from assistant.records import IndexReport  # noqa: E402
 
 
@@ -75,6 +80,12 @@ def main() -> None:
     print(f"scaling 1 -> 2 workers: {rate['ray-2'] / rate['ray-1']:.2f}x (goal >= 1.7x)")
     print(f"per-worker rate (ray-1, one core): {rate['ray-1']:.1f} chunks/s")
 
+    ceiling = driver_ceiling(dataclasses.replace(local, index=args.work / "driver"))
+    print(
+        f"driver alone (scan, load, chunk, write; embedding stood in): {ceiling:.0f} chunks/s,"
+        f" enough for {ceiling / rate['ray-1']:.0f} one-core workers"
+    )
+
     claims = read_claims(args.data / SCIFACT_QUERIES, args.queries)
     agreement = top10_agreement(settings["ray-2"], settings["local"], claims)
     print(f"top-10 agreement, ray-2 vs local, {len(claims)} queries: {agreement:.1%} (goal >= 95%)")
@@ -101,6 +112,37 @@ def build(settings: Settings) -> IndexReport:
         return Assistant(settings).update_index()
     finally:
         ray.shutdown()
+
+
+class DriverOnly:
+    """The real passage encoder's tokenizer (chunking counts tokens with it), with zero
+    vectors in place of embedding: what the driver costs on its own."""
+
+    def __init__(self, passages: Any) -> None:
+        self._passages = passages
+        self.name = passages.name
+        self.max_tokens = passages.max_tokens
+
+    def dimension(self) -> int:
+        return int(self._passages.dimension())
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        return list(self._passages.count_tokens(texts))
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        vectors = np.zeros((len(texts), self.dimension()), dtype=np.float32)
+        vectors[:, 0] = 1.0
+        return vectors
+
+    embed_queries = embed_documents
+
+
+def driver_ceiling(settings: Settings) -> float:
+    """Chunks/s of an update whose embedding costs nothing: the most one driver feeds."""
+    shutil.rmtree(settings.index, ignore_errors=True)
+    passages = open_encoders(settings.model, settings.index, for_indexing=True).passages
+    report = update_index(settings, Encoders.single(DriverOnly(passages), "driver-only"))
+    return report.chunks_per_second
 
 
 def write_abstracts(source: Path, corpus: Path, count: int) -> None:
