@@ -56,6 +56,10 @@ class Settings:
     batch_size: int = 32
     # Read the retrieved passages with the trained reader, when one is installed.
     reader: bool = True
+    # Further suffixes read as plain text (".py", "log"), beside the built-in formats.
+    text_extensions: tuple[str, ...] = ()
+    # Globs over corpus-relative paths; questions search only the files they match.
+    scope: tuple[str, ...] = ()
 
     @property
     def chunking(self) -> ChunkingSettings:
@@ -144,11 +148,14 @@ def _coerce(values: Mapping[str, Any], source: str) -> dict[str, Any]:
                 result[name] = float(value)
             elif kind == "bool":
                 result[name] = _boolean(value)
+            elif kind == "tuple[str, ...]":
+                result[name] = _strings(value)
             else:
                 result[name] = str(value)
         except (TypeError, ValueError, OverflowError) as exc:
             raise ConfigError(
-                f"bad value {value!r} for {key} in {source}", hint=f"{key} takes a {kind}"
+                f"bad value {value!r} for {key} in {source}",
+                hint=f"{key} takes a {'list of strings' if kind.startswith('tuple') else kind}",
             ) from exc
     return result
 
@@ -163,3 +170,12 @@ def _boolean(value: Any) -> bool:
     if text in ("false", "off", "no", "0"):
         return False
     raise ValueError(value)
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    """A TOML list of strings, or one string (several separated by commas)."""
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise TypeError("not a list of strings")

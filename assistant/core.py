@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 
@@ -22,7 +22,14 @@ from .embedding import Encoders, open_encoders
 from .embedding.cache import VectorCache
 from .embedding.encoders import in_background
 from .errors import IndexMismatchError, IndexUnusableError
-from .indexing import ProgressCallback, mismatch_reason, plan_update, update_index
+from .indexing import (
+    ProgressCallback,
+    format_counts,
+    mismatch_reason,
+    no_text,
+    plan_update,
+    update_index,
+)
 from .reader import Reader, open_reader
 from .reading import compose_read_answer, passages_to_read
 from .records import Answer, Hit, IndexReport, SearchResult
@@ -48,6 +55,8 @@ class Status:
     changed: int
     removed: int
     skipped: int
+    formats: dict[str, int] = field(default_factory=dict)  # files per format in the corpus
+    no_text: tuple[str, ...] = ()  # files read that gave no text
 
     @property
     def stale(self) -> bool:
@@ -64,6 +73,8 @@ class Status:
             "stale": self.stale,
             "changes": {"added": self.added, "changed": self.changed, "removed": self.removed},
             "skipped": self.skipped,
+            "formats": dict(self.formats),
+            "no_text": list(self.no_text),
         }
 
 
@@ -331,6 +342,8 @@ class Assistant:
             changed=len(plan.changed),
             removed=len(plan.removed),
             skipped=len(plan.skipped),
+            formats=format_counts(plan.kept + plan.added + plan.changed),
+            no_text=tuple(no_text(plan.skipped)),
         )
 
 

@@ -76,7 +76,11 @@ TWO_PAGES = [
 
 
 def test_supported_suffixes() -> None:
-    assert SUPPORTED_SUFFIXES == {".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx"}
+    assert SUPPORTED_SUFFIXES == {
+        *(".txt", ".md", ".markdown", ".rst", ".html", ".htm", ".pdf", ".docx", ".odt"),
+        *(".pptx", ".xlsx", ".csv", ".tsv", ".epub", ".eml", ".mbox"),
+        *(".png", ".jpg", ".jpeg", ".tif", ".tiff"),
+    }
 
 
 @pytest.mark.parametrize(
@@ -140,7 +144,7 @@ def test_empty_text_is_refused(tmp_path: Path, data: bytes) -> None:
 
 
 def test_unsupported_suffix(tmp_path: Path) -> None:
-    assert _reason(tmp_path, "image.png", b"\x89PNG") == "unsupported file type .png"
+    assert _reason(tmp_path, "image.gif", b"GIF89a") == "unsupported file type .gif"
 
 
 def test_suffix_is_case_insensitive(tmp_path: Path) -> None:

@@ -23,7 +23,7 @@ from ..config import MODES, Settings, load_settings
 from ..core import Assistant
 from ..errors import AssistantError, ExitCode
 from ..indexing import shown_progress
-from ..records import IndexReport
+from .report import print_report, print_status
 from .text import answer_text, hits_text, metrics_table, safe_path
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -172,7 +172,7 @@ def index(ctx: click.Context, /, full: bool, dry_run: bool, as_json: bool, **fla
     if as_json:
         click.echo(json.dumps(report.to_json()))
     else:
-        _print_report(report)
+        print_report(report)
 
 
 @main.command()
@@ -281,19 +281,7 @@ def status(ctx: click.Context, /, as_json: bool, **flags: Any) -> None:
     if as_json:
         click.echo(json.dumps(state.to_json()))
         return
-    if state.problem:
-        click.echo(f"index: not usable ({safe_path(state.problem)})")
-    else:
-        documents = "document" if state.files == 1 else "documents"
-        click.echo(
-            f"index: {state.files} {documents}, {state.chunks} chunks, built {state.built_at}"
-        )
-    click.echo(f"model: {state.model}")
-    changes = f"{state.added} new, {state.changed} changed, {state.removed} removed"
-    click.echo(
-        f"corpus: {'changed since the index was built' if state.stale else 'up to date'}"
-        f" ({changes}; {state.skipped} skipped)"
-    )
+    print_status(state)
 
 
 @main.command(name="eval")
@@ -340,36 +328,6 @@ def evaluate(
 
 def _bold(text: str) -> str:
     return click.style(text, bold=True, underline=True)
-
-
-def _print_report(report: IndexReport) -> None:
-    if report.rebuilt_because:
-        click.echo(f"rebuilding the whole index: {report.rebuilt_because}", err=True)
-    counts = (
-        f"{len(report.added)} added, {len(report.changed)} changed, {len(report.removed)} removed,"
-        f" {report.unchanged} unchanged"
-    )
-    if report.dry_run:
-        click.echo(f"would index: {counts}")
-    else:
-        click.echo(
-            f"{counts}; embedded {report.chunks_embedded} chunks,"
-            f" {report.chunks_total} in the index ({report.seconds:.1f}s)"
-        )
-        if report.running_lines_dropped:
-            click.echo(
-                f"left out {report.running_lines_dropped} running heads, footers and page numbers"
-            )
-    if report.dry_run:
-        for label, paths in (
-            ("add", report.added),
-            ("change", report.changed),
-            ("remove", report.removed),
-        ):
-            for path in paths:
-                click.echo(f"  {label}: {safe_path(path)}")
-    for skipped in report.skipped:
-        click.echo(f"skipped {safe_path(skipped.path)}: {safe_path(skipped.reason)}", err=True)
 
 
 @contextmanager

@@ -16,7 +16,7 @@ from typing import Any
 
 from ..config import Settings
 from ..documents.chunking import chunk_document
-from ..documents.loaders import load_document
+from ..documents.loaders import load_document, normalise_suffixes
 from ..documents.scan import scan_corpus
 from ..embedding import Encoders
 from ..embedding.encoders import in_background
@@ -32,7 +32,7 @@ from ..store.generations import (
 from ..store.writer import GenerationWriter
 from ..text.bpe import get_encoding
 from .chunk_embedder import ChunkEmbedder
-from .plan import UpdatePlan, index_fingerprint, plan_update
+from .plan import UpdatePlan, format_counts, index_fingerprint, no_text, plan_update
 
 ProgressCallback = Callable[[str, int, int], None]
 """Called as progress(stage, done, total) during long work. Stages of an update, in
@@ -71,7 +71,10 @@ def update_index(
     """
     started = time.perf_counter()
     if dry_run:  # planning only reads: no lock, nothing created
-        return _report(plan_update(settings, full=full), dry_run=True, started=started)
+        plan = plan_update(settings, full=full)
+        report = _report(plan, dry_run=True, started=started)
+        _count_formats(report, plan)
+        return report
     if not settings.corpus.is_dir():  # before creating the index folder for nothing
         scan_corpus(settings.corpus)  # raises the CorpusError with its hint
     settings.index.mkdir(parents=True, exist_ok=True)
@@ -91,7 +94,7 @@ def update_index(
             found = f" ({len(plan.skipped)} files skipped)" if plan.skipped else ""
             raise CorpusError(
                 f"no documents to index in {settings.corpus}{found}",
-                hint="add .txt, .md, .html, .pdf or .docx files",
+                hint="add documents (.txt, .md, .pdf, .docx, .pptx, .xlsx, .epub, .eml, ...)",
             )
         chosen: Encoders | None = None
         if plan.to_embed or plan.full:
@@ -101,6 +104,7 @@ def update_index(
         report = _report(plan, dry_run=False, started=started)
         if plan.to_embed or plan.full or plan.removed:
             _write_generation(settings, chosen, plan, report, progress, cancel)
+        _count_formats(report, plan)
         report.seconds = time.perf_counter() - started
         return report
     finally:
@@ -161,6 +165,7 @@ def _write_generation(
             writer.remove_file(path)
         embedder = ChunkEmbedder(writer, encoders)
         total = len(plan.to_embed)
+        suffixes = normalise_suffixes(settings.text_extensions)
         for done, (source, digest) in enumerate(plan.to_embed):
             if cancel is not None and cancel.is_set():
                 raise Cancelled("indexing cancelled; the previous index is unchanged")
@@ -168,7 +173,7 @@ def _write_generation(
                 progress("embed", done, total)
             record = FileRecord(source.relpath, digest, source.size, source.mtime_ns, 0)
             try:
-                document = load_document(source.abspath, source.relpath)
+                document = load_document(source.abspath, source.relpath, text_suffixes=suffixes)
             except LoaderError as exc:
                 _note_skipped(report, writer.table, record, exc.message)
                 continue
@@ -181,6 +186,8 @@ def _write_generation(
                 count_model_tokens=passages.count_tokens,
             )
             report.running_lines_dropped += len(document.furniture)
+            if document.note:
+                report.truncated.append(Skipped(record.path, document.note))
             embedder.add(record, chunks)
         embedder.flush()
         if progress is not None:
@@ -192,6 +199,11 @@ def _write_generation(
     except BaseException:
         writer.abandon()
         raise
+
+
+def _count_formats(report: IndexReport, plan: UpdatePlan) -> None:
+    report.formats = format_counts(plan.kept + report.added + report.changed)
+    report.no_text = no_text(report.skipped)
 
 
 def _note_skipped(report: IndexReport, table: ChunkTable, record: FileRecord, reason: str) -> None:

@@ -27,7 +27,7 @@ from textual.worker import Worker, WorkerState
 from ..conversation import Conversation, Exchange
 from ..errors import AssistantError, Cancelled, IndexUnusableError
 from ..indexing import shown_progress
-from ..records import Citation
+from ..records import Citation, page_word
 from . import messages as m
 from .protocol import AppAssistant
 from .render import answer_plain
@@ -323,7 +323,8 @@ class ExcerptaApp(App[int]):
             self.notify(f"Can't open {citation.path}", severity="warning", markup=False)
             return
         if citation.page is not None:
-            self.notify(f"Open {path} at page {citation.page} in a PDF viewer.", markup=False)
+            where = f"{page_word(citation.path)} {citation.page}"
+            self.notify(f"Open {path} at {where} in its viewer.", markup=False)
             return
         editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "less"
         try:
