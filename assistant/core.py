@@ -36,6 +36,7 @@ from .records import Answer, Hit, IndexReport, SearchResult
 from .retrieval import Retriever
 from .store import StoredIndex, open_index
 from .store.generations import read_manifest
+from .store.scope import Selection, select_scope
 
 QUESTION_BATCH = 64
 """Questions embedded and searched together by ``ask_all`` and ``search_all``."""
@@ -112,6 +113,7 @@ class Assistant:
         )
         self._reader: Future[Reader | None] | None = None
         self._sentence_vectors: VectorCache | None = None
+        self._selection: tuple[StoredIndex, Selection] | None = None
 
     def _open_model_encoders(self, for_indexing: bool) -> Encoders:
         return open_encoders(
@@ -187,15 +189,42 @@ class Assistant:
             if self._index is not None:
                 self._index.close()
             self._index = None
+            self._selection = None
             self._encoders = None
             self._sentence_vectors = None
+
+    # The scope: which files questions search.
+
+    def set_scope(self, globs: Sequence[str]) -> None:
+        """Search only the files these globs match (``settings.scope``); () clears it."""
+        with self._lock:
+            self.settings = replace(self.settings, scope=tuple(g for g in globs if g.strip()))
+
+    def selection(self) -> Selection | None:
+        """The chunks the scope selects in the live index (None: no scope, search all).
+
+        Made once per index and scope; its ``unmatched`` names globs matching no file.
+        """
+        if not self.settings.scope:
+            return None
+        with self._lock:
+            index = self._opened()
+            cached = self._selection
+            if cached is None or cached[0] is not index or cached[1].globs != self.settings.scope:
+                files = index.table.files()
+                chosen = select_scope(files, index.table.chunk_ids_of, self.settings.scope)
+                self._selection = cached = (index, chosen)
+            return cached[1]
+
+    def _retriever(self) -> Retriever:
+        return Retriever(self._opened(), self.encoders.queries, self.selection())
 
     # Searching and answering.
 
     def search_many(
         self, queries: Sequence[str], *, k: int | None = None, mode: str | None = None
     ) -> list[SearchResult]:
-        retriever = Retriever(self._opened(), self.encoders.queries)
+        retriever = self._retriever()
         hits = retriever.search(queries, k or self.settings.k, mode or self.settings.mode)
         return [SearchResult(q, tuple(h)) for q, h in zip(queries, hits, strict=True)]
 
@@ -236,7 +265,7 @@ class Assistant:
         if not questions:
             return []
         started = time.perf_counter()
-        retriever = Retriever(self._opened(), self.encoders.queries)
+        retriever = self._retriever()
         vectors = retriever.embed(questions)
         passages = max(k or self.settings.k, 5)
         all_hits = retriever.search(questions, passages, mode or self.settings.mode, vectors)

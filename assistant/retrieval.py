@@ -16,6 +16,7 @@ import numpy as np
 from .embedding import Embedder, Vectors
 from .records import Hit
 from .store import StoredIndex
+from .store.scope import Selection
 
 DENSE_WEIGHT = 0.5
 _CANDIDATES = 50
@@ -32,9 +33,13 @@ class _Scored:
 class Retriever:
     """Searches one opened index with one embedder."""
 
-    def __init__(self, index: StoredIndex, embedder: Embedder) -> None:
+    def __init__(
+        self, index: StoredIndex, embedder: Embedder, allowed: Selection | None = None
+    ) -> None:
         self._index = index
         self._embedder = embedder
+        # A scope: only these chunks are searched, before the top k is taken.
+        self._allowed = allowed
 
     def embed(self, queries: Sequence[str]) -> Vectors:
         return self._embedder.embed_queries(queries)
@@ -49,7 +54,9 @@ class Retriever:
         if mode != "lexical" and vectors is None:
             vectors = self.embed(queries)
         dense = self._dense(vectors, depth) if vectors is not None and mode != "lexical" else None
-        lexical = self._index.lexical.search(queries, depth) if mode != "dense" else None
+        lexical = (
+            self._index.lexical.search(queries, depth, self._allowed) if mode != "dense" else None
+        )
         results: list[list[Hit]] = []
         for i in range(len(queries)):
             if mode == "dense":
@@ -76,7 +83,7 @@ class Retriever:
     def _dense(self, vectors: Vectors, depth: int) -> list[list[tuple[int, float]]]:
         if len(self._index.vectors) == 0:
             return [[] for _ in range(len(vectors))]
-        scores, ids = self._index.vectors.search(vectors, depth)
+        scores, ids = self._index.vectors.search(vectors, depth, self._allowed)
         return [
             [(int(c), float(s)) for c, s in zip(row_ids, row_scores, strict=True) if c >= 0]
             for row_ids, row_scores in zip(ids, scores, strict=True)

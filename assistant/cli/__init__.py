@@ -24,6 +24,7 @@ from ..core import Assistant
 from ..errors import AssistantError, ExitCode
 from ..indexing import shown_progress
 from .report import print_report, print_status
+from .scope import scope_option, warn_unmatched
 from .text import answer_text, hits_text, metrics_table, safe_path
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -182,6 +183,7 @@ def index(ctx: click.Context, /, full: bool, dry_run: bool, as_json: bool, **fla
 @click.option("--mode", type=click.Choice(MODES), default=None, help="Retrieval mode.")
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
 @_reader_option
+@scope_option
 @click.pass_context
 @_handled
 def ask(
@@ -199,6 +201,7 @@ def ask(
         raise click.UsageError("the question is empty")
     settings = _settings(ctx, k=k, mode=mode, reader=_reader(reader), **flags)
     assistant = make_assistant(settings)
+    warn_unmatched(assistant)
     answer = assistant.ask(question)
     if as_json:
         click.echo(json.dumps(answer.to_json(), ensure_ascii=False))
@@ -218,6 +221,7 @@ def ask(
     help="Ask the questions in order as one conversation: follow-ups borrow the topic.",
 )
 @_reader_option
+@scope_option
 @click.pass_context
 @_handled
 def batch(
@@ -239,6 +243,7 @@ def batch(
     questions = read_questions(source)  # every line checked before any is answered
     settings = _settings(ctx, k=k, mode=mode, reader=_reader(reader), **flags)
     assistant = make_assistant(settings)
+    warn_unmatched(assistant)
     answers = (
         assistant.conversation().ask_all(questions)
         if as_conversation
@@ -254,6 +259,7 @@ def batch(
 @click.option("-k", type=int, default=None, help="How many passages [default 5].")
 @click.option("--mode", type=click.Choice(MODES), default=None, help="Retrieval mode.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (always, when QUERY is -).")
+@scope_option
 @click.pass_context
 @_handled
 def search(
@@ -261,6 +267,7 @@ def search(
 ) -> None:
     """Show the passages that best match QUERY (- reads one query per line from stdin)."""
     assistant = make_assistant(_settings(ctx, k=k, mode=mode, **flags))
+    warn_unmatched(assistant)
     if query == "-":
         queries = [line.strip() for line in sys.stdin if line.strip()]
         for result in assistant.search_all(queries):
@@ -296,6 +303,7 @@ def status(ctx: click.Context, /, as_json: bool, **flags: Any) -> None:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
 @_reader_option
+@scope_option
 @click.pass_context
 @_handled
 def evaluate(
@@ -318,6 +326,7 @@ def evaluate(
     if not cases:
         raise click.UsageError("no questions in the input")
     assistant = make_assistant(_settings(ctx, reader=_reader(reader), **flags))
+    warn_unmatched(assistant)
     assistant.warm_up()  # latency is per question, not the one-time model load
     table = {mode: summarize(run_cases(assistant, cases, mode=mode)) for mode in modes or MODES}
     if as_json:

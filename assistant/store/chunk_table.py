@@ -10,6 +10,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from ..errors import REBUILD_HINT, IndexCorruptError
 from ..records import Chunk
 from ..text.reflow import passage_text
@@ -44,6 +46,9 @@ CREATE TABLE IF NOT EXISTS skipped (
     reason TEXT NOT NULL
 );
 """
+
+
+_IDS_OF_PATH = "SELECT id FROM chunks WHERE path = ?"
 
 
 @dataclass(frozen=True)
@@ -103,6 +108,13 @@ class ChunkTable:
     def chunk_ids(self, path: str) -> list[int]:
         rows = self._db.execute("SELECT id FROM chunks WHERE path = ?", (path,))
         return [row[0] for row in rows]
+
+    def chunk_ids_of(self, paths: Iterable[str]) -> np.ndarray:
+        """The chunk ids of these files, as one int64 array (for a scope's selection)."""
+        found: list[int] = []
+        for path in paths:
+            found.extend(row[0] for row in self._db.execute(_IDS_OF_PATH, (path,)))
+        return np.asarray(found, dtype=np.int64)
 
     def remove_file(self, path: str) -> None:
         self._db.execute("DELETE FROM chunks WHERE path = ?", (path,))

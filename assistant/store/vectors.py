@@ -33,6 +33,7 @@ import numpy as np
 
 from ..errors import REBUILD_HINT, IndexCorruptError
 from .recall import ExactTopK, calibrated_nprobe, perturbed_queries
+from .scope import Selection, exact_top_k
 
 FLAT_LIMIT = 200_000
 """Largest vector count kept in an exact flat index (~300 MB at 384 dimensions)."""
@@ -40,6 +41,9 @@ _TRAIN_PER_LIST = 64  # k-means sample size per list (FAISS warns below 39)
 _CALIBRATION_QUERIES = 200
 _RANGE_MARGIN = 0.5  # widen 8-bit ranges by this share of them on each side (see _build_ivf)
 _PARALLEL_FROM = 8  # queries per search call from which FAISS may use several threads
+# A scope of at most this many chunks is searched exactly: scoring its vectors costs less
+# than a FAISS pass, and an IVF index's probed lists might hold too few of them.
+_EXACT_SCOPE = 20_000
 _BLOCK = 16_384  # vectors copied at a time while rebuilding: ~25 MB of floats, ~100 MB in all
 
 
@@ -139,14 +143,46 @@ class VectorIndex:
         if len(ids):
             self._index.remove_ids(np.asarray(ids, dtype=np.int64))
 
-    def search(self, vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Return (scores, ids) arrays of shape (len(vectors), k); missing ids are -1."""
-        import faiss
+    def search(
+        self, vectors: np.ndarray, k: int, allowed: Selection | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Return (scores, ids) arrays of shape (len(vectors), k); missing ids are -1.
 
+        With ``allowed``, only those chunks are searched, before the top k is taken: a
+        small selection exactly (its vectors scored directly), a large one through a FAISS
+        IDSelector, searching more IVF lists if too few of the probed ones were in scope.
+        """
         k = max(1, min(k, len(self)))
         queries = np.ascontiguousarray(vectors, dtype=np.float32)
+        if allowed is None:
+            return self._search(queries, k, None)
+        if len(allowed) <= _EXACT_SCOPE:
+            return exact_top_k(queries, self.reconstruct(allowed.chunk_ids), allowed.chunk_ids, k)
+        params = allowed.derived(f"faiss-{id(self)}", lambda: self._params(allowed, 1))
+        scores, ids = self._search(queries, k, params)
+        wanted = min(k, len(allowed))
+        if self.kind == "ivf" and int((ids >= 0).sum(axis=1).min()) < wanted:
+            wider = allowed.derived(f"faiss-wide-{id(self)}", lambda: self._params(allowed, 8))
+            scores, ids = self._search(queries, k, wider)
+        return scores, ids
+
+    def _params(self, allowed: Selection, widen: int) -> Any:
+        import faiss
+
+        # faiss keeps a reference to the selector assigned (class_wrappers.py).
+        params: Any = (
+            faiss.SearchParametersIVF() if self.kind == "ivf" else faiss.SearchParameters()
+        )
+        params.sel = faiss.IDSelectorBatch(allowed.chunk_ids)
+        if self.kind == "ivf":
+            params.nprobe = min(int(self._index.nlist), self.nprobe * widen)
+        return params
+
+    def _search(self, queries: np.ndarray, k: int, params: Any) -> tuple[np.ndarray, np.ndarray]:
+        import faiss
+
         if len(queries) >= _PARALLEL_FROM:
-            scores, ids = self._index.search(queries, k)
+            scores, ids = self._index.search(queries, k, params=params)
             return scores, ids
         # A question or two is one thread's work. Waking OpenMP's other threads costs more
         # than it saves, up to 20x more when another process keeps the cores busy. The
@@ -154,7 +190,7 @@ class VectorIndex:
         threads = faiss.omp_get_max_threads()
         faiss.omp_set_num_threads(1)
         try:
-            scores, ids = self._index.search(queries, k)
+            scores, ids = self._index.search(queries, k, params=params)
         finally:
             faiss.omp_set_num_threads(threads)
         return scores, ids
