@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import threading
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from textual.content import Content
 from textual.pilot import Pilot
@@ -18,6 +20,7 @@ from assistant.conversation import Conversation
 from assistant.core import Status
 from assistant.errors import AssistantError, Cancelled, IndexMissingError
 from assistant.records import Answer, AnswerSpan, Citation, IndexReport
+from assistant.store.scope import Selection, select_scope
 from assistant.tui import ExcerptaApp
 from assistant.tui.widgets import (
     AnswerEntry,
@@ -145,6 +148,15 @@ class FakeAssistant:
 
     def conversation(self) -> Conversation:
         return Conversation(self)
+
+    def set_scope(self, globs: Sequence[str]) -> None:
+        self.settings = dataclasses.replace(self.settings, scope=tuple(globs))
+
+    def selection(self) -> Selection | None:
+        if not self.settings.scope:
+            return None
+        files = ["peru.txt", MARKUP_NAME]
+        return select_scope(files, lambda paths: np.arange(len(paths)), self.settings.scope)
 
     def update_index(
         self,
@@ -580,3 +592,21 @@ def test_snapshot_narrow_answered(here: FakeAssistant, snap_compare: Any) -> Non
 def test_snapshot_narrow_error(here: FakeAssistant, snap_compare: Any) -> None:
     here.error = AssistantError("the index is locked", hint="wait for the other update")
     assert snap_compare(snapshot_app(here), terminal_size=(80, 24), run_before=answered)
+
+
+def test_in_sets_the_scope_shows_it_and_in_alone_clears_it(fake: FakeAssistant) -> None:
+    async def scenario(app: ExcerptaApp, pilot: Pilot[int]) -> None:
+        await ask(app, pilot, "/in *.txt")
+        assert fake.settings.scope == ("*.txt",) and fake.asked == []
+        assert "scope: *.txt" in plain(app.query_one(StatusBar))
+        assert "Questions now search only *.txt (2 files)" in chat_text(app)
+        await ask(app, pilot, "/in 'notes/**'")
+        assert "No indexed file matches 'notes/**'" in chat_text(app)
+        await ask(app, pilot, "/in")
+        assert fake.settings.scope == ()
+        assert "scope:" not in plain(app.query_one(StatusBar))
+        assert "Scope cleared" in chat_text(app)
+        await ask(app, pilot, "When was Castillo removed from office?")
+        assert fake.asked == ["When was Castillo removed from office?"]
+
+    drive(fake, scenario)

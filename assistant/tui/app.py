@@ -31,6 +31,7 @@ from ..records import Citation, page_word
 from . import messages as m
 from .protocol import AppAssistant
 from .render import answer_plain
+from .scope import scope_command, scope_notice
 from .widgets import (
     AnswerEntry,
     ChatLog,
@@ -99,6 +100,7 @@ class ExcerptaApp(App[int]):
             return
         corpus = self.assistant.settings.corpus
         await chat.add(Notice(f"Ask about the documents in {corpus}. F1 shows the keys."))
+        self.query_one(StatusBar).show(scope=self.assistant.settings.scope)
         self.query_one(QuestionInput).focus()
         self._read_status()
         self._load_model()
@@ -133,6 +135,18 @@ class ExcerptaApp(App[int]):
         else:
             self.post_message(m.AnswerReady(ticket, question, answer))
 
+    @work(thread=True, exclusive=True, exit_on_error=False, group="scope")
+    def _set_scope(self, globs: tuple[str, ...]) -> None:
+        assert self.assistant is not None
+        self.assistant.set_scope(globs)
+        try:
+            selection = self.assistant.selection()
+        except AssistantError:  # no usable index yet: the scope applies once there is one
+            self.post_message(m.ScopeSet(globs, -1, ()))
+            return
+        found = (len(selection.paths), selection.unmatched) if selection is not None else (0, ())
+        self.post_message(m.ScopeSet(globs, *found))
+
     @work(thread=True, exclusive=True, exit_on_error=False, group="index")
     def _update_index(self, cancel: threading.Event) -> None:
         assert self.assistant is not None
@@ -157,6 +171,10 @@ class ExcerptaApp(App[int]):
         entry = self.query_one(QuestionInput)
         entry.remember(question)
         entry.value = ""
+        globs = scope_command(question)
+        if globs is not None:
+            self._set_scope(globs)
+            return
         query = self.conversation.query_for(question)
         await self.query_one(ChatLog).add(QuestionEntry(question))
         self._ticket += 1
@@ -215,6 +233,16 @@ class ExcerptaApp(App[int]):
             await self.query_one(ChatLog).add(
                 BuildOffer(problem, "Build it now to start asking questions.")
             )
+
+    @on(m.ScopeSet)
+    async def _scope_set(self, message: m.ScopeSet) -> None:
+        self.query_one(StatusBar).show(scope=message.globs)
+        if message.files < 0:
+            text, kind = f"Scope {' '.join(message.globs)} applies once there is an index.", "info"
+        else:
+            text = scope_notice(message.globs, message.files, message.unmatched)
+            kind = "warning" if message.unmatched else "info"
+        await self.query_one(ChatLog).add(Notice(text, kind=kind))
 
     @on(m.StatusFailed)
     async def _status_failed(self, message: m.StatusFailed) -> None:

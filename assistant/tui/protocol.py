@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from typing import Protocol
 
 from ..config import Settings
@@ -10,6 +11,7 @@ from ..conversation import Conversation
 from ..core import Status
 from ..indexing import ProgressCallback
 from ..records import Answer, IndexReport
+from ..store.scope import Selection
 
 
 class AppAssistant(Protocol):
@@ -29,3 +31,7 @@ class AppAssistant(Protocol):
     ) -> IndexReport: ...
 
     def conversation(self) -> Conversation: ...
+
+    def set_scope(self, globs: Sequence[str]) -> None: ...
+
+    def selection(self) -> Selection | None: ...

@@ -10,8 +10,17 @@ from textual.widgets import Label, ProgressBar, Static
 from ...core import Status
 
 
-def status_text(status: Status | None, model_state: str) -> Text:
-    """One line: documents, chunks, model and its state, and whether the index is current."""
+def status_text(status: Status | None, model_state: str, scope: tuple[str, ...] = ()) -> Text:
+    """One line: documents, chunks, model and its state, whether the index is current, and
+    the scope questions are limited to."""
+    text = _index_text(status, model_state)
+    if scope:
+        text.append(" · scope: ")
+        text.append(" ".join(scope), style="bold cyan")
+    return text
+
+
+def _index_text(status: Status | None, model_state: str) -> Text:
     if status is None:
         return Text(f"Reading the index… · model {model_state}")
     text = Text()
@@ -42,12 +51,19 @@ class StatusBar(Static):
         super().__init__(status_text(None, "loading"), id=id)
         self.status: Status | None = None
         self.model_state = "loading"
+        self.scope: tuple[str, ...] = ()
 
-    def show(self, status: Status | None = None, model_state: str | None = None) -> None:
+    def show(
+        self,
+        status: Status | None = None,
+        model_state: str | None = None,
+        scope: tuple[str, ...] | None = None,
+    ) -> None:
         """Update the parts given; keep the others."""
         self.status = status or self.status
         self.model_state = model_state or self.model_state
-        self.update(status_text(self.status, self.model_state))
+        self.scope = self.scope if scope is None else scope
+        self.update(status_text(self.status, self.model_state, self.scope))
 
 
 class IndexProgress(Horizontal):
