@@ -85,6 +85,7 @@ class Chunk:
     id: int = -1
     heading: str = ""
     column: int = 0
+    ocr: bool = False  # read by OCR from pixels: its words may hold recognition errors
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,7 @@ class Hit:
             "char_end": c.char_end,
             "score": round(self.score, 4),
             "text": c.text,
+            "ocr": c.ocr,
         }
 
 
@@ -126,6 +128,7 @@ class Citation:
     sentence: str
     # Where the sentence sits inside ``excerpt``, so faces can highlight it.
     sentence_offset: int = 0
+    ocr: bool = False  # quoted from OCR'd text: it may hold recognition errors
 
     @property
     def location(self) -> str:

@@ -53,9 +53,13 @@ CITATION_KEYS = {
     "char_end",
     "score",
     "excerpt",
+    "ocr",
 }
 SEARCH_KEYS = {"query", "hits"}
-HIT_KEYS = {"path", "start_line", "end_line", "page", "char_start", "char_end", "score", "text"}
+HIT_KEYS = {
+    *("path", "start_line", "end_line", "page", "char_start", "char_end", "score", "text"),
+    "ocr",
+}
 STATUS_KEYS = {
     "index_ready",
     "problem",

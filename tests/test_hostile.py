@@ -267,7 +267,7 @@ def build_hostile_corpus(root: Path, outside: Path) -> Hostile:
     h.bad("broken.docx", good_docx[: len(good_docx) // 2], "not valid DOCX")
     h.bad("\x1b]0;pwned\x07title.pdf", b"not a pdf", "no PDF header")
     # Images are read by OCR with the ocr extra; without it they are reported.
-    h.bad("photo.png", PNG, "no text found" if ocr_available() else NO_TEXT_LAYER)
+    h.bad("photo.png", PNG, "not a readable image" if ocr_available() else NO_TEXT_LAYER)
     h.bad(
         "photo.JPG",
         b"\xff\xd8\xff\xe0" + noise.randbytes(2000),

@@ -59,7 +59,9 @@ class StubVectors:
     def __len__(self) -> int:
         return len(self.stored)
 
-    def search(self, vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    def search(
+        self, vectors: np.ndarray, k: int, allowed: object = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         self.searched.append(k)
         scores = np.full((len(vectors), k), -3.4e38, dtype=np.float32)
         ids = np.full((len(vectors), k), -1, dtype=np.int64)
@@ -81,7 +83,9 @@ class StubLexical:
         self.results = results
         self.searched: list[int] = []
 
-    def search(self, queries: Sequence[str], k: int) -> list[list[tuple[int, float]]]:
+    def search(
+        self, queries: Sequence[str], k: int, allowed: object = None
+    ) -> list[list[tuple[int, float]]]:
         self.searched.append(k)
         return [self.results.get(q, [])[:k] for q in queries]
 

@@ -610,3 +610,17 @@ def test_in_sets_the_scope_shows_it_and_in_alone_clears_it(fake: FakeAssistant) 
         assert fake.asked == ["When was Castillo removed from office?"]
 
     drive(fake, scenario)
+
+
+def test_a_citation_of_ocrd_text_is_marked(fake: FakeAssistant) -> None:
+    scanned = dataclasses.replace(citation(1, "scan.pdf", 3, "The quay was rebuilt."), ocr=True)
+    fake.reply = Answer(
+        "When was the quay rebuilt?", "The quay was rebuilt. [1]", False, (scanned,)
+    )
+
+    async def scenario(app: ExcerptaApp, pilot: Pilot[int]) -> None:
+        await ask(app, pilot, "When was the quay rebuilt?")
+        view = app.query_one(AnswerEntry).query_one(CitationView)
+        assert plain(view).startswith("[1] scan.pdf · line 3  score 0.80  OCR")
+
+    drive(fake, scenario)

@@ -201,7 +201,7 @@ def ask(
         raise click.UsageError("the question is empty")
     settings = _settings(ctx, k=k, mode=mode, reader=_reader(reader), **flags)
     assistant = make_assistant(settings)
-    warn_unmatched(assistant)
+    warn_unmatched(assistant, settings.scope)
     answer = assistant.ask(question)
     if as_json:
         click.echo(json.dumps(answer.to_json(), ensure_ascii=False))
@@ -243,7 +243,7 @@ def batch(
     questions = read_questions(source)  # every line checked before any is answered
     settings = _settings(ctx, k=k, mode=mode, reader=_reader(reader), **flags)
     assistant = make_assistant(settings)
-    warn_unmatched(assistant)
+    warn_unmatched(assistant, settings.scope)
     answers = (
         assistant.conversation().ask_all(questions)
         if as_conversation
@@ -266,8 +266,9 @@ def search(
     ctx: click.Context, /, query: str, k: int | None, mode: str | None, as_json: bool, **flags: Any
 ) -> None:
     """Show the passages that best match QUERY (- reads one query per line from stdin)."""
-    assistant = make_assistant(_settings(ctx, k=k, mode=mode, **flags))
-    warn_unmatched(assistant)
+    settings = _settings(ctx, k=k, mode=mode, **flags)
+    assistant = make_assistant(settings)
+    warn_unmatched(assistant, settings.scope)
     if query == "-":
         queries = [line.strip() for line in sys.stdin if line.strip()]
         for result in assistant.search_all(queries):
@@ -325,8 +326,9 @@ def evaluate(
     cases = read_cases(source)
     if not cases:
         raise click.UsageError("no questions in the input")
-    assistant = make_assistant(_settings(ctx, reader=_reader(reader), **flags))
-    warn_unmatched(assistant)
+    settings = _settings(ctx, reader=_reader(reader), **flags)
+    assistant = make_assistant(settings)
+    warn_unmatched(assistant, settings.scope)
     assistant.warm_up()  # latency is per question, not the one-time model load
     table = {mode: summarize(run_cases(assistant, cases, mode=mode)) for mode in modes or MODES}
     if as_json:

@@ -30,8 +30,10 @@ def scope_option(command: F) -> F:
     )(command)
 
 
-def warn_unmatched(assistant: Assistant) -> None:
+def warn_unmatched(assistant: Assistant, scope: tuple[str, ...]) -> None:
     """One line on stderr for each glob of the scope that matches no indexed file."""
+    if not scope:
+        return  # no scope: nothing to match, and no reason to open the index yet
     selection = assistant.selection()
     for glob in selection.unmatched if selection is not None else ():
         click.echo(f"excerpta: warning: --in {safe_path(glob)!r} matches no indexed file", err=True)

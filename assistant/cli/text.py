@@ -66,7 +66,7 @@ def answer_text(answer: Answer, mark: Callable[[str], str] = str) -> str:
         )
         if c.page is not None:
             where += f" ({page_word(c.path)} {c.page})"
-        lines.append(f"[{c.n}] {where}  score {c.score:.2f}")
+        lines.append(f"[{c.n}] {where}  score {c.score:.2f}" + ("  (OCR)" if c.ocr else ""))
         lines.extend("    " + safe(part) for part in c.excerpt.splitlines() if part.strip())
     return "\n".join(lines)
 
@@ -89,7 +89,7 @@ def hits_text(result: SearchResult) -> str:
         c = hit.chunk
         page = f" ({page_word(c.path)} {c.page})" if c.page is not None else ""
         head = f"{rank}. {safe_path(c.path)}:{c.start_line}-{c.end_line}{page}"
-        head += f"  score {hit.score:.3f}"
+        head += f"  score {hit.score:.3f}" + ("  (OCR)" if c.ocr else "")
         lines = ("    " + safe(line) for line in c.text.splitlines())
         blocks.append(head + "\n" + "\n".join(lines))
     return "\n\n".join(blocks)

@@ -35,7 +35,8 @@ CREATE TABLE IF NOT EXISTS chunks (
     text TEXT NOT NULL,
     content_hash TEXT NOT NULL,
     heading TEXT NOT NULL DEFAULT '',
-    col INTEGER NOT NULL DEFAULT 0
+    col INTEGER NOT NULL DEFAULT 0,
+    ocr INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS chunks_by_path ON chunks(path);
 CREATE TABLE IF NOT EXISTS skipped (
@@ -126,7 +127,7 @@ class ChunkTable:
             (record.path, record.content_hash, record.size, record.mtime_ns, record.chunks),
         )
         self._db.executemany(
-            "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     c.id,
@@ -140,6 +141,7 @@ class ChunkTable:
                     h,
                     c.heading,
                     c.column,
+                    int(c.ocr),
                 )
                 for c, h in zip(chunks, hashes, strict=True)
             ],
@@ -163,7 +165,7 @@ class ChunkTable:
             marks = ",".join("?" * len(batch))
             rows = self._db.execute(
                 "SELECT id, path, text, char_start, char_end, start_line, end_line, page, "
-                f"heading, col FROM chunks WHERE id IN ({marks})",
+                f"heading, col, ocr FROM chunks WHERE id IN ({marks})",
                 batch,
             )
             for row in rows:
@@ -178,6 +180,7 @@ class ChunkTable:
                     page=row[7],
                     heading=row[8],
                     column=row[9],
+                    ocr=bool(row[10]),
                 )
         return found
 

@@ -26,7 +26,8 @@ CHUNKS_DB = "chunks.sqlite"
 VECTORS = "vectors.faiss"
 BM25_DIR = "bm25"
 # 2: chunks carry their heading path and first column; BM25 indexes the reading text.
-FORMAT_VERSION = 2
+# 3: chunks say whether their text was read by OCR.
+FORMAT_VERSION = 3
 _GENERATION = re.compile(r"^gen-(\d{6})$")
 
 

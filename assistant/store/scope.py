@@ -131,4 +131,13 @@ def exact_top_k(
     return scores, ids
 
 
+def id_bitmap(chunk_ids: np.ndarray) -> np.ndarray:
+    """A bit per id up to the largest (FAISS's IDSelectorBitmap: 125 kB a million ids),
+    cheaper for a search to test than a hash set of the ids."""
+    mask = np.zeros(int(chunk_ids[-1]) + 1 if len(chunk_ids) else 0, dtype=bool)
+    mask[chunk_ids] = True
+    bits: np.ndarray = np.packbits(mask, bitorder="little")
+    return bits
+
+
 _NONE = np.empty(0, dtype=np.int64)

@@ -33,7 +33,7 @@ import numpy as np
 
 from ..errors import REBUILD_HINT, IndexCorruptError
 from .recall import ExactTopK, calibrated_nprobe, perturbed_queries
-from .scope import Selection, exact_top_k
+from .scope import Selection, exact_top_k, id_bitmap
 
 FLAT_LIMIT = 200_000
 """Largest vector count kept in an exact flat index (~300 MB at 384 dimensions)."""
@@ -148,16 +148,17 @@ class VectorIndex:
     ) -> tuple[np.ndarray, np.ndarray]:
         """Return (scores, ids) arrays of shape (len(vectors), k); missing ids are -1.
 
-        With ``allowed``, only those chunks are searched, before the top k is taken: a
-        small selection exactly (its vectors scored directly), a large one through a FAISS
-        IDSelector, searching more IVF lists if too few of the probed ones were in scope.
+        With ``allowed``, only those chunks are searched, before the top k: a small scope
+        exactly, a large one by a FAISS IDSelector (probing more IVF lists if need be).
         """
         k = max(1, min(k, len(self)))
         queries = np.ascontiguousarray(vectors, dtype=np.float32)
         if allowed is None:
             return self._search(queries, k, None)
-        if len(allowed) <= _EXACT_SCOPE:
-            return exact_top_k(queries, self.reconstruct(allowed.chunk_ids), allowed.chunk_ids, k)
+        chosen = allowed.chunk_ids
+        if len(chosen) <= _EXACT_SCOPE:  # its vectors kept: at most ~30 MB
+            stored = allowed.derived(f"vectors-{id(self)}", lambda: self.reconstruct(chosen))
+            return exact_top_k(queries, stored, chosen, k)
         params = allowed.derived(f"faiss-{id(self)}", lambda: self._params(allowed, 1))
         scores, ids = self._search(queries, k, params)
         wanted = min(k, len(allowed))
@@ -169,12 +170,11 @@ class VectorIndex:
     def _params(self, allowed: Selection, widen: int) -> Any:
         import faiss
 
-        # faiss keeps a reference to the selector assigned (class_wrappers.py).
-        params: Any = (
-            faiss.SearchParametersIVF() if self.kind == "ivf" else faiss.SearchParameters()
-        )
-        params.sel = faiss.IDSelectorBatch(allowed.chunk_ids)
-        if self.kind == "ivf":
+        ivf = self.kind == "ivf"
+        params: Any = faiss.SearchParametersIVF() if ivf else faiss.SearchParameters()
+        selector: Any = faiss.IDSelectorBitmap  # its wrapper takes an array, and keeps it
+        params.sel = selector(id_bitmap(allowed.chunk_ids))
+        if ivf:
             params.nprobe = min(int(self._index.nlist), self.nprobe * widen)
         return params
 

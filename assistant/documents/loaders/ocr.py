@@ -18,11 +18,12 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
+from assistant.documents.loaders.text import describe
 from assistant.errors import LoaderError
 from assistant.records import Document
 
 NO_TEXT_LAYER = "no text layer (install excerpta[ocr] to read scanned pages)"
-_RENDER_SCALE = 2.0  # 144 dpi: small print stays legible to the recogniser
+_RENDER_SCALE = 3.0  # 216 dpi: at 144 the recogniser drops spaces between words
 _MAX_PIXELS = 40_000_000  # an image bigger than this is refused, not decoded
 _MIN_SCORE = 0.5  # recognised lines less sure than this are left out
 
@@ -76,13 +77,18 @@ def load_image(data: bytes) -> Document:
         raise LoaderError(NO_TEXT_LAYER)
     from PIL import Image, UnidentifiedImageError
 
-    Image.MAX_IMAGE_PIXELS = _MAX_PIXELS
     try:
-        with Image.open(io.BytesIO(data)) as image:
+        with Image.open(io.BytesIO(data)) as image:  # reads the header only
+            width, height = image.size
+            if width * height > _MAX_PIXELS:
+                raise LoaderError(f"image larger than {_MAX_PIXELS // 1_000_000} megapixels")
             image.load()
             lines = image_lines(image)
-    except (UnidentifiedImageError, Image.DecompressionBombError) as exc:
-        raise LoaderError(f"not a readable image: {exc}") from exc
+    except UnidentifiedImageError as exc:
+        raise LoaderError("not a readable image") from exc
+    except (Image.DecompressionBombError, OSError, SyntaxError, ValueError) as exc:
+        # Pillow reports a damaged image as any of these ("Truncated File Read").
+        raise LoaderError(f"not a readable image ({describe(exc)})") from exc
     text = "\n".join(lines)
     return Document(path="", text=text, ocr=((0, len(text)),) if text else ())
 
