@@ -81,6 +81,7 @@ class Hit:
     score: float
     dense_score: float | None = None
     lexical_score: float | None = None
+    collection: str | None = None  # the named collection it came from, if one was named
 
     def to_json(self) -> dict[str, Any]:
         c = self.chunk
@@ -93,6 +94,7 @@ class Hit:
             "char_end": c.char_end,
             "score": round(self.score, 4),
             "text": c.text,
+            "collection": self.collection,
         }
 
 
@@ -112,6 +114,7 @@ class Citation:
     sentence: str
     # Where the sentence sits inside ``excerpt``, so faces can highlight it.
     sentence_offset: int = 0
+    collection: str | None = None  # the named collection it came from, if one was named
 
     @property
     def location(self) -> str:

@@ -19,11 +19,12 @@ from typing import Any, TextIO, TypeVar
 import click
 
 from .. import __version__
-from ..config import MODES, Settings, load_settings
+from ..config import MODES, Settings
 from ..core import Assistant
 from ..errors import AssistantError, ExitCode
 from ..indexing import shown_progress
 from ..records import IndexReport
+from .selection import answerer, collection_option, one_settings
 from .text import answer_text, hits_text, metrics_table, safe_path
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -42,7 +43,7 @@ def _fail(message: str, hint: str, code: int) -> None:
 
 
 def _location_options(command: F) -> F:
-    """--corpus, --index and --config, on the group and on every subcommand."""
+    """--corpus, --index, --config and --collection, on the group and every subcommand."""
     options = [
         click.option(
             "--corpus",
@@ -67,7 +68,7 @@ def _location_options(command: F) -> F:
     ]
     for option in reversed(options):
         command = option(command)
-    return command
+    return collection_option(command)
 
 
 def _reader_option(command: F) -> F:
@@ -127,15 +128,7 @@ def run() -> None:
 
 
 def _settings(ctx: click.Context, **flags: Any) -> Settings:
-    parent = ctx.find_root().params
-    merged = {
-        "corpus": flags.pop("corpus", None) or parent.get("corpus"),
-        "index": flags.pop("index_dir", None) or parent.get("index_dir"),
-        **flags,
-    }
-    config_file = flags.pop("config_file", None) or parent.get("config_file")
-    merged.pop("config_file", None)
-    return load_settings(merged, config_file=config_file)
+    return one_settings(ctx, **flags)[1]
 
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
@@ -144,7 +137,11 @@ def _settings(ctx: click.Context, **flags: Any) -> Settings:
 @click.pass_context
 @_handled
 def main(
-    ctx: click.Context, corpus: Path | None, index_dir: Path | None, config_file: Path | None
+    ctx: click.Context,
+    corpus: Path | None,
+    index_dir: Path | None,
+    config_file: Path | None,
+    collections: tuple[str, ...],
 ) -> None:
     """Ask questions of your own documents, offline.
 
@@ -197,8 +194,7 @@ def ask(
     """Answer QUESTION from the documents, with citations."""
     if not question.strip():
         raise click.UsageError("the question is empty")
-    settings = _settings(ctx, k=k, mode=mode, reader=_reader(reader), **flags)
-    assistant = make_assistant(settings)
+    assistant = answerer(ctx, k=k, mode=mode, reader=_reader(reader), **flags)
     answer = assistant.ask(question)
     if as_json:
         click.echo(json.dumps(answer.to_json(), ensure_ascii=False))
@@ -237,8 +233,7 @@ def batch(
     from ..evaluation import read_questions
 
     questions = read_questions(source)  # every line checked before any is answered
-    settings = _settings(ctx, k=k, mode=mode, reader=_reader(reader), **flags)
-    assistant = make_assistant(settings)
+    assistant = answerer(ctx, k=k, mode=mode, reader=_reader(reader), **flags)
     answers = (
         assistant.conversation().ask_all(questions)
         if as_conversation
@@ -260,7 +255,7 @@ def search(
     ctx: click.Context, /, query: str, k: int | None, mode: str | None, as_json: bool, **flags: Any
 ) -> None:
     """Show the passages that best match QUERY (- reads one query per line from stdin)."""
-    assistant = make_assistant(_settings(ctx, k=k, mode=mode, **flags))
+    assistant = answerer(ctx, k=k, mode=mode, **flags)
     if query == "-":
         queries = [line.strip() for line in sys.stdin if line.strip()]
         for result in assistant.search_all(queries):
@@ -396,3 +391,7 @@ def _progress() -> Iterator[Callable[[str, int, int], None]]:
 
     with bar:
         yield update
+
+
+# Commands in modules of their own, registered on ``main`` when imported.
+from . import commands as _commands  # noqa: E402,F401
