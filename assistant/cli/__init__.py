@@ -24,7 +24,7 @@ from ..core import Assistant
 from ..errors import AssistantError, ExitCode
 from ..indexing import shown_progress
 from ..records import IndexReport
-from .selection import answerer, collection_option, one_settings
+from .selection import answerer, collection_option, one_settings, tui_choices
 from .text import answer_text, hits_text, metrics_table, safe_path
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -148,10 +148,9 @@ def main(
     With no command, opens the terminal UI on the corpus.
     """
     if ctx.invoked_subcommand is None:
-        settings = _settings(ctx)
         from ..tui import run_tui  # deferred: textual is only needed here
 
-        sys.exit(run_tui(settings))
+        sys.exit(run_tui(*tui_choices(ctx)))
 
 
 @main.command()

@@ -7,11 +7,12 @@ the group and on each command, like the other location options.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any, TypeVar
 
 import click
 
-from ..collections import resolve
+from ..collections import collection_settings, read_user_config, resolve
 from ..config import Settings
 from ..core import Assistant
 from ..errors import UsageError
@@ -73,3 +74,18 @@ def answerer(ctx: click.Context, **flags: Any) -> Assistant | Federation:
     members: list[tuple[str | None, Assistant]] = [(chosen[0][0], first)]
     members += [(name, first.sharing_models(settings)) for name, settings in chosen[1:]]
     return Federation(members)
+
+
+def tui_choices(
+    ctx: click.Context,
+) -> tuple[Settings, str | None, dict[str, Callable[[], Settings]]]:
+    """What the terminal UI opens (its settings and collection name) and the settings of
+    every collection its command palette can switch to."""
+    name, settings = one_settings(ctx)
+    user = read_user_config()
+    config_file = ctx.find_root().params.get("config_file")
+    choices: dict[str, Callable[[], Settings]] = {
+        other: partial(collection_settings, other, config_file=config_file, user=user)
+        for other in user.names
+    }
+    return settings, name, choices

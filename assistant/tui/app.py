@@ -11,7 +11,8 @@ import os
 import shlex
 import subprocess
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -67,9 +68,17 @@ class ExcerptaApp(App[int]):
     model_ready: reactive[bool] = reactive(False, init=False)
     """The embedding model has been loaded."""
 
-    def __init__(self, make_assistant: Callable[[], AppAssistant]) -> None:
+    def __init__(
+        self,
+        make_assistant: Callable[[], AppAssistant],
+        *,
+        collection: str | None = None,
+        collections: Mapping[str, Callable[[], AppAssistant]] | None = None,
+    ) -> None:
         super().__init__()
         self._make_assistant = make_assistant
+        self.collection = collection  # the named collection asked, if any
+        self._collections = dict(collections or {})  # the palette switches to these
         self.assistant: AppAssistant | None = None
         self.conversation: Conversation | None = None  # made with the assistant
         self._ticket = 0  # answers for an older ticket were cancelled and are dropped
@@ -98,6 +107,7 @@ class ExcerptaApp(App[int]):
             self.query_one(QuestionInput).disabled = True
             return
         corpus = self.assistant.settings.corpus
+        self.query_one(StatusBar).show(collection=self.collection)
         await chat.add(Notice(f"Ask about the documents in {corpus}. F1 shows the keys."))
         self.query_one(QuestionInput).focus()
         self._read_status()
@@ -367,3 +377,26 @@ class ExcerptaApp(App[int]):
         yield SystemCommand("Export conversation", "Save it as Markdown", self.action_export)
         yield SystemCommand("Open cited file", "Open it in $EDITOR", self.action_open_editor)
         yield SystemCommand("Keys", "Show the key bindings", self.action_help)
+        for name in self._collections:
+            if name != self.collection:
+                switch = partial(self.switch_collection, name)
+                yield SystemCommand(f"Collection: {name}", f"Ask {name} from now on", switch)
+
+    async def switch_collection(self, name: str) -> None:
+        """Ask the collection ``name`` from now on, in a new conversation."""
+        chat = self.query_one(ChatLog)
+        if self.busy or self.indexing:
+            self.notify("Wait for the question or the index update (esc cancels)")
+            return
+        try:
+            assistant = self._collections[name]()
+        except AssistantError as exc:
+            await chat.add(Notice(exc.message, exc.hint, kind="error"))
+            return
+        self.assistant, self.collection = assistant, name
+        self.conversation, self.model_ready = assistant.conversation(), False
+        self.query_one(StatusBar).restart(name)
+        corpus = assistant.settings.corpus
+        await chat.add(Notice(f"Now asking the collection {name} ({corpus})."))
+        self._read_status()
+        self._load_model()

@@ -10,11 +10,15 @@ from textual.widgets import Label, ProgressBar, Static
 from ...core import Status
 
 
-def status_text(status: Status | None, model_state: str) -> Text:
-    """One line: documents, chunks, model and its state, and whether the index is current."""
-    if status is None:
-        return Text(f"Reading the index… · model {model_state}")
+def status_text(status: Status | None, model_state: str, collection: str | None = None) -> Text:
+    """One line: the collection, documents, chunks, model and its state, and whether the
+    index is current."""
     text = Text()
+    if collection:
+        text.append(collection, style="bold")
+        text.append(" · ")
+    if status is None:
+        return text.append(f"Reading the index… · model {model_state}")
     if status.index_ready:
         text.append(f"{_count(status.files, 'document')} · {_count(status.chunks, 'chunk')} · ")
     text.append(status.model)
@@ -42,12 +46,24 @@ class StatusBar(Static):
         super().__init__(status_text(None, "loading"), id=id)
         self.status: Status | None = None
         self.model_state = "loading"
+        self.collection: str | None = None
 
-    def show(self, status: Status | None = None, model_state: str | None = None) -> None:
+    def show(
+        self,
+        status: Status | None = None,
+        model_state: str | None = None,
+        collection: str | None = None,
+    ) -> None:
         """Update the parts given; keep the others."""
         self.status = status or self.status
         self.model_state = model_state or self.model_state
-        self.update(status_text(self.status, self.model_state))
+        self.collection = collection or self.collection
+        self.update(status_text(self.status, self.model_state, self.collection))
+
+    def restart(self, collection: str) -> None:
+        """Another collection: its status unread, its model loading."""
+        self.status, self.model_state, self.collection = None, "loading", collection
+        self.update(status_text(None, self.model_state, collection))
 
 
 class IndexProgress(Horizontal):
