@@ -10,6 +10,7 @@ and the time from the server's start to the first answer, then to each later one
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 import time
@@ -28,7 +29,10 @@ QUESTIONS = [
 
 async def drive(questions: list[str], server_args: list[str]) -> None:
     command = shutil.which("excerpta") or str(Path(sys.executable).parent / "excerpta")
-    params = StdioServerParameters(command=command, args=["mcp", *server_args])
+    # An MCP client passes the server only a few variables (HOME, PATH, ...): pass on
+    # the ones that choose Excerpta's settings and config folders.
+    env = {k: v for k, v in os.environ.items() if k.startswith(("EXCERPTA_", "XDG_"))}
+    params = StdioServerParameters(command=command, args=["mcp", *server_args], env=env)
     started = time.perf_counter()
     async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
         await session.initialize()
