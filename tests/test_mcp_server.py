@@ -238,3 +238,32 @@ def test_real_model_answers_the_sample_article(tmp_path: Path) -> None:
             assert nothing.structured_content["abstained"] is True
 
     _run(test)
+
+
+def test_collections_served_together(corpus: Path, tmp_path: Path) -> None:
+    """``mcp -C alpha -C beta``: answers cite both, named; status lists both."""
+    beta = tmp_path / "beta"
+    beta.mkdir()
+    (beta / "ship.md").write_text("The tomatoes were planted on the zeppelin in June.\n")
+    config = Path(os.environ["XDG_CONFIG_HOME"]) / "excerpta" / "config.toml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(
+        f'[collections.alpha]\ncorpus = "{corpus}"\n[collections.beta]\ncorpus = "{beta}"\n'
+    )
+    data = Path(os.environ["XDG_DATA_HOME"]) / "excerpta"
+    _index(corpus, data / "alpha")
+    _index(beta, data / "beta")
+
+    async def test() -> None:
+        async with _session(["-C", "alpha", "-C", "beta"]) as session:
+            asked = await session.call_tool("ask", {"question": "When were the tomatoes planted?"})
+            assert asked.structured_content is not None
+            named = {(c["collection"], c["path"]) for c in asked.structured_content["citations"]}
+            assert {("alpha", "notes/garden.md"), ("beta", "ship.md")} <= named
+            assert "beta: ship.md, line 1" in _text(asked)
+            state = await session.call_tool("status", {})
+            assert state.structured_content is not None
+            entries = state.structured_content["collections"]
+            assert [e["collection"] for e in entries] == ["alpha", "beta"]
+
+    _run(test)
