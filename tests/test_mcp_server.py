@@ -141,7 +141,8 @@ def test_bad_arguments_are_tool_errors(where: list[str]) -> None:
                 ({"question": "tomatoes", "k": 0}, "k must be a whole number from 1 to 50"),
                 ({"question": "tomatoes", "mode": "fuzzy"}, "unknown mode 'fuzzy'"),
                 ({"question": "tomatoes", "colour": "red"}, "unknown argument 'colour'"),
-                ({"question": "tomatoes", "in": "notes"}, "in must be a list of globs"),
+                ({"question": "tomatoes", "in": [3]}, "in must be a list of globs"),
+                ({"question": "tomatoes", "k": "5x"}, "k must be a whole number"),
                 ({"question": "tomatoes", "in": ["notes/*"]}, SCOPE_UNSUPPORTED),
             ):
                 result = await session.call_tool("ask", arguments)
@@ -202,6 +203,10 @@ def test_checked_arguments() -> None:
     assert (query.text, query.k, query.mode, query.scope) == ("basil", 3, "lexical", ("a/*",))
     with pytest.raises(UsageError, match="k must be"):
         checked("ask", {"question": "q", "k": True})  # a boolean is not a number
+    # JSON text for a number or a list, as some clients send them; one glob alone.
+    assert checked("ask", {"question": "q", "k": "3", "in": '["a/*"]'}).k == 3
+    assert checked("ask", {"question": "q", "in": '["a/*"]'}).scope == ("a/*",)
+    assert checked("ask", {"question": "q", "in": "notes/*"}).scope == ("notes/*",)
     with pytest.raises(UsageError, match="query must be"):
         checked("search", {"k": 2})
 

@@ -5,6 +5,7 @@ No SDK here: plain data, so the checks and renderings can be tested on their own
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -150,18 +151,30 @@ def checked(tool: str, arguments: Mapping[str, Any]) -> Query:
     text = arguments.get(field)
     if not isinstance(text, str) or not text.strip():
         raise UsageError(f"{field} must be a non-empty string", hint=f'{{"{field}": "..."}}')
-    k = arguments.get("k")
+    k = _lenient(arguments.get("k"))
     if k is not None and (isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K):
         raise UsageError(f"k must be a whole number from 1 to {MAX_K}", hint="for example 5")
     mode = arguments.get("mode")
     if mode is not None and mode not in MODES:
         raise UsageError(f"unknown mode {mode!r}", hint=f"use one of: {', '.join(MODES)}")
-    scope = arguments.get("in")
+    scope = _lenient(arguments.get("in"))
+    if isinstance(scope, str):
+        scope = [scope]  # one glob
     if scope is not None and (
         not isinstance(scope, list) or not all(isinstance(g, str) and g for g in scope)
     ):
         raise UsageError("in must be a list of globs", hint='for example ["reports/*.pdf"]')
     return Query(text.strip(), k, mode, tuple(scope or ()))
+
+
+def _lenient(value: Any) -> Any:
+    """Some clients send numbers and lists as JSON text ("5", '["a/*"]'): read them."""
+    if isinstance(value, str) and value.strip()[:1] in ("[", *"0123456789"):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
 
 
 def answer_text(answer: Answer) -> str:
