@@ -16,7 +16,7 @@ from functools import partial
 
 from .config import Settings
 from .conversation import Conversation
-from .core import QUESTION_BATCH, Assistant, Status
+from .core import QUESTION_BATCH, Assistant
 from .records import Answer, Citation, Hit, SearchResult
 
 RRF_K = 60
@@ -40,24 +40,13 @@ class Federation:
 
     @property
     def settings(self) -> Settings:
-        """The first collection's settings (k and mode apply to every collection)."""
+        """The first collection's settings; its ``k`` is how many fused hits a search keeps."""
         return self.members[0][1].settings
-
-    @property
-    def names(self) -> list[str | None]:
-        return [name for name, _ in self.members]
 
     def warm_up(self) -> None:
         """Load the model(s) now rather than on the first question."""
         for _, assistant in self.members:
             assistant.warm_up()
-
-    def statuses(self) -> list[tuple[str | None, Status]]:
-        return [(name, assistant.status()) for name, assistant in self.members]
-
-    def status(self) -> Status:
-        """The first collection's status (``statuses`` has them all)."""
-        return self.members[0][1].status()
 
     def search_many(
         self, queries: Sequence[str], *, k: int | None = None, mode: str | None = None
