@@ -82,16 +82,20 @@ class Settings:
 
 
 def load_settings(
-    overrides: Mapping[str, Any] | None = None, *, config_file: Path | None = None
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    config_file: Path | None = None,
+    user: Mapping[str, Any] | None = None,
 ) -> Settings:
     """Build settings from defaults, the TOML file, the environment and ``overrides``.
 
-    ``overrides`` holds flags the user gave; ``None`` values are ignored.
+    ``overrides`` holds flags the user gave; ``None`` values are ignored. ``user`` holds
+    the user config's settings (see collections.py), between the defaults and the file.
 
     Raises:
         ConfigError: the file can't be read, or names unknown settings or bad values.
     """
-    settings = Settings()
+    settings = replace(Settings(), **_coerce(user or {}, "the user config"))
     path = config_file or _env_path("EXCERPTA_CONFIG")
     if path is None and Path(DEFAULT_CONFIG_NAME).is_file():
         path = Path(DEFAULT_CONFIG_NAME)

@@ -115,6 +115,16 @@ class Assistant:
         self._sentence_vectors: VectorCache | None = None
         self._selection: tuple[StoredIndex, Selection] | None = None
 
+    def sharing_models(self, settings: Settings) -> Assistant:
+        """An assistant over other settings (another collection) that shares this one's
+        question encoder and reader, so the model loads once; for the same model only."""
+        other = Assistant(settings, policy=self._policy)
+        if settings.model == self.settings.model:
+            own = other._open_encoders
+            other._open_encoders = lambda for_indexing: own(True) if for_indexing else self.encoders
+            other._open_reader = lambda: self.reader
+        return other
+
     def _open_model_encoders(self, for_indexing: bool) -> Encoders:
         return open_encoders(
             self.settings.model,

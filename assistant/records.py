@@ -96,6 +96,7 @@ class Hit:
     score: float
     dense_score: float | None = None
     lexical_score: float | None = None
+    collection: str | None = None  # the named collection it came from, if one was named
 
     def to_json(self) -> dict[str, Any]:
         c = self.chunk
@@ -109,6 +110,7 @@ class Hit:
             "score": round(self.score, 4),
             "text": c.text,
             "ocr": c.ocr,
+            "collection": self.collection,
         }
 
 
@@ -129,6 +131,7 @@ class Citation:
     # Where the sentence sits inside ``excerpt``, so faces can highlight it.
     sentence_offset: int = 0
     ocr: bool = False  # quoted from OCR'd text: it may hold recognition errors
+    collection: str | None = None  # the named collection it came from, if one was named
 
     @property
     def location(self) -> str:

@@ -19,12 +19,13 @@ from typing import Any, TextIO, TypeVar
 import click
 
 from .. import __version__
-from ..config import MODES, Settings, load_settings
+from ..config import MODES, Settings
 from ..core import Assistant
 from ..errors import AssistantError, ExitCode
 from ..indexing import shown_progress
 from .report import print_report, print_status
 from .scope import scope_option, warn_unmatched
+from .selection import answerer, collection_option, one_settings, tui_choices
 from .text import answer_text, hits_text, metrics_table, safe_path
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -43,7 +44,7 @@ def _fail(message: str, hint: str, code: int) -> None:
 
 
 def _location_options(command: F) -> F:
-    """--corpus, --index and --config, on the group and on every subcommand."""
+    """--corpus, --index, --config and --collection, on the group and every subcommand."""
     options = [
         click.option(
             "--corpus",
@@ -68,7 +69,7 @@ def _location_options(command: F) -> F:
     ]
     for option in reversed(options):
         command = option(command)
-    return command
+    return collection_option(command)
 
 
 def _reader_option(command: F) -> F:
@@ -128,15 +129,7 @@ def run() -> None:
 
 
 def _settings(ctx: click.Context, **flags: Any) -> Settings:
-    parent = ctx.find_root().params
-    merged = {
-        "corpus": flags.pop("corpus", None) or parent.get("corpus"),
-        "index": flags.pop("index_dir", None) or parent.get("index_dir"),
-        **flags,
-    }
-    config_file = flags.pop("config_file", None) or parent.get("config_file")
-    merged.pop("config_file", None)
-    return load_settings(merged, config_file=config_file)
+    return one_settings(ctx, **flags)[1]
 
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
@@ -145,17 +138,20 @@ def _settings(ctx: click.Context, **flags: Any) -> Settings:
 @click.pass_context
 @_handled
 def main(
-    ctx: click.Context, corpus: Path | None, index_dir: Path | None, config_file: Path | None
+    ctx: click.Context,
+    corpus: Path | None,
+    index_dir: Path | None,
+    config_file: Path | None,
+    collections: tuple[str, ...],
 ) -> None:
     """Ask questions of your own documents, offline.
 
     With no command, opens the terminal UI on the corpus.
     """
     if ctx.invoked_subcommand is None:
-        settings = _settings(ctx)
         from ..tui import run_tui  # deferred: textual is only needed here
 
-        sys.exit(run_tui(settings))
+        sys.exit(run_tui(*tui_choices(ctx)))
 
 
 @main.command()
@@ -199,9 +195,8 @@ def ask(
     """Answer QUESTION from the documents, with citations."""
     if not question.strip():
         raise click.UsageError("the question is empty")
-    settings = _settings(ctx, k=k, mode=mode, reader=_reader(reader), **flags)
-    assistant = make_assistant(settings)
-    warn_unmatched(assistant, settings.scope)
+    assistant = answerer(ctx, k=k, mode=mode, reader=_reader(reader), **flags)
+    warn_unmatched(assistant)
     answer = assistant.ask(question)
     if as_json:
         click.echo(json.dumps(answer.to_json(), ensure_ascii=False))
@@ -241,9 +236,8 @@ def batch(
     from ..evaluation import read_questions
 
     questions = read_questions(source)  # every line checked before any is answered
-    settings = _settings(ctx, k=k, mode=mode, reader=_reader(reader), **flags)
-    assistant = make_assistant(settings)
-    warn_unmatched(assistant, settings.scope)
+    assistant = answerer(ctx, k=k, mode=mode, reader=_reader(reader), **flags)
+    warn_unmatched(assistant)
     answers = (
         assistant.conversation().ask_all(questions)
         if as_conversation
@@ -266,9 +260,8 @@ def search(
     ctx: click.Context, /, query: str, k: int | None, mode: str | None, as_json: bool, **flags: Any
 ) -> None:
     """Show the passages that best match QUERY (- reads one query per line from stdin)."""
-    settings = _settings(ctx, k=k, mode=mode, **flags)
-    assistant = make_assistant(settings)
-    warn_unmatched(assistant, settings.scope)
+    assistant = answerer(ctx, k=k, mode=mode, **flags)
+    warn_unmatched(assistant)
     if query == "-":
         queries = [line.strip() for line in sys.stdin if line.strip()]
         for result in assistant.search_all(queries):
@@ -326,9 +319,8 @@ def evaluate(
     cases = read_cases(source)
     if not cases:
         raise click.UsageError("no questions in the input")
-    settings = _settings(ctx, reader=_reader(reader), **flags)
-    assistant = make_assistant(settings)
-    warn_unmatched(assistant, settings.scope)
+    assistant = make_assistant(_settings(ctx, reader=_reader(reader), **flags))
+    warn_unmatched(assistant)
     assistant.warm_up()  # latency is per question, not the one-time model load
     table = {mode: summarize(run_cases(assistant, cases, mode=mode)) for mode in modes or MODES}
     if as_json:
@@ -365,3 +357,7 @@ def _progress() -> Iterator[Callable[[str, int, int], None]]:
 
     with bar:
         yield update
+
+
+# Commands in modules of their own, registered on ``main`` when imported.
+from . import commands as _commands  # noqa: E402,F401

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 import click
 
 from ..core import Assistant
+from ..federation import Federation
 from .text import safe_path
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -30,10 +31,16 @@ def scope_option(command: F) -> F:
     )(command)
 
 
-def warn_unmatched(assistant: Assistant, scope: tuple[str, ...]) -> None:
-    """One line on stderr for each glob of the scope that matches no indexed file."""
+def warn_unmatched(answerer: Assistant | Federation) -> None:
+    """One line on stderr for each glob of the scope that matches no indexed file (in no
+    collection, when several are asked)."""
+    members = [a for _, a in answerer.members] if isinstance(answerer, Federation) else [answerer]
+    scope = answerer.settings.scope
     if not scope:
         return  # no scope: nothing to match, and no reason to open the index yet
-    selection = assistant.selection()
-    for glob in selection.unmatched if selection is not None else ():
+    unmatched = set(scope)
+    for assistant in members:
+        selection = assistant.selection()
+        unmatched &= set(selection.unmatched if selection is not None else ())
+    for glob in (g for g in scope if g in unmatched):
         click.echo(f"excerpta: warning: --in {safe_path(glob)!r} matches no indexed file", err=True)

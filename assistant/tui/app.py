@@ -7,16 +7,14 @@ touched here, on the main thread.
 
 from __future__ import annotations
 
-import os
-import shlex
-import subprocess
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from textual import on, work
-from textual.app import App, ComposeResult, SuspendNotSupported, SystemCommand
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.reactive import reactive
@@ -27,8 +25,9 @@ from textual.worker import Worker, WorkerState
 from ..conversation import Conversation, Exchange
 from ..errors import AssistantError, Cancelled, IndexUnusableError
 from ..indexing import shown_progress
-from ..records import Citation, page_word
+from ..records import Citation
 from . import messages as m
+from .editor import open_cited
 from .protocol import AppAssistant
 from .render import answer_plain
 from .scope import scope_command, scope_notice
@@ -68,9 +67,17 @@ class ExcerptaApp(App[int]):
     model_ready: reactive[bool] = reactive(False, init=False)
     """The embedding model has been loaded."""
 
-    def __init__(self, make_assistant: Callable[[], AppAssistant]) -> None:
+    def __init__(
+        self,
+        make_assistant: Callable[[], AppAssistant],
+        *,
+        collection: str | None = None,
+        collections: Mapping[str, Callable[[], AppAssistant]] | None = None,
+    ) -> None:
         super().__init__()
         self._make_assistant = make_assistant
+        self.collection = collection  # the named collection asked, if any
+        self._collections = dict(collections or {})  # the palette switches to these
         self.assistant: AppAssistant | None = None
         self.conversation: Conversation | None = None  # made with the assistant
         self._ticket = 0  # answers for an older ticket were cancelled and are dropped
@@ -99,6 +106,7 @@ class ExcerptaApp(App[int]):
             self.query_one(QuestionInput).disabled = True
             return
         corpus = self.assistant.settings.corpus
+        self.query_one(StatusBar).show(collection=self.collection)
         await chat.add(Notice(f"Ask about the documents in {corpus}. F1 shows the keys."))
         self.query_one(StatusBar).show(scope=self.assistant.settings.scope)
         self.query_one(QuestionInput).focus()
@@ -140,11 +148,10 @@ class ExcerptaApp(App[int]):
         assert self.assistant is not None
         self.assistant.set_scope(globs)
         try:
-            selection = self.assistant.selection()
+            chosen = self.assistant.selection()
         except AssistantError:  # no usable index yet: the scope applies once there is one
-            self.post_message(m.ScopeSet(globs, -1, ()))
-            return
-        found = (len(selection.paths), selection.unmatched) if selection is not None else (0, ())
+            chosen = None
+        found = (len(chosen.paths), chosen.unmatched) if chosen is not None else (-1, ())
         self.post_message(m.ScopeSet(globs, *found))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="index")
@@ -237,12 +244,10 @@ class ExcerptaApp(App[int]):
     @on(m.ScopeSet)
     async def _scope_set(self, message: m.ScopeSet) -> None:
         self.query_one(StatusBar).show(scope=message.globs)
-        if message.files < 0:
-            text, kind = f"Scope {' '.join(message.globs)} applies once there is an index.", "info"
-        else:
-            text = scope_notice(message.globs, message.files, message.unmatched)
-            kind = "warning" if message.unmatched else "info"
-        await self.query_one(ChatLog).add(Notice(text, kind=kind))
+        text = scope_notice(message.globs, message.files, message.unmatched)
+        await self.query_one(ChatLog).add(
+            Notice(text, kind="warning" if message.unmatched else "info")
+        )
 
     @on(m.StatusFailed)
     async def _status_failed(self, message: m.StatusFailed) -> None:
@@ -340,28 +345,8 @@ class ExcerptaApp(App[int]):
 
     def action_open_editor(self) -> None:
         """Open the cited file in $VISUAL/$EDITOR (or less) at the cited line."""
-        citation = self._cited()
-        if citation is None or self.assistant is None:
-            self.notify("No citation to open yet.")
-            return
-        from .widgets.source import inside
-
-        path = inside(self.assistant.settings.corpus, citation.path)
-        if path is None or not path.is_file():
-            self.notify(f"Can't open {citation.path}", severity="warning", markup=False)
-            return
-        if citation.page is not None:
-            where = f"{page_word(citation.path)} {citation.page}"
-            self.notify(f"Open {path} at {where} in its viewer.", markup=False)
-            return
-        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "less"
-        try:
-            # An argument list, never a shell: the path is data.
-            command = [*shlex.split(editor), f"+{citation.start_line}", str(path)]
-            with self.suspend():
-                subprocess.run(command, check=False)
-        except (OSError, ValueError, SuspendNotSupported) as exc:
-            self.notify(f"Can't run {editor}: {exc}", severity="error", markup=False)
+        corpus = self.assistant.settings.corpus if self.assistant is not None else None
+        open_cited(self, corpus, self._cited())
 
     def action_copy_answer(self) -> None:
         """Copy the last answer and its sources to the clipboard."""
@@ -396,3 +381,26 @@ class ExcerptaApp(App[int]):
         yield SystemCommand("Export conversation", "Save it as Markdown", self.action_export)
         yield SystemCommand("Open cited file", "Open it in $EDITOR", self.action_open_editor)
         yield SystemCommand("Keys", "Show the key bindings", self.action_help)
+        for name in self._collections:
+            if name != self.collection:
+                switch = partial(self.switch_collection, name)
+                yield SystemCommand(f"Collection: {name}", f"Ask {name} from now on", switch)
+
+    async def switch_collection(self, name: str) -> None:
+        """Ask the collection ``name`` from now on, in a new conversation."""
+        chat = self.query_one(ChatLog)
+        if self.busy or self.indexing:
+            self.notify("Wait for the question or the index update (esc cancels)")
+            return
+        try:
+            assistant = self._collections[name]()
+        except AssistantError as exc:
+            await chat.add(Notice(exc.message, exc.hint, kind="error"))
+            return
+        self.assistant, self.collection = assistant, name
+        self.conversation, self.model_ready = assistant.conversation(), False
+        self.query_one(StatusBar).restart(name, assistant.settings.scope)
+        corpus = assistant.settings.corpus
+        await chat.add(Notice(f"Now asking the collection {name} ({corpus})."))
+        self._read_status()
+        self._load_model()

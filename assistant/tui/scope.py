@@ -21,10 +21,13 @@ def scope_command(text: str) -> tuple[str, ...] | None:
 
 
 def scope_notice(globs: tuple[str, ...], files: int, unmatched: tuple[str, ...]) -> str:
-    """One line for the chat once a scope is set (or cleared)."""
+    """One line for the chat once a scope is set (or cleared); ``files`` is -1 when
+    there is no index to match the globs against yet."""
     if not globs:
         return "Scope cleared: questions search all your documents."
     shown = " ".join(globs)
+    if files < 0:
+        return f"Scope {shown} applies once there is an index."
     if unmatched:
         missing = ", ".join(repr(g) for g in unmatched)
         if not files:

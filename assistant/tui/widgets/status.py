@@ -10,20 +10,28 @@ from textual.widgets import Label, ProgressBar, Static
 from ...core import Status
 
 
-def status_text(status: Status | None, model_state: str, scope: tuple[str, ...] = ()) -> Text:
-    """One line: documents, chunks, model and its state, whether the index is current, and
-    the scope questions are limited to."""
-    text = _index_text(status, model_state)
+def status_text(
+    status: Status | None,
+    model_state: str,
+    collection: str | None = None,
+    scope: tuple[str, ...] = (),
+) -> Text:
+    """One line: the collection, documents, chunks, model and its state, whether the
+    index is current, and the scope questions are limited to."""
+    text = _index_text(status, model_state, collection)
     if scope:
         text.append(" · scope: ")
         text.append(" ".join(scope), style="bold cyan")
     return text
 
 
-def _index_text(status: Status | None, model_state: str) -> Text:
-    if status is None:
-        return Text(f"Reading the index… · model {model_state}")
+def _index_text(status: Status | None, model_state: str, collection: str | None) -> Text:
     text = Text()
+    if collection:
+        text.append(collection, style="bold")
+        text.append(" · ")
+    if status is None:
+        return text.append(f"Reading the index… · model {model_state}")
     if status.index_ready:
         text.append(f"{_count(status.files, 'document')} · {_count(status.chunks, 'chunk')} · ")
     text.append(status.model)
@@ -51,19 +59,28 @@ class StatusBar(Static):
         super().__init__(status_text(None, "loading"), id=id)
         self.status: Status | None = None
         self.model_state = "loading"
+        self.collection: str | None = None
         self.scope: tuple[str, ...] = ()
 
     def show(
         self,
         status: Status | None = None,
         model_state: str | None = None,
+        collection: str | None = None,
         scope: tuple[str, ...] | None = None,
     ) -> None:
         """Update the parts given; keep the others."""
         self.status = status or self.status
         self.model_state = model_state or self.model_state
+        self.collection = collection or self.collection
         self.scope = self.scope if scope is None else scope
-        self.update(status_text(self.status, self.model_state, self.scope))
+        self.update(status_text(self.status, self.model_state, self.collection, self.scope))
+
+    def restart(self, collection: str, scope: tuple[str, ...] = ()) -> None:
+        """Another collection: its status unread, its model loading, its own scope."""
+        self.status, self.model_state, self.collection = None, "loading", collection
+        self.scope = scope
+        self.update(status_text(None, self.model_state, collection, scope))
 
 
 class IndexProgress(Horizontal):
