@@ -161,3 +161,23 @@ def test_scope_from_the_toml_file(settings: Settings, tmp_path: Path) -> None:
     assistant.update_index()
     hits = assistant.search("tomatoes planted sourdough bread").hits
     assert {h.chunk.path for h in hits} == {"notes/garden.md"}
+
+
+def test_with_several_collections_a_glob_warns_only_if_it_matches_in_none(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from assistant.cli.scope import warn_unmatched
+    from assistant.federation import Federation
+
+    members = []
+    for name, file in (("work", "notes/plan.md"), ("home", "list.txt")):
+        corpus = tmp_path / name
+        (corpus / file).parent.mkdir(parents=True)
+        (corpus / file).write_text("The plan is to paint the shed.\n")
+        settings = Settings(corpus=corpus, index=tmp_path / f"{name}-index")
+        assistant = Assistant(settings, encoders=Encoders.single(FakeEmbedder()))
+        assistant.update_index()
+        assistant.set_scope(["notes/**", "*.txt", "zzz/**"])
+        members.append((name, assistant))
+    warn_unmatched(Federation(members))
+    assert capsys.readouterr().err == "excerpta: warning: --in 'zzz/**' matches no indexed file\n"
