@@ -309,6 +309,7 @@ def _cite(n: int, candidate: _Candidate, score: float) -> Citation:
         excerpt=excerpt,
         sentence=sentence,
         sentence_offset=offset,
+        ocr=chunk.ocr,
     )
 
 

@@ -59,6 +59,10 @@ class Settings:
     reader: bool = True
     # The terminal UI keeps the index up to date itself (as `excerpta index --watch`).
     watch: bool = False
+    # Further suffixes read as plain text (".py", "log"), beside the built-in formats.
+    text_extensions: tuple[str, ...] = ()
+    # Globs over corpus-relative paths; questions search only the files they match.
+    scope: tuple[str, ...] = ()
     # Embed on a Ray cluster: "local" (a private one for the run), "auto" (the running
     # one), "ray://host:port"; "" embeds in this process. workers: 0 means one per CPU.
     ray: str = ""
@@ -91,16 +95,20 @@ class Settings:
 
 
 def load_settings(
-    overrides: Mapping[str, Any] | None = None, *, config_file: Path | None = None
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    config_file: Path | None = None,
+    user: Mapping[str, Any] | None = None,
 ) -> Settings:
     """Build settings from defaults, the TOML file, the environment and ``overrides``.
 
-    ``overrides`` holds flags the user gave; ``None`` values are ignored.
+    ``overrides`` holds flags the user gave; ``None`` values are ignored. ``user`` holds
+    the user config's settings (see collections.py), between the defaults and the file.
 
     Raises:
         ConfigError: the file can't be read, or names unknown settings or bad values.
     """
-    settings = Settings()
+    settings = replace(Settings(), **_coerce(user or {}, "the user config"))
     path = config_file or _env_path("EXCERPTA_CONFIG")
     if path is None and Path(DEFAULT_CONFIG_NAME).is_file():
         path = Path(DEFAULT_CONFIG_NAME)
@@ -157,11 +165,14 @@ def _coerce(values: Mapping[str, Any], source: str) -> dict[str, Any]:
                 result[name] = float(value)
             elif kind == "bool":
                 result[name] = _boolean(value)
+            elif kind == "tuple[str, ...]":
+                result[name] = _strings(value)
             else:
                 result[name] = str(value)
         except (TypeError, ValueError, OverflowError) as exc:
             raise ConfigError(
-                f"bad value {value!r} for {key} in {source}", hint=f"{key} takes a {kind}"
+                f"bad value {value!r} for {key} in {source}",
+                hint=f"{key} takes a {'list of strings' if kind.startswith('tuple') else kind}",
             ) from exc
     return result
 
@@ -176,3 +187,12 @@ def _boolean(value: Any) -> bool:
     if text in ("false", "off", "no", "0"):
         return False
     raise ValueError(value)
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    """A TOML list of strings, or one string (several separated by commas)."""
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise TypeError("not a list of strings")

@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 
@@ -22,13 +22,22 @@ from .embedding import Encoders, open_encoders
 from .embedding.cache import VectorCache
 from .embedding.encoders import in_background
 from .errors import AssistantError, IndexMismatchError, IndexUnusableError
-from .indexing import ProgressCallback, Watcher, mismatch_reason, plan_update, update_index
+from .indexing import (
+    ProgressCallback,
+    Watcher,
+    format_counts,
+    mismatch_reason,
+    no_text,
+    plan_update,
+    update_index,
+)
 from .reader import Reader, open_reader
 from .reading import compose_read_answer, passages_to_read
 from .records import Answer, Hit, IndexReport, SearchResult
 from .retrieval import Retriever
 from .store import StoredIndex, open_index
 from .store.commits import committed_generation, read_manifest
+from .store.scope import Selection, select_scope
 
 QUESTION_BATCH = 64
 """Questions embedded and searched together by ``ask_all`` and ``search_all``."""
@@ -48,6 +57,8 @@ class Status:
     changed: int
     removed: int
     skipped: int
+    formats: dict[str, int] = field(default_factory=dict)  # files per format in the corpus
+    no_text: tuple[str, ...] = ()  # files read that gave no text
 
     @property
     def stale(self) -> bool:
@@ -64,6 +75,8 @@ class Status:
             "stale": self.stale,
             "changes": {"added": self.added, "changed": self.changed, "removed": self.removed},
             "skipped": self.skipped,
+            "formats": dict(self.formats),
+            "no_text": list(self.no_text),
         }
 
 
@@ -101,6 +114,17 @@ class Assistant:
         )
         self._reader: Future[Reader | None] | None = None
         self._sentence_vectors: VectorCache | None = None
+        self._selection: tuple[StoredIndex, Selection] | None = None
+
+    def sharing_models(self, settings: Settings) -> Assistant:
+        """An assistant over other settings (another collection) that shares this one's
+        question encoder and reader, so the model loads once; for the same model only."""
+        other = Assistant(settings, policy=self._policy)
+        if settings.model == self.settings.model:
+            own = other._open_encoders
+            other._open_encoders = lambda for_indexing: own(True) if for_indexing else self.encoders
+            other._open_reader = lambda: self.reader
+        return other
 
     def _open_model_encoders(self, for_indexing: bool) -> Encoders:
         return open_encoders(
@@ -176,15 +200,42 @@ class Assistant:
             if self._index is not None:
                 self._index.close()
             self._index = None
+            self._selection = None
             self._encoders = None
             self._sentence_vectors = None
+
+    # The scope: which files questions search.
+
+    def set_scope(self, globs: Sequence[str]) -> None:
+        """Search only the files these globs match (``settings.scope``); () clears it."""
+        with self._lock:
+            self.settings = replace(self.settings, scope=tuple(g for g in globs if g.strip()))
+
+    def selection(self) -> Selection | None:
+        """The chunks the scope selects in the live index (None: no scope, search all).
+
+        Made once per index and scope; its ``unmatched`` names globs matching no file.
+        """
+        if not self.settings.scope:
+            return None
+        with self._lock:
+            index = self._opened()
+            cached = self._selection
+            if cached is None or cached[0] is not index or cached[1].globs != self.settings.scope:
+                files = index.table.files()
+                chosen = select_scope(files, index.table.chunk_ids_of, self.settings.scope)
+                self._selection = cached = (index, chosen)
+            return cached[1]
+
+    def _retriever(self) -> Retriever:
+        return Retriever(self._opened(), self.encoders.queries, self.selection())
 
     # Searching and answering.
 
     def search_many(
         self, queries: Sequence[str], *, k: int | None = None, mode: str | None = None
     ) -> list[SearchResult]:
-        retriever = Retriever(self._opened(), self.encoders.queries)
+        retriever = self._retriever()
         hits = retriever.search(queries, k or self.settings.k, mode or self.settings.mode)
         return [SearchResult(q, tuple(h)) for q, h in zip(queries, hits, strict=True)]
 
@@ -225,7 +276,7 @@ class Assistant:
         if not questions:
             return []
         started = time.perf_counter()
-        retriever = Retriever(self._opened(), self.encoders.queries)
+        retriever = self._retriever()
         vectors = retriever.embed(questions)
         passages = max(k or self.settings.k, 5)
         all_hits = retriever.search(questions, passages, mode or self.settings.mode, vectors)
@@ -374,6 +425,8 @@ class Assistant:
             changed=len(plan.changed),
             removed=len(plan.removed),
             skipped=len(plan.skipped),
+            formats=format_counts(plan.kept + plan.added + plan.changed),
+            no_text=tuple(no_text(plan.skipped)),
         )
 
 

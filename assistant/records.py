@@ -14,6 +14,15 @@ NOT_FOUND = "Not found in your documents."
 """What every face says when the documents hold no answer."""
 
 
+_PAGE_WORDS = {".pptx": "slide", ".xlsx": "sheet", ".mbox": "message"}
+
+
+def page_word(path: str) -> str:
+    """What a page of this file is called: "slide" in a .pptx, "sheet" in a .xlsx, ..."""
+    dot = path.rfind(".")
+    return _PAGE_WORDS.get(path[dot:].lower(), "page") if dot >= 0 else "page"
+
+
 @dataclass(frozen=True)
 class Page:
     """One page of a paginated document: its 1-based number and character span."""
@@ -42,6 +51,7 @@ class Document:
     formats without pages; for PDFs it gives each page's span in ``text``. ``headings``
     are in text order. ``furniture`` holds the spans of running heads, footers and page
     numbers: kept in the text (so lines still count as printed) but never chunked.
+    Slides, sheets and mbox messages are pages too.
     """
 
     path: str
@@ -49,6 +59,10 @@ class Document:
     pages: tuple[Page, ...] = ()
     headings: tuple[Heading, ...] = ()
     furniture: tuple[tuple[int, int], ...] = ()
+    # What the loader left out and why ("read the first 200,000 rows only"), or "".
+    note: str = ""
+    # Spans of text read by OCR from pixels: quotes from them may hold recognition errors.
+    ocr: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -71,6 +85,7 @@ class Chunk:
     id: int = -1
     heading: str = ""
     column: int = 0
+    ocr: bool = False  # read by OCR from pixels: its words may hold recognition errors
 
 
 @dataclass(frozen=True)
@@ -81,6 +96,7 @@ class Hit:
     score: float
     dense_score: float | None = None
     lexical_score: float | None = None
+    collection: str | None = None  # the named collection it came from, if one was named
 
     def to_json(self) -> dict[str, Any]:
         c = self.chunk
@@ -93,6 +109,8 @@ class Hit:
             "char_end": c.char_end,
             "score": round(self.score, 4),
             "text": c.text,
+            "ocr": c.ocr,
+            "collection": self.collection,
         }
 
 
@@ -112,16 +130,19 @@ class Citation:
     sentence: str
     # Where the sentence sits inside ``excerpt``, so faces can highlight it.
     sentence_offset: int = 0
+    ocr: bool = False  # quoted from OCR'd text: it may hold recognition errors
+    collection: str | None = None  # the named collection it came from, if one was named
 
     @property
     def location(self) -> str:
-        """Where the sentence is: ``path · lines 3–4`` (with the page for PDFs)."""
+        """Where the sentence is: ``path · lines 3–4`` (with the page, slide, sheet or
+        message where the format has them)."""
         if self.start_line == self.end_line:
             lines = f"line {self.start_line}"
         else:
             lines = f"lines {self.start_line}–{self.end_line}"
         if self.page is not None:
-            lines = f"page {self.page}, {lines}"
+            lines = f"{page_word(self.path)} {self.page}, {lines}"
         return f"{self.path} · {lines}"
 
     def to_json(self) -> dict[str, Any]:
@@ -217,6 +238,11 @@ class IndexReport:
     # Running heads, footers and page numbers left out of the chunks of the files read.
     running_lines_dropped: int = 0
     segments_merged: int = 0  # segments a merge after the update rewrote as one
+    # Files whose loader left part out (a sheet past the row limit), and what.
+    truncated: list[Skipped] = field(default_factory=list)
+    # Files in the index after the update, per format ("pdf": 3); files read without text.
+    formats: dict[str, int] = field(default_factory=dict)
+    no_text: list[str] = field(default_factory=list)
     chunks_per_second: float = 0.0  # embedding rate (chunks embedded / embedding time)
     workers: int = 0  # Ray workers that embedded; 0: embedded in this process
 
@@ -233,6 +259,9 @@ class IndexReport:
             "rebuilt_because": self.rebuilt_because,
             "running_lines_dropped": self.running_lines_dropped,
             "segments_merged": self.segments_merged,
+            "truncated": [{"path": s.path, "reason": s.reason} for s in self.truncated],
+            "formats": dict(self.formats),
+            "no_text": list(self.no_text),
             "chunks_per_second": round(self.chunks_per_second, 1),
             "workers": self.workers,
         }

@@ -16,6 +16,7 @@ import numpy as np
 from .embedding import Embedder, Vectors
 from .records import Hit
 from .store import StoredIndex
+from .store.scope import Selection
 
 DENSE_WEIGHT = 0.5
 _CANDIDATES = 50
@@ -32,9 +33,13 @@ class _Scored:
 class Retriever:
     """Searches one opened index with one embedder."""
 
-    def __init__(self, index: StoredIndex, embedder: Embedder) -> None:
+    def __init__(
+        self, index: StoredIndex, embedder: Embedder, allowed: Selection | None = None
+    ) -> None:
         self._index = index
         self._embedder = embedder
+        # A scope: only these chunks are searched, before the top k is taken.
+        self._allowed = allowed
 
     def embed(self, queries: Sequence[str]) -> Vectors:
         return self._embedder.embed_queries(queries)
@@ -48,12 +53,15 @@ class Retriever:
         allowed: np.ndarray | None = None,
     ) -> list[list[Hit]]:
         """Top ``k`` hits for each query. ``vectors`` are the query embeddings, if known;
-        ``allowed``: sorted chunk ids to restrict the search to (None: all chunks)."""
+        ``allowed``: sorted chunk ids to restrict the search to (None: the retriever's
+        scope, if it has one, else all chunks)."""
         if not queries:
             return []
         depth = max(_CANDIDATES, 4 * k)
         if mode != "lexical" and vectors is None:
             vectors = self.embed(queries)
+        if allowed is None and self._allowed is not None:
+            allowed = self._allowed.chunk_ids
         dense = (
             self._dense(vectors, depth, allowed)
             if vectors is not None and mode != "lexical"

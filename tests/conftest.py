@@ -42,6 +42,17 @@ def no_packaged_reader(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Non
         os.environ["EXCERPTA_READER_DIR"] = before
 
 
+@pytest.fixture(autouse=True)
+def no_user_config(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """No user config or collection choice leaks in from the real home folder."""
+    home = tmp_path_factory.mktemp("xdg")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+    monkeypatch.delenv("EXCERPTA_COLLECTION", raising=False)
+
+
 @pytest.fixture
 def corpus(tmp_path: Path) -> Path:
     """A corpus with the sample article and two short notes."""

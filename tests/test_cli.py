@@ -40,6 +40,9 @@ INDEX_KEYS = {
     "seconds",
     "rebuilt_because",
     "running_lines_dropped",
+    "truncated",
+    "formats",
+    "no_text",
 }
 ANSWER_KEYS = {"question", "answer", "abstained", "citations", "answer_span", "elapsed_ms"}
 CITATION_KEYS = {
@@ -52,9 +55,22 @@ CITATION_KEYS = {
     "char_end",
     "score",
     "excerpt",
+    "ocr",
+    "collection",  # null unless the answer came from a named collection
 }
 SEARCH_KEYS = {"query", "hits"}
-HIT_KEYS = {"path", "start_line", "end_line", "page", "char_start", "char_end", "score", "text"}
+HIT_KEYS = {
+    "path",
+    "start_line",
+    "end_line",
+    "page",
+    "char_start",
+    "char_end",
+    "score",
+    "text",
+    "ocr",
+    "collection",
+}
 STATUS_KEYS = {
     "index_ready",
     "problem",
@@ -65,6 +81,8 @@ STATUS_KEYS = {
     "stale",
     "changes",
     "skipped",
+    "formats",
+    "no_text",
 }
 
 
@@ -134,6 +152,23 @@ def test_index_json_report(runner: CliRunner, fake: FakeEmbedder, where: list[st
     assert report["chunks_embedded"] == len(fake.embedded) == report["chunks_total"] > 0
     assert isinstance(report["seconds"], float)
     assert report["rebuilt_because"] == ""
+    assert report["formats"] == {"md": 1, "txt": 2}
+    assert (report["no_text"], report["truncated"]) == ([], [])
+
+
+def test_index_and_status_list_files_that_gave_no_text(
+    runner: CliRunner, fake: FakeEmbedder, settings: Settings, where: list[str]
+) -> None:
+    (settings.corpus / "blank.md").write_text("  \n\n")
+    (settings.corpus / "deck.pptx").write_bytes(b"not a deck")
+    report = _json(runner.invoke(main, ["index", "--json", *where]))
+    assert report["no_text"] == ["blank.md"]
+    assert report["formats"] == {"md": 1, "txt": 2}
+    state = _json(runner.invoke(main, ["status", "--json", *where]))
+    assert (state["no_text"], state["formats"]) == (["blank.md"], {"md": 1, "txt": 2})
+    shown = _ok(runner.invoke(main, ["status", *where])).stdout
+    assert "files by format: 2 txt, 1 md" in shown
+    assert "no text in 1 files:\n  blank.md" in shown
 
 
 def test_a_full_rebuild_says_why(runner: CliRunner, indexed: list[str]) -> None:
@@ -188,13 +223,13 @@ def test_index_dry_run_lists_and_writes_nothing(
 def test_index_reports_skipped_files_on_stderr(
     runner: CliRunner, fake: FakeEmbedder, settings: Settings, where: list[str]
 ) -> None:
-    (settings.corpus / "photo.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
+    (settings.corpus / "clip.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)))
     result = _ok(runner.invoke(main, ["index", *where]))
-    assert "skipped photo.png: unsupported file type .png" in result.stderr
-    assert "photo.png" not in result.stdout
+    assert "skipped clip.mp4: unsupported file type .mp4" in result.stderr
+    assert "clip.mp4" not in result.stdout
 
     report = _json(runner.invoke(main, ["index", "--json", "--full", *where]))
-    assert report["skipped"] == [{"path": "photo.png", "reason": "unsupported file type .png"}]
+    assert report["skipped"] == [{"path": "clip.mp4", "reason": "unsupported file type .mp4"}]
     assert report["added"] == 3
 
 
@@ -312,6 +347,8 @@ def test_ask_with_other_model_is_exit_3(
 
 def test_interrupt_is_exit_130(runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
     class Interrupted:
+        settings = Settings()
+
         def ask(self, question: str) -> None:
             raise KeyboardInterrupt
 
@@ -709,7 +746,8 @@ def test_every_subcommand_has_help(runner: CliRunner) -> None:
         ), name
         summary = (command.help or "").split("\n")[0].strip()
         assert summary and summary in " ".join(result.stdout.split()), name
-        assert "--corpus" in result.stdout and "--index" in result.stdout, name
+        if name != "collections":  # lists the user config's collections, whatever the corpus
+            assert "--corpus" in result.stdout and "--index" in result.stdout, name
 
 
 def test_python_dash_m_help() -> None:

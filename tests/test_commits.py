@@ -91,7 +91,7 @@ def test_manifest_records_what_the_index_is_tied_to(settings: Settings, built: P
     assert manifest["package_version"] == __version__
     assert datetime.fromisoformat(manifest["built_at"]).tzinfo is not None
     assert manifest["files"] == 3
-    assert manifest["format"] == 3 and manifest["segments"] == 1
+    assert manifest["format"] == 4 and manifest["segments"] == 1
     assert manifest["chunks"] == _count(built) > 0
     assert read_manifest(settings.index) == manifest
 
@@ -171,11 +171,14 @@ def test_a_changed_file_is_tombstoned_in_its_old_segment(settings: Settings, bui
     assert {h.chunk.id for h in hits}.isdisjoint({d for (d,) in dead})
 
 
-def test_an_old_format_index_is_never_read_and_is_rebuilt(settings: Settings) -> None:
+@pytest.mark.parametrize("generation_format", [2, 3])  # 3: main's, with the ocr column
+def test_an_old_format_index_is_never_read_and_is_rebuilt(
+    settings: Settings, generation_format: int
+) -> None:
     old = settings.index / "gen-000001"
     old.mkdir(parents=True)
     (settings.index / "CURRENT").write_text("gen-000001")
-    (old / "manifest.json").write_text('{"format": 2}')
+    (old / "manifest.json").write_text(json.dumps({"format": generation_format}))
     with pytest.raises(IndexCorruptError, match="older format") as info:
         open_index(settings.index)
     assert info.value.exit_code == ExitCode.INDEX_UNUSABLE
@@ -184,6 +187,25 @@ def test_an_old_format_index_is_never_read_and_is_rebuilt(settings: Settings) ->
     assert sorted(report.added) == FIXTURE_FILES
     assert committed(settings.index) == 1 and orphans(settings.index) == []
     assert not (settings.index / "CURRENT").exists() and not old.exists()
+
+
+def test_an_early_segmented_index_without_the_ocr_column_is_rebuilt(
+    settings: Settings, built: Path
+) -> None:
+    db = sqlite3.connect(settings.index / INDEX_DB)
+    db.execute("ALTER TABLE chunks DROP COLUMN ocr")  # as segments' format 3 wrote them
+    manifest = json.loads(db.execute("SELECT manifest FROM commits").fetchone()[0])
+    db.execute("UPDATE commits SET manifest = ?", (json.dumps({**manifest, "format": 3}),))
+    db.commit()
+    db.close()
+    with pytest.raises(IndexCorruptError, match="older format"):
+        open_index(settings.index)
+    report = update_index(settings, Encoders.single(FakeEmbedder()))
+    assert "older format" in report.rebuilt_because
+    assert sorted(report.added) == FIXTURE_FILES
+    assert read_manifest(settings.index)["format"] == 4
+    hits = Assistant(settings, encoders=Encoders.single(FakeEmbedder())).search("rye bread").hits
+    assert hits and hits[0].chunk.path == "recipes.txt" and not hits[0].chunk.ocr
 
 
 # --- nothing is pickled --------------------------------------------------------------

@@ -136,6 +136,17 @@ def test_an_unknown_flag_is_refused_too() -> None:
     assert "unknown setting 'depth'" in config_error({"depth": 3}).message
 
 
+def test_lists_of_strings_come_from_toml_lists_or_comma_separated_text(tmp_path: Path) -> None:
+    config = toml(
+        tmp_path / "excerpta.toml", 'text_extensions = ["py", ".log"]\nscope = "notes/**, *.pdf"\n'
+    )
+    settings = load_settings(config_file=config)
+    assert settings.text_extensions == ("py", ".log")
+    assert settings.scope == ("notes/**", "*.pdf")
+    error = config_error(config_file=toml(tmp_path / "bad.toml", "scope = [1, 2]\n"))
+    assert error.hint == "scope takes a list of strings"
+
+
 @pytest.mark.parametrize(
     "line", ['k = "five"', "k = [5]", 'max_file_mb = "big"', "chunk_tokens = {}", "k = true"]
 )

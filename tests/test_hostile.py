@@ -30,11 +30,21 @@ from pypdf import PdfWriter
 from assistant.cli import main
 from assistant.config import Settings
 from assistant.core import Assistant
-from assistant.documents.loaders import SUPPORTED_SUFFIXES, load_document
+from assistant.documents.loaders import NO_TEXT_LAYER, SUPPORTED_SUFFIXES, load_document
+from assistant.documents.loaders.ocr import ocr_available
 from assistant.embedding import Encoders
 from assistant.errors import LoaderError
 from assistant.indexing import update_index
 from tests.fakes import FakeEmbedder
+from tests.formats_docs import (
+    eml_bytes,
+    epub_bytes,
+    mbox_bytes,
+    odt_bytes,
+    pptx_bytes,
+    xlsx_bytes,
+    zip_bomb,
+)
 from tests.test_loaders import make_pdf
 
 pytestmark = pytest.mark.usefixtures("isolated")
@@ -80,6 +90,17 @@ class Hostile:
     def bad(self, relpath: str, data: bytes, reason: str) -> None:
         self.write(relpath, data)
         self.skipped[relpath] = reason
+
+
+def _with_macros(book: bytes) -> bytes:
+    """A workbook carrying a VBA project that would run a command if anything ran it."""
+    source = zipfile.ZipFile(io.BytesIO(book))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name in source.namelist():
+            archive.writestr(name, source.read(name))
+        archive.writestr("xl/vbaProject.bin", b'Sub Auto_Open()\nShell "touch pwned"\nEnd Sub\n')
+    return out.getvalue()
 
 
 def encrypted_pdf() -> bytes:
@@ -245,8 +266,44 @@ def build_hostile_corpus(root: Path, outside: Path) -> Hostile:
     good_docx = docx_bytes("A broken document about otters.")
     h.bad("broken.docx", good_docx[: len(good_docx) // 2], "not valid DOCX")
     h.bad("\x1b]0;pwned\x07title.pdf", b"not a pdf", "no PDF header")
-    h.bad("photo.png", PNG, "unsupported file type .png")
-    h.bad("photo.JPG", b"\xff\xd8\xff\xe0" + noise.randbytes(2000), "unsupported file type .jpg")
+    # Images are read by OCR with the ocr extra; without it they are reported.
+    h.bad("photo.png", PNG, "not a readable image" if ocr_available() else NO_TEXT_LAYER)
+    h.bad(
+        "photo.JPG",
+        b"\xff\xd8\xff\xe0" + noise.randbytes(2000),
+        "not a readable image" if ocr_available() else NO_TEXT_LAYER,
+    )
+    # The newer formats: broken archives, zip bombs, fakes, and a sheet past the row limit.
+    deck = pptx_bytes([("Deck", "A broken deck about walruses.")])
+    h.bad("broken.pptx", deck[: len(deck) // 2], "not valid PPTX")
+    h.bad("bomb.xlsx", zip_bomb(), "over the 200 MB limit")
+    h.bad("fake.xlsx", b"Name,Role\nnot,a workbook\n", "not valid XLSX")
+    book = xlsx_bytes({"S": [["Name", "Role"], ["Walrus", "Keeper"]]})
+    h.bad("broken.xlsx", book[: len(book) // 3], "not valid XLSX")
+    h.bad("bomb.epub", zip_bomb(), "over the 200 MB limit")
+    h.bad("fake.epub", zip_bytes(), "container.xml")
+    h.bad("broken.odt", odt_bytes("Walruses", "Broken.")[:300], "not valid ODT")
+    h.bad("fake.mbox", b"\x00\x01 not a mailbox", "not valid MBOX")
+    h.bad("fake.eml", b"\x00" * 50, "not valid EML")
+    h.bad("empty.csv", b"\n\n\n", "no text found")
+    h.good(
+        "macros.xlsx",
+        "Lighthouse: Keeper Marguerite Okafor; Since 1987",
+        "Who keeps the lighthouse since 1987?",
+        data=_with_macros(
+            xlsx_bytes(
+                {"S": [["Post", "Keeper", "Since"], ["Lighthouse", "Marguerite Okafor", 1987]]}
+            )
+        ),
+    )
+    h.good(
+        "huge-sheet.csv",
+        "Row 3: Value the seal colony counts 412 pups",
+        "How many pups does the seal colony count?",
+        data=b"Row,Value\n"
+        + b"Row 2,filler\nRow 3,the seal colony counts 412 pups\n"
+        + b"".join(b"Row %d,x\n" % i for i in range(4, 250_000)),
+    )
     h.bad("archive.zip", zip_bytes(), "unsupported file type .zip")
     h.bad("bundle.tar.gz", tar_gz_bytes(), "unsupported file type .gz")
 
@@ -323,6 +380,9 @@ def test_hostile_corpus_indexes_good_files_and_skips_bad_ones(tmp_path: Path) ->
     assert report["added"] == len(indexed)
     assert set(hostile.answerable) | set(hostile.searchable) | hostile.indexed <= indexed
     assert not indexed & set(hostile.skipped)
+    truncated = {t["path"]: t["reason"] for t in report["truncated"]}
+    assert "first 200,000 rows only" in truncated["huge-sheet.csv"]
+    assert not (ROOT / "pwned").exists() and not (corpus / "pwned").exists()
     peak_mb = int(rss_file.read_text()) / 1024
     assert peak_mb < MAX_RSS_MB
 
@@ -504,7 +564,15 @@ SEEDS = {
     ".pdf": make_pdf([["Apples grow in the orchard.", "They ripen."], ["Page two text."]]),
     ".docx": docx_bytes("First paragraph of the letter.", "Second paragraph, signed."),
     ".html": html_bytes("<h1>Title</h1><p>Some <b>bold</b> text.</p><table><tr><td>x</td></tr>"),
+    ".pptx": pptx_bytes([("Title", "Body of the slide.")], notes="Speaker notes."),
+    ".xlsx": xlsx_bytes({"S": [["Name", "Role"], ["Ada", "Keeper"]], "T": [["x"]]}),
+    ".epub": epub_bytes([("One", "A chapter."), ("Two", "Another.")]),
+    ".odt": odt_bytes("Heading", "A paragraph.", table=[["a", "b"], ["c", "d"]]),
+    ".eml": eml_bytes("Subject", "Body.", {"a.csv": b"x,y\n1,2\n"}),
+    ".mbox": mbox_bytes([("One", "First."), ("Two", "Second.")]),
+    ".csv": b'Name,Role\nAda,"Keeper, lead"\nBo,Clerk\n',
 }
+_ZIPPED = (".docx", ".pptx", ".xlsx", ".epub", ".odt")
 
 
 def _mutate(draw: st.DrawFn, data: bytearray) -> bytearray:
@@ -531,18 +599,21 @@ def mutated(draw: st.DrawFn) -> tuple[str, bytes]:
     For a DOCX, either the zip itself or one part inside an intact zip is mutated (a
     damaged zip alone would never reach the XML parser).
     """
-    suffix = draw(st.sampled_from([*SEEDS, ".docx-part"]))
-    if suffix != ".docx-part":
+    suffix = draw(st.sampled_from([*SEEDS, *(f"{z}-part" for z in _ZIPPED)]))
+    if not suffix.endswith("-part"):
         return suffix, bytes(_mutate(draw, bytearray(SEEDS[suffix])))
-    source = zipfile.ZipFile(io.BytesIO(SEEDS[".docx"]))
+    suffix = suffix.removesuffix("-part")
+    source = zipfile.ZipFile(io.BytesIO(SEEDS[suffix]))
     names = source.namelist()
-    victim = draw(st.sampled_from(sorted(n for n in names if n.endswith((".xml", ".rels")))))
+    victim = draw(
+        st.sampled_from(sorted(n for n in names if n.endswith((".xml", ".rels", ".opf", ".xhtml"))))
+    )
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as zf:
         for name in names:
             part = source.read(name)
             zf.writestr(name, bytes(_mutate(draw, bytearray(part))) if name == victim else part)
-    return ".docx", out.getvalue()
+    return suffix, out.getvalue()
 
 
 @FUZZ

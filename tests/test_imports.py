@@ -16,6 +16,7 @@ HEAVY = [
     "onnxruntime",
     "bm25s",
     "scipy",
+    "mcp",
 ]
 
 
@@ -33,7 +34,7 @@ def test_importing_the_core_and_answer_path_loads_no_ui_or_torch() -> None:
         "from assistant import Assistant, load_settings\n"
         "import assistant.answer, assistant.retrieval, assistant.indexing, assistant.store,"
         " assistant.embedding, assistant.conversation, assistant.evaluation, assistant.reader,"
-        " assistant.reading"
+        " assistant.reading, assistant.federation, assistant.collections"
     )
     assert "assistant.core" in loaded and "assistant.reading" in loaded  # the check works
     assert not [m for m in HEAVY if m in loaded]
@@ -42,4 +43,4 @@ def test_importing_the_core_and_answer_path_loads_no_ui_or_torch() -> None:
 def test_the_cli_module_does_not_import_textual_or_torch() -> None:
     loaded = modules_after("import assistant.cli")
     assert "click" in loaded
-    assert not [m for m in ["textual", "torch", "faiss"] if m in loaded]
+    assert not [m for m in ["textual", "torch", "faiss", "mcp"] if m in loaded]

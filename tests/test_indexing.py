@@ -435,7 +435,7 @@ def test_update_while_locked_raises_with_hint(settings: Settings) -> None:
 
 @pytest.fixture
 def messy_corpus(settings: Settings) -> Settings:
-    (settings.corpus / "photo.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
+    (settings.corpus / "clip.mp4").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
     (settings.corpus / "notes" / "blob.txt").write_bytes(bytes(range(256)) * 8)
     return settings
 
@@ -445,15 +445,15 @@ def test_unreadable_files_are_skipped_with_reasons(messy_corpus: Settings) -> No
     embedder = FakeEmbedder()
     report = update_index(settings, Encoders.single(embedder))
     reasons = {s.path: s.reason for s in report.skipped}
-    assert set(reasons) == {"photo.png", "notes/blob.txt"}
-    assert "unsupported" in reasons["photo.png"] and ".png" in reasons["photo.png"]
+    assert set(reasons) == {"clip.mp4", "notes/blob.txt"}
+    assert "unsupported" in reasons["clip.mp4"] and ".mp4" in reasons["clip.mp4"]
     assert "binary" in reasons["notes/blob.txt"]
     assert _stored_paths(settings.index) == set(FIXTURE_FILES)
     assert report.chunks_embedded == len(embedder.embedded) == report.chunks_total
     answer = Assistant(settings, encoders=Encoders.single(FakeEmbedder())).ask(TOMATO_QUESTION)
     assert "tomatoes were planted in May" in answer.text
     json_skipped = report.to_json()["skipped"]
-    assert {"path": "photo.png", "reason": reasons["photo.png"]} in json_skipped
+    assert {"path": "clip.mp4", "reason": reasons["clip.mp4"]} in json_skipped
 
 
 def test_skipped_files_are_not_added_and_cause_no_churn(messy_corpus: Settings) -> None:

@@ -12,7 +12,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pypdf import PdfWriter
 
-from assistant.documents.loaders import SUPPORTED_SUFFIXES, decode_text, load_document
+from assistant.documents.loaders import (
+    NO_TEXT_LAYER,
+    SUPPORTED_SUFFIXES,
+    decode_text,
+    load_document,
+)
+from assistant.documents.loaders.ocr import ocr_available
 from assistant.errors import LoaderError
 
 
@@ -76,7 +82,11 @@ TWO_PAGES = [
 
 
 def test_supported_suffixes() -> None:
-    assert SUPPORTED_SUFFIXES == {".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx"}
+    assert SUPPORTED_SUFFIXES == {
+        *(".txt", ".md", ".markdown", ".rst", ".html", ".htm", ".pdf", ".docx", ".odt"),
+        *(".pptx", ".xlsx", ".csv", ".tsv", ".epub", ".eml", ".mbox"),
+        *(".png", ".jpg", ".jpeg", ".tif", ".tiff"),
+    }
 
 
 @pytest.mark.parametrize(
@@ -140,7 +150,7 @@ def test_empty_text_is_refused(tmp_path: Path, data: bytes) -> None:
 
 
 def test_unsupported_suffix(tmp_path: Path) -> None:
-    assert _reason(tmp_path, "image.png", b"\x89PNG") == "unsupported file type .png"
+    assert _reason(tmp_path, "image.gif", b"GIF89a") == "unsupported file type .gif"
 
 
 def test_suffix_is_case_insensitive(tmp_path: Path) -> None:
@@ -258,7 +268,8 @@ def test_pdf_written_by_pypdf_with_blank_page(tmp_path: Path) -> None:
 
 
 def test_pdf_without_text(tmp_path: Path) -> None:
-    assert _reason(tmp_path, "scan.pdf", make_pdf([[]])) == "no text found"
+    expected = "no text found" if ocr_available() else NO_TEXT_LAYER  # an empty page, OCR'd
+    assert _reason(tmp_path, "scan.pdf", make_pdf([[]])) == expected
 
 
 def test_truncated_pdf(tmp_path: Path) -> None:

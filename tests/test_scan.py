@@ -68,14 +68,14 @@ def test_index_folder_is_excluded(corpus: Path) -> None:
 
 
 def test_unsupported_types_are_reported(corpus: Path) -> None:
-    _write(corpus, "photo.PNG")
+    _write(corpus, "movie.MP4")
     _write(corpus, "Makefile")
     _write(corpus, "archive.tar.gz")
     _write(corpus, "ok.md")
     files, skipped = _scan(corpus)
     assert files == ["ok.md"]
     assert skipped == {
-        "photo.PNG": "unsupported file type .png",
+        "movie.MP4": "unsupported file type .mp4",
         "Makefile": "unsupported file type (no extension)",
         "archive.tar.gz": "unsupported file type .gz",
     }

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import threading
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from textual.content import Content
 from textual.pilot import Pilot
@@ -19,6 +21,7 @@ from assistant.conversation import Conversation
 from assistant.core import Status
 from assistant.errors import AssistantError, Cancelled, IndexMissingError
 from assistant.records import Answer, AnswerSpan, Citation, IndexReport
+from assistant.store.scope import Selection, select_scope
 from assistant.tui import ExcerptaApp
 from assistant.tui.widgets import (
     AnswerEntry,
@@ -157,6 +160,15 @@ class FakeAssistant:
 
     def conversation(self) -> Conversation:
         return Conversation(self)
+
+    def set_scope(self, globs: Sequence[str]) -> None:
+        self.settings = dataclasses.replace(self.settings, scope=tuple(globs))
+
+    def selection(self) -> Selection | None:
+        if not self.settings.scope:
+            return None
+        files = ["peru.txt", MARKUP_NAME]
+        return select_scope(files, lambda paths: np.arange(len(paths)), self.settings.scope)
 
     def update_index(
         self,
@@ -610,6 +622,24 @@ def test_a_new_commit_is_noticed_in_the_status_bar(fake: FakeAssistant) -> None:
     drive(fake, scenario)
 
 
+def test_in_sets_the_scope_shows_it_and_in_alone_clears_it(fake: FakeAssistant) -> None:
+    async def scenario(app: ExcerptaApp, pilot: Pilot[int]) -> None:
+        await ask(app, pilot, "/in *.txt")
+        assert fake.settings.scope == ("*.txt",) and fake.asked == []
+        assert "scope: *.txt" in plain(app.query_one(StatusBar))
+        assert "Questions now search only *.txt (2 files)" in chat_text(app)
+        await ask(app, pilot, "/in 'notes/**'")
+        assert "No indexed file matches 'notes/**'" in chat_text(app)
+        await ask(app, pilot, "/in")
+        assert fake.settings.scope == ()
+        assert "scope:" not in plain(app.query_one(StatusBar))
+        assert "Scope cleared" in chat_text(app)
+        await ask(app, pilot, "When was Castillo removed from office?")
+        assert fake.asked == ["When was Castillo removed from office?"]
+
+    drive(fake, scenario)
+
+
 class _RecordingWatcher:
     def __init__(self, stop: threading.Event) -> None:
         self.stop = stop
@@ -636,3 +666,17 @@ def test_watch_setting_runs_the_watcher_until_the_app_quits(fake: FakeAssistant)
 
     drive(fake, scenario)
     assert made[0].stop.is_set()  # unmounting stopped it
+
+
+def test_a_citation_of_ocrd_text_is_marked(fake: FakeAssistant) -> None:
+    scanned = dataclasses.replace(citation(1, "scan.pdf", 3, "The quay was rebuilt."), ocr=True)
+    fake.reply = Answer(
+        "When was the quay rebuilt?", "The quay was rebuilt. [1]", False, (scanned,)
+    )
+
+    async def scenario(app: ExcerptaApp, pilot: Pilot[int]) -> None:
+        await ask(app, pilot, "When was the quay rebuilt?")
+        view = app.query_one(AnswerEntry).query_one(CitationView)
+        assert plain(view).startswith("[1] scan.pdf · line 3  score 0.80  OCR")
+
+    drive(fake, scenario)

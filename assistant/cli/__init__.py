@@ -20,11 +20,13 @@ from typing import Any, TextIO, TypeVar
 import click
 
 from .. import __version__
-from ..config import MODES, Settings, load_settings
+from ..config import MODES, Settings
 from ..core import Assistant
 from ..errors import AssistantError, ExitCode
 from ..indexing import shown_progress
-from ..records import IndexReport
+from .report import print_report, print_status
+from .scope import scope_option, warn_unmatched
+from .selection import answerer, collection_option, one_settings, tui_choices
 from .text import answer_text, hits_text, metrics_table, safe_path
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -43,7 +45,7 @@ def _fail(message: str, hint: str, code: int) -> None:
 
 
 def _location_options(command: F) -> F:
-    """--corpus, --index and --config, on the group and on every subcommand."""
+    """--corpus, --index, --config and --collection, on the group and every subcommand."""
     options = [
         click.option(
             "--corpus",
@@ -68,7 +70,7 @@ def _location_options(command: F) -> F:
     ]
     for option in reversed(options):
         command = option(command)
-    return command
+    return collection_option(command)
 
 
 def _reader_option(command: F) -> F:
@@ -128,15 +130,7 @@ def run() -> None:
 
 
 def _settings(ctx: click.Context, **flags: Any) -> Settings:
-    parent = ctx.find_root().params
-    merged = {
-        "corpus": flags.pop("corpus", None) or parent.get("corpus"),
-        "index": flags.pop("index_dir", None) or parent.get("index_dir"),
-        **flags,
-    }
-    config_file = flags.pop("config_file", None) or parent.get("config_file")
-    merged.pop("config_file", None)
-    return load_settings(merged, config_file=config_file)
+    return one_settings(ctx, **flags)[1]
 
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
@@ -145,17 +139,20 @@ def _settings(ctx: click.Context, **flags: Any) -> Settings:
 @click.pass_context
 @_handled
 def main(
-    ctx: click.Context, corpus: Path | None, index_dir: Path | None, config_file: Path | None
+    ctx: click.Context,
+    corpus: Path | None,
+    index_dir: Path | None,
+    config_file: Path | None,
+    collections: tuple[str, ...],
 ) -> None:
     """Ask questions of your own documents, offline.
 
     With no command, opens the terminal UI on the corpus.
     """
     if ctx.invoked_subcommand is None:
-        settings = _settings(ctx)
         from ..tui import run_tui  # deferred: textual is only needed here
 
-        sys.exit(run_tui(settings))
+        sys.exit(run_tui(*tui_choices(ctx)))
 
 
 @main.command()
@@ -216,7 +213,7 @@ def index(
     if as_json:
         click.echo(json.dumps(report.to_json()))
     else:
-        _print_report(report)
+        print_report(report)
 
 
 @main.command()
@@ -226,6 +223,7 @@ def index(
 @click.option("--mode", type=click.Choice(MODES), default=None, help="Retrieval mode.")
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
 @_reader_option
+@scope_option
 @click.pass_context
 @_handled
 def ask(
@@ -241,8 +239,8 @@ def ask(
     """Answer QUESTION from the documents, with citations."""
     if not question.strip():
         raise click.UsageError("the question is empty")
-    settings = _settings(ctx, k=k, mode=mode, reader=_reader(reader), **flags)
-    assistant = make_assistant(settings)
+    assistant = answerer(ctx, k=k, mode=mode, reader=_reader(reader), **flags)
+    warn_unmatched(assistant)
     answer = assistant.ask(question)
     if as_json:
         click.echo(json.dumps(answer.to_json(), ensure_ascii=False))
@@ -262,6 +260,7 @@ def ask(
     help="Ask the questions in order as one conversation: follow-ups borrow the topic.",
 )
 @_reader_option
+@scope_option
 @click.pass_context
 @_handled
 def batch(
@@ -281,8 +280,8 @@ def batch(
     from ..evaluation import read_questions
 
     questions = read_questions(source)  # every line checked before any is answered
-    settings = _settings(ctx, k=k, mode=mode, reader=_reader(reader), **flags)
-    assistant = make_assistant(settings)
+    assistant = answerer(ctx, k=k, mode=mode, reader=_reader(reader), **flags)
+    warn_unmatched(assistant)
     answers = (
         assistant.conversation().ask_all(questions)
         if as_conversation
@@ -298,13 +297,15 @@ def batch(
 @click.option("-k", type=int, default=None, help="How many passages [default 5].")
 @click.option("--mode", type=click.Choice(MODES), default=None, help="Retrieval mode.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (always, when QUERY is -).")
+@scope_option
 @click.pass_context
 @_handled
 def search(
     ctx: click.Context, /, query: str, k: int | None, mode: str | None, as_json: bool, **flags: Any
 ) -> None:
     """Show the passages that best match QUERY (- reads one query per line from stdin)."""
-    assistant = make_assistant(_settings(ctx, k=k, mode=mode, **flags))
+    assistant = answerer(ctx, k=k, mode=mode, **flags)
+    warn_unmatched(assistant)
     if query == "-":
         queries = [line.strip() for line in sys.stdin if line.strip()]
         for result in assistant.search_all(queries):
@@ -325,19 +326,7 @@ def status(ctx: click.Context, /, as_json: bool, **flags: Any) -> None:
     if as_json:
         click.echo(json.dumps(state.to_json()))
         return
-    if state.problem:
-        click.echo(f"index: not usable ({safe_path(state.problem)})")
-    else:
-        documents = "document" if state.files == 1 else "documents"
-        click.echo(
-            f"index: {state.files} {documents}, {state.chunks} chunks, built {state.built_at}"
-        )
-    click.echo(f"model: {state.model}")
-    changes = f"{state.added} new, {state.changed} changed, {state.removed} removed"
-    click.echo(
-        f"corpus: {'changed since the index was built' if state.stale else 'up to date'}"
-        f" ({changes}; {state.skipped} skipped)"
-    )
+    print_status(state)
 
 
 @main.command(name="eval")
@@ -352,6 +341,7 @@ def status(ctx: click.Context, /, as_json: bool, **flags: Any) -> None:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
 @_reader_option
+@scope_option
 @click.pass_context
 @_handled
 def evaluate(
@@ -374,6 +364,7 @@ def evaluate(
     if not cases:
         raise click.UsageError("no questions in the input")
     assistant = make_assistant(_settings(ctx, reader=_reader(reader), **flags))
+    warn_unmatched(assistant)
     assistant.warm_up()  # latency is per question, not the one-time model load
     table = {mode: summarize(run_cases(assistant, cases, mode=mode)) for mode in modes or MODES}
     if as_json:
@@ -384,36 +375,6 @@ def evaluate(
 
 def _bold(text: str) -> str:
     return click.style(text, bold=True, underline=True)
-
-
-def _print_report(report: IndexReport) -> None:
-    if report.rebuilt_because:
-        click.echo(f"rebuilding the whole index: {report.rebuilt_because}", err=True)
-    counts = (
-        f"{len(report.added)} added, {len(report.changed)} changed, {len(report.removed)} removed,"
-        f" {report.unchanged} unchanged"
-    )
-    if report.dry_run:
-        click.echo(f"would index: {counts}")
-    else:
-        click.echo(
-            f"{counts}; embedded {report.chunks_embedded} chunks,"
-            f" {report.chunks_total} in the index ({report.seconds:.1f}s)"
-        )
-        if report.running_lines_dropped:
-            click.echo(
-                f"left out {report.running_lines_dropped} running heads, footers and page numbers"
-            )
-    if report.dry_run:
-        for label, paths in (
-            ("add", report.added),
-            ("change", report.changed),
-            ("remove", report.removed),
-        ):
-            for path in paths:
-                click.echo(f"  {label}: {safe_path(path)}")
-    for skipped in report.skipped:
-        click.echo(f"skipped {safe_path(skipped.path)}: {safe_path(skipped.reason)}", err=True)
 
 
 @contextmanager
@@ -449,3 +410,7 @@ def _progress() -> Iterator[Callable[[str, int, int], None]]:
 
     with bar:
         yield update
+
+
+# Commands in modules of their own, registered on ``main`` when imported.
+from . import commands as _commands  # noqa: E402,F401

@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from ..records import NOT_FOUND, Answer, SearchResult
+from ..records import NOT_FOUND, Answer, SearchResult, page_word
 
 # C0 and C1 control characters other than tab and newline: in a file name or a document
 # they could move the cursor, retitle the window or hide text when printed raw.
@@ -65,8 +65,8 @@ def answer_text(answer: Answer, mark: Callable[[str], str] = str) -> str:
             f"-{c.end_line}" if c.end_line != c.start_line else ""
         )
         if c.page is not None:
-            where += f" (page {c.page})"
-        lines.append(f"[{c.n}] {where}  score {c.score:.2f}")
+            where += f" ({page_word(c.path)} {c.page})"
+        lines.append(f"[{c.n}] {where}  score {c.score:.2f}" + ("  (OCR)" if c.ocr else ""))
         lines.extend("    " + safe(part) for part in c.excerpt.splitlines() if part.strip())
     return "\n".join(lines)
 
@@ -87,9 +87,9 @@ def hits_text(result: SearchResult) -> str:
     blocks = []
     for rank, hit in enumerate(result.hits, 1):
         c = hit.chunk
-        page = f" (page {c.page})" if c.page is not None else ""
+        page = f" ({page_word(c.path)} {c.page})" if c.page is not None else ""
         head = f"{rank}. {safe_path(c.path)}:{c.start_line}-{c.end_line}{page}"
-        head += f"  score {hit.score:.3f}"
+        head += f"  score {hit.score:.3f}" + ("  (OCR)" if c.ocr else "")
         lines = ("    " + safe(line) for line in c.text.splitlines())
         blocks.append(head + "\n" + "\n".join(lines))
     return "\n\n".join(blocks)

@@ -79,6 +79,7 @@ def chunk_document(
                     page=page,
                     column=start - lines.start_of(start),
                     heading=heading,
+                    ocr=any(s < end and start < e for s, e in doc.ocr),
                 )
             )
     return chunks

@@ -36,14 +36,19 @@ class SourceFile:
 
 
 def scan_corpus(
-    root: Path, *, exclude: Sequence[Path] = (), max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    root: Path,
+    *,
+    exclude: Sequence[Path] = (),
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    text_suffixes: frozenset[str] = frozenset(),
 ) -> tuple[list[SourceFile], list[Skipped]]:
     """Find the supported files under ``root``, both lists sorted by path.
 
     Hidden files and folders (name starting with '.') and anything under an
     ``exclude`` path (the index folder) are left out silently. Unsupported, too
     large, unreadable and special files, broken links, links leading outside the
-    corpus and symlink loops are returned as ``Skipped``.
+    corpus and symlink loops are returned as ``Skipped``. Files named by
+    ``text_suffixes`` (read as plain text) count as supported.
 
     Raises:
         CorpusError: ``root`` is missing, not a folder, or can't be listed.
@@ -53,7 +58,7 @@ def scan_corpus(
             f"corpus folder not found: {root}",
             hint="create it and add documents, or pass --corpus DIR",
         )
-    scan = _Scan(root, exclude, max_file_bytes)
+    scan = _Scan(root, exclude, max_file_bytes, SUPPORTED_SUFFIXES | text_suffixes)
     scan.run()
     files = sorted(scan.files, key=lambda f: f.relpath)
     skipped = sorted(scan.skipped, key=lambda s: s.path)
@@ -63,11 +68,14 @@ def scan_corpus(
 class _Scan:
     """The state of one walk: results so far, and every real path already taken."""
 
-    def __init__(self, root: Path, exclude: Sequence[Path], max_file_bytes: int) -> None:
+    def __init__(
+        self, root: Path, exclude: Sequence[Path], max_file_bytes: int, suffixes: frozenset[str]
+    ) -> None:
         self.root = Path(os.path.abspath(root))
         self.root_real = Path(os.path.realpath(root))
         self.excluded = [Path(os.path.realpath(p)) for p in exclude]
         self.max_file_bytes = max_file_bytes
+        self.suffixes = suffixes
         self.files: list[SourceFile] = []
         self.skipped: list[Skipped] = []
         # Real path -> the relpath it was first reached by.
@@ -167,7 +175,7 @@ class _Scan:
         if not stat.S_ISREG(info.st_mode):
             # FIFOs and devices would block or never end when read.
             self._skip(relpath, "not a regular file")
-        elif suffix not in SUPPORTED_SUFFIXES:
+        elif suffix not in self.suffixes:
             self._skip(relpath, unsupported_reason(suffix))
         elif real in self.seen:
             self._skip(relpath, f"same file as {self.seen[real]}")

@@ -8,11 +8,20 @@ a ``threading.Event`` cancels; the core never prints. Must not import textual or
 
 from __future__ import annotations
 
-from .plan import UpdatePlan, index_fingerprint, mismatch_reason, plan_update
+from .plan import (
+    UpdatePlan,
+    format_counts,
+    index_fingerprint,
+    mismatch_reason,
+    no_text,
+    plan_update,
+)
 from .update import WRITE_STAGES, ProgressCallback, shown_progress, update_index
 from .watch import Watcher
 
 __all__ = [
+    "format_counts",
+    "no_text",
     "WRITE_STAGES",
     "ProgressCallback",
     "UpdatePlan",

@@ -10,10 +10,11 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ..config import Settings
+from ..documents.loaders import NO_TEXT_REASONS, normalise_suffixes
 from ..documents.scan import SourceFile, scan_corpus
 from ..errors import IndexUnusableError
 from ..records import Skipped
@@ -39,6 +40,7 @@ class UpdatePlan:
     changed: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     unchanged: int = 0
+    kept: list[str] = field(default_factory=list)  # the unchanged files
     skipped: list[Skipped] = field(default_factory=list)
     full: bool = False
     reason: str = ""  # why a full rebuild was chosen
@@ -114,6 +116,7 @@ def plan_update(
         record = previous.get(source.relpath)
         if record and _same_stat(record, source):
             plan.unchanged += 1
+            plan.kept.append(source.relpath)
             continue
         failed = skipped_before.get(source.relpath)
         if failed and _same_stat(failed[0], source):
@@ -126,6 +129,7 @@ def plan_update(
             continue
         if record is not None and record.content_hash == digest:
             plan.unchanged += 1
+            plan.kept.append(source.relpath)
             continue
         if failed and failed[0].content_hash == digest:
             plan.skipped.append(Skipped(source.relpath, failed[1]))
@@ -135,6 +139,20 @@ def plan_update(
     seen = {f.relpath for f in files}
     plan.removed = sorted(p for p in previous if p not in seen)
     return plan
+
+
+def format_counts(paths: list[str]) -> dict[str, int]:
+    """How many of ``paths`` there are of each format (suffix, lower case, no dot)."""
+    counts: dict[str, int] = {}
+    for path in paths:
+        suffix = PurePosixPath(path).suffix.lower().lstrip(".") or "(none)"
+        counts[suffix] = counts.get(suffix, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def no_text(skipped: list[Skipped]) -> list[str]:
+    """The skipped files that were read but gave no text (empty, or scanned without OCR)."""
+    return [s.path for s in skipped if s.reason.startswith(NO_TEXT_REASONS)]
 
 
 def _same_stat(record: FileRecord, source: SourceFile) -> bool:
@@ -151,6 +169,7 @@ def _scan(settings: Settings) -> tuple[list[SourceFile], list[Skipped]]:
         settings.corpus,
         exclude=[settings.index],
         max_file_bytes=int(settings.max_file_mb * 1_000_000),
+        text_suffixes=normalise_suffixes(settings.text_extensions),
     )
     budget = int(settings.max_corpus_mb * 1_000_000)
     kept: list[SourceFile] = []

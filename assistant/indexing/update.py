@@ -19,7 +19,7 @@ from typing import Any
 
 from ..config import Settings
 from ..documents.chunking import chunk_document
-from ..documents.loaders import load_document
+from ..documents.loaders import load_document, normalise_suffixes
 from ..documents.scan import scan_corpus
 from ..embedding import Encoders
 from ..embedding.encoders import in_background
@@ -31,7 +31,7 @@ from ..store.commits import FORMAT_VERSION, clean_up, read_manifest
 from ..store.merge import merge_segments
 from ..text.bpe import get_encoding
 from .chunk_embedder import ChunkEmbedder
-from .plan import UpdatePlan, index_fingerprint, plan_update
+from .plan import UpdatePlan, format_counts, index_fingerprint, no_text, plan_update
 from .rolling_writer import RollingWriter
 
 ProgressCallback = Callable[[str, int, int], None]
@@ -74,7 +74,10 @@ def update_index(
     """
     started = time.perf_counter()
     if dry_run:  # planning only reads: no lock, nothing created
-        return _report(plan_update(settings, full=full), dry_run=True, started=started)
+        plan = plan_update(settings, full=full)
+        report = _report(plan, dry_run=True, started=started)
+        _count_formats(report, plan)
+        return report
     with index_lock(settings.index, settings.corpus):
         return update_locked(
             settings, encoders, full=full, compact=compact, progress=progress, cancel=cancel
@@ -128,7 +131,7 @@ def update_locked(
         found = f" ({len(plan.skipped)} files skipped)" if plan.skipped else ""
         raise CorpusError(
             f"no documents to index in {settings.corpus}{found}",
-            hint="add .txt, .md, .html, .pdf or .docx files",
+            hint="add documents (.txt, .md, .pdf, .docx, .pptx, .xlsx, .epub, .eml, ...)",
         )
     chosen: Encoders | None = None
     if plan.to_embed or plan.full:
@@ -141,6 +144,7 @@ def update_locked(
     if plan.to_embed or plan.full or plan.removed or compact:
         stage = _stage_reporter(progress)
         report.segments_merged = merge_segments(settings.index, compact=compact, on_stage=stage)
+    _count_formats(report, plan)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -249,6 +253,7 @@ def _embed_files(
     """Load and chunk each file to embed, and hand its chunks to ``embedder``."""
     total = len(plan.to_embed)
     workers = getattr(embedder, "workers", 0)
+    suffixes = normalise_suffixes(settings.text_extensions)
     for done, (source, digest) in enumerate(plan.to_embed):
         if cancel is not None and cancel.is_set():
             raise Cancelled("indexing cancelled; the index keeps its last commit")
@@ -258,7 +263,7 @@ def _embed_files(
                 progress("chunks", embedder.embedded, workers)
         record = FileRecord(source.relpath, digest, source.size, source.mtime_ns, 0)
         try:
-            document = load_document(source.abspath, source.relpath)
+            document = load_document(source.abspath, source.relpath, text_suffixes=suffixes)
         except LoaderError as exc:
             _note_skipped(report, writer.table, record, exc.message)
             continue
@@ -271,10 +276,17 @@ def _embed_files(
             count_model_tokens=passages.count_tokens,
         )
         report.running_lines_dropped += len(document.furniture)
+        if document.note:
+            report.truncated.append(Skipped(record.path, document.note))
         embedder.add(record, chunks)
     embedder.finish()
     if progress is not None:
         progress("embed", total, total)
+
+
+def _count_formats(report: IndexReport, plan: UpdatePlan) -> None:
+    report.formats = format_counts(plan.kept + report.added + report.changed)
+    report.no_text = no_text(report.skipped)
 
 
 def _note_skipped(report: IndexReport, table: ChunkTable, record: FileRecord, reason: str) -> None:

@@ -22,6 +22,7 @@ from .update import ProgressCallback, index_lock, update_locked
 
 SETTLE_MS = 500  # a batch is applied once the corpus has been quiet this long
 MAX_BATCH_MS = 5_000  # ... or after this long, however busy the corpus
+CATCH_UP_MS = 1_000  # quiet this long after the watch starts: update once more
 
 
 class Watcher:
@@ -72,17 +73,23 @@ class Watcher:
 
         with index_lock(self._settings.index, self._settings.corpus):
             self._update()
-            for _ in watchfiles.watch(
+            caught_up = False
+            for changes in watchfiles.watch(
                 self._settings.corpus.resolve(),
                 watch_filter=self._wanted,
                 debounce=MAX_BATCH_MS,
                 step=self._settle_ms,
                 stop_event=self.stop,
-                yield_on_timeout=False,
+                rust_timeout=CATCH_UP_MS,
+                yield_on_timeout=True,
             ):
                 if self.stop.is_set():
                     break
-                self._update()
+                if changes or not caught_up:
+                    # The first quiet spell means the watch is set up: files saved while
+                    # it was being set up (after the first update) are picked up now.
+                    caught_up = True
+                    self._update()
 
     def _update(self) -> None:
         try:

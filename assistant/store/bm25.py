@@ -17,6 +17,7 @@ import numpy as np
 
 from ..errors import REBUILD_HINT, IndexCorruptError
 from ..text.terms import tokenize
+from .scope import Selection
 
 IDS_FILE = "chunk_ids.npy"  # BM25 row number -> chunk id
 LENGTHS_FILE = "lengths.npy"  # BM25 row number -> tokens (segments: postings.py)
@@ -49,10 +50,17 @@ class LexicalIndex:
         except (OSError, ValueError, KeyError, AttributeError, TypeError, IndexError) as exc:
             raise IndexCorruptError(f"BM25 index in {folder} unreadable", REBUILD_HINT) from exc
 
-    def search(self, queries: Sequence[str], k: int) -> list[list[tuple[int, float]]]:
-        """For each query, up to ``k`` (chunk id, BM25 score) pairs with a positive score."""
-        if len(self._ids) == 0:
+    def search(
+        self, queries: Sequence[str], k: int, allowed: Selection | None = None
+    ) -> list[list[tuple[int, float]]]:
+        """For each query, up to ``k`` (chunk id, BM25 score) pairs with a positive score,
+        among the ``allowed`` chunks only when a selection is given."""
+        if len(self._ids) == 0 or (allowed is not None and len(allowed) == 0):
             return [[] for _ in queries]
+        mask = None
+        if allowed is not None:
+            # Per BM25 row: is its chunk in scope? Made once per selection and index.
+            mask = allowed.derived(f"bm25-rows-{id(self)}", lambda: self._rows_of(allowed))
         results: list[list[tuple[int, float]]] = []
         for tokens in tokenize(queries):
             # bm25s.retrieve's top-k is np.argpartition over every document; with most
@@ -63,8 +71,16 @@ class LexicalIndex:
                 continue
             scores = self._retriever.get_scores_from_ids(term_ids)
             rows = np.flatnonzero(scores > 0)
+            if mask is not None:
+                rows = rows[mask[rows]]
             if len(rows) > k:
                 rows = rows[np.argpartition(-scores[rows], k - 1)[:k]]
             rows = rows[np.argsort(-scores[rows], kind="stable")]
             results.append([(int(self._ids[r]), float(scores[r])) for r in rows])
         return results
+
+    def _rows_of(self, allowed: Selection) -> np.ndarray:
+        at = np.searchsorted(allowed.chunk_ids, self._ids)
+        at = np.minimum(at, len(allowed.chunk_ids) - 1)
+        mask: np.ndarray = allowed.chunk_ids[at] == self._ids
+        return mask

@@ -37,7 +37,8 @@ CREATE TABLE IF NOT EXISTS chunks (
     text TEXT NOT NULL,
     content_hash TEXT NOT NULL,
     heading TEXT NOT NULL DEFAULT '',
-    col INTEGER NOT NULL DEFAULT 0
+    col INTEGER NOT NULL DEFAULT 0,
+    ocr INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS chunks_by_path ON chunks(path);
 CREATE TABLE IF NOT EXISTS skipped (
@@ -48,6 +49,9 @@ CREATE TABLE IF NOT EXISTS skipped (
     reason TEXT NOT NULL
 );
 """
+
+
+_IDS_OF_PATH = "SELECT id FROM chunks WHERE path = ?"
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,13 @@ class ChunkTable:
         rows = self._db.execute("SELECT id FROM chunks WHERE path = ?", (path,))
         return [row[0] for row in rows]
 
+    def chunk_ids_of(self, paths: Iterable[str]) -> np.ndarray:
+        """The chunk ids of these files, as one int64 array (for a scope's selection)."""
+        found: list[int] = []
+        for path in paths:
+            found.extend(row[0] for row in self._db.execute(_IDS_OF_PATH, (path,)))
+        return np.asarray(found, dtype=np.int64)
+
     def remove_file(self, path: str) -> None:
         self._db.execute("DELETE FROM chunks WHERE path = ?", (path,))
         self._db.execute("DELETE FROM files WHERE path = ?", (path,))
@@ -111,7 +122,7 @@ class ChunkTable:
             (record.path, record.content_hash, record.size, record.mtime_ns, record.chunks),
         )
         self._db.executemany(
-            "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     c.id,
@@ -125,6 +136,7 @@ class ChunkTable:
                     h,
                     c.heading,
                     c.column,
+                    int(c.ocr),
                 )
                 for c, h in zip(chunks, hashes, strict=True)
             ],
@@ -145,7 +157,7 @@ class ChunkTable:
             marks = ",".join("?" * len(batch))
             rows = self._db.execute(
                 "SELECT id, path, text, char_start, char_end, start_line, end_line, page, "
-                f"heading, col FROM chunks WHERE id IN ({marks})",
+                f"heading, col, ocr FROM chunks WHERE id IN ({marks})",
                 batch,
             )
             for row in rows:
@@ -160,6 +172,7 @@ class ChunkTable:
                     page=row[7],
                     heading=row[8],
                     column=row[9],
+                    ocr=bool(row[10]),
                 )
         return found
 

@@ -35,9 +35,12 @@ INDEX_DB = "index.sqlite"
 SEGMENTS = "segments"
 VECTORS = "vectors.faiss"
 BM25_DIR = "bm25"
-# 2: generations (gen-NNNNNN folders named by CURRENT); 3: segments and one SQLite commit point.
-FORMAT_VERSION = 3
+# 2 and 3: generations (gen-NNNNNN folders named by CURRENT; 3 added the chunks' ocr
+# column); 4: segments and one SQLite commit point, chunk rows with the ocr column. (An
+# early segmented index said 3 too, without the ocr column: it is rebuilt as older.)
+FORMAT_VERSION = 4
 OLD_FORMAT = "the index is in an older format (whole generations); it is rebuilt as segments"
+OLDER_SEGMENTS = "the index is in an older format; it is rebuilt"
 _SEGMENT = re.compile(r"^seg-(\d{6})$")
 _OLD_GENERATION = re.compile(r"^gen-\d{6}$")
 
@@ -96,7 +99,8 @@ def connect(index_dir: Path, *, write: bool) -> sqlite3.Connection:
 
 
 def is_old_format(index_dir: Path) -> bool:
-    """Whether ``index_dir`` holds an index of format 2 (CURRENT and gen-* folders)."""
+    """Whether ``index_dir`` holds an index of generations (formats 2 and 3: CURRENT and
+    gen-* folders)."""
     return (index_dir / "CURRENT").exists() and not (index_dir / INDEX_DB).exists()
 
 
@@ -117,7 +121,10 @@ def manifest_of(db: sqlite3.Connection, generation: int) -> dict[str, Any]:
         manifest = json.loads(found[0]) if found else None
     except ValueError as exc:
         raise IndexCorruptError(f"index manifest unreadable: {exc}", REBUILD_HINT) from exc
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_VERSION:
+    found_format = manifest.get("format") if isinstance(manifest, dict) else None
+    if isinstance(found_format, int) and found_format < FORMAT_VERSION:
+        raise IndexCorruptError(OLDER_SEGMENTS, REBUILD_HINT)
+    if not isinstance(manifest, dict) or found_format != FORMAT_VERSION:
         raise IndexCorruptError("index manifest is not one this version reads", REBUILD_HINT)
     return manifest
 

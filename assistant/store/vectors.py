@@ -33,6 +33,7 @@ import numpy as np
 
 from ..errors import REBUILD_HINT, IndexCorruptError
 from .recall import ExactTopK, calibrated_nprobe, perturbed_queries
+from .scope import Selection, exact_top_k, id_bitmap
 
 FLAT_LIMIT = 200_000
 """Largest vector count kept in an exact flat index (~300 MB at 384 dimensions)."""
@@ -40,6 +41,9 @@ _TRAIN_PER_LIST = 64  # k-means sample size per list (FAISS warns below 39)
 _CALIBRATION_QUERIES = 200
 _RANGE_MARGIN = 0.5  # widen 8-bit ranges by this share of them on each side (see _build_ivf)
 _PARALLEL_FROM = 8  # queries per search call from which FAISS may use several threads
+# A scope of at most this many chunks is searched exactly: scoring its vectors costs less
+# than a FAISS pass, and an IVF index's probed lists might hold too few of them.
+_EXACT_SCOPE = 20_000
 _BLOCK = 16_384  # vectors copied at a time while rebuilding: ~25 MB of floats, ~100 MB in all
 
 
@@ -140,25 +144,58 @@ class VectorIndex:
             self._index.remove_ids(np.asarray(ids, dtype=np.int64))
 
     def search(
-        self, vectors: np.ndarray, k: int, *, selector: Any = None
+        self,
+        vectors: np.ndarray,
+        k: int,
+        allowed: Selection | None = None,
+        *,
+        selector: Any = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Return (scores, ids) arrays of shape (len(vectors), k); missing ids are -1.
 
-        ``selector``: an object whose ``selector`` attribute is a FAISS ``IDSelector``;
-        only the ids it selects are searched (segments.py leaves deleted chunks out so).
+        With ``allowed``, only those chunks are searched, before the top k: a small scope
+        exactly, a large one by a FAISS IDSelector (probing more IVF lists if need be).
+        ``selector``: instead, an object whose ``selector`` attribute is a FAISS
+        ``IDSelector``; only the ids it selects are searched (segments.py leaves deleted
+        chunks, and those outside a scope, out so).
         """
-        import faiss
-
         k = max(1, min(k, len(self)))
         queries = np.ascontiguousarray(vectors, dtype=np.float32)
-        params: Any = None
         if selector is not None:
-            if self.kind == "ivf":
-                params = faiss.SearchParametersIVF()
-                params.nprobe = self.nprobe
-            else:
-                params = faiss.SearchParameters()
-            params.sel = selector.selector
+            return self._search(queries, k, self._params_of(selector.selector, 1))
+        if allowed is None:
+            return self._search(queries, k, None)
+        chosen = allowed.chunk_ids
+        if len(chosen) <= _EXACT_SCOPE:  # its vectors kept: at most ~30 MB
+            stored = allowed.derived(f"vectors-{id(self)}", lambda: self.reconstruct(chosen))
+            return exact_top_k(queries, stored, chosen, k)
+        params = allowed.derived(f"faiss-{id(self)}", lambda: self._params(allowed, 1))
+        scores, ids = self._search(queries, k, params)
+        wanted = min(k, len(allowed))
+        if self.kind == "ivf" and int((ids >= 0).sum(axis=1).min()) < wanted:
+            wider = allowed.derived(f"faiss-wide-{id(self)}", lambda: self._params(allowed, 8))
+            scores, ids = self._search(queries, k, wider)
+        return scores, ids
+
+    def _params(self, allowed: Selection, widen: int) -> Any:
+        import faiss
+
+        selector: Any = faiss.IDSelectorBitmap  # its wrapper takes an array, and keeps it
+        return self._params_of(selector(id_bitmap(allowed.chunk_ids)), widen)
+
+    def _params_of(self, selector: Any, widen: int) -> Any:
+        import faiss
+
+        ivf = self.kind == "ivf"
+        params: Any = faiss.SearchParametersIVF() if ivf else faiss.SearchParameters()
+        params.sel = selector
+        if ivf:
+            params.nprobe = min(int(self._index.nlist), self.nprobe * widen)
+        return params
+
+    def _search(self, queries: np.ndarray, k: int, params: Any) -> tuple[np.ndarray, np.ndarray]:
+        import faiss
+
         if len(queries) >= _PARALLEL_FROM:
             scores, ids = self._index.search(queries, k, params=params)
             return scores, ids

@@ -167,8 +167,14 @@ def _open_for_writing(index_dir: Path, *, full: bool) -> sqlite3.Connection:
     database too damaged to open (it answered nothing anyway)."""
     try:
         db = connect(index_dir, write=True)
-        ChunkTable(db, write=True)
-        latest_generation(db)
+        try:
+            if full:
+                _check_format(db)  # an older one's tables lack columns: start anew
+            ChunkTable(db, write=True)
+            latest_generation(db)
+        except BaseException:
+            db.close()
+            raise
         return db
     except IndexCorruptError:
         if not full:
@@ -179,6 +185,13 @@ def _open_for_writing(index_dir: Path, *, full: bool) -> sqlite3.Connection:
     db = connect(index_dir, write=True)
     ChunkTable(db, write=True)
     return db
+
+
+def _check_format(db: sqlite3.Connection) -> None:
+    """Raise IndexCorruptError if the latest commit is of another format than this one."""
+    generation = latest_generation(db)
+    if generation:
+        manifest_of(db, generation)
 
 
 def list_segment(db: Any, name: str, rows: int, generation: int, description: str) -> None:

@@ -26,14 +26,20 @@ def table_lines(rows: Sequence[Sequence[str]]) -> list[str]:
     if len(cleaned) == 1 or len(header) < 2:
         return [CELL_SEPARATOR.join(c for c in row if c) for row in cleaned]
     lines = [CELL_SEPARATOR.join(c for c in header if c)]
-    for row in cleaned[1:]:
-        label, cells = row[0], row[1:]
-        named = [
-            f"{name} {value}".strip() if name else value
-            for name, value in zip(header[1:], cells, strict=False)
-            if value
-        ]
-        named += [value for value in cells[len(header) - 1 :] if value]
-        body = "; ".join(named)
-        lines.append(f"{label}: {body}" if label and body else label or body)
+    lines.extend(row_line(header, row) for row in cleaned[1:])
     return lines
+
+
+def row_line(header: Sequence[str], row: Sequence[str]) -> str:
+    """One row under ``header`` as "Label: Header value; ...", for cells already cleaned."""
+    if not row:
+        return ""
+    label, cells = row[0], row[1:]
+    named = [
+        f"{name} {value}".strip() if name else value
+        for name, value in zip(header[1:], cells, strict=False)
+        if value
+    ]
+    named += [value for value in cells[len(header) - 1 :] if value]
+    body = "; ".join(named)
+    return f"{label}: {body}" if label and body else label or body

@@ -7,16 +7,13 @@ touched here, on the main thread.
 
 from __future__ import annotations
 
-import os
-import shlex
-import subprocess
 import threading
-from collections.abc import Callable, Iterable
-from pathlib import Path
+from collections.abc import Callable, Iterable, Mapping
+from functools import partial
 from typing import Any
 
 from textual import on, work
-from textual.app import App, ComposeResult, SuspendNotSupported, SystemCommand
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.reactive import reactive
@@ -29,8 +26,11 @@ from ..errors import AssistantError, Cancelled, IndexUnusableError
 from ..indexing import shown_progress
 from ..records import Citation
 from . import messages as m
+from .editor import open_cited
+from .live import COMMIT_POLL_S, LiveIndex, export_conversation
 from .protocol import AppAssistant
 from .render import answer_plain
+from .scope import scope_command, scope_notice
 from .widgets import (
     AnswerEntry,
     ChatLog,
@@ -43,8 +43,6 @@ from .widgets import (
     StatusBar,
 )
 from .widgets.chat import BuildOffer
-
-COMMIT_POLL_S = 1.0  # how often the app looks for a new commit of the index
 
 
 class ExcerptaApp(App[int]):
@@ -69,15 +67,22 @@ class ExcerptaApp(App[int]):
     model_ready: reactive[bool] = reactive(False, init=False)
     """The embedding model has been loaded."""
 
-    def __init__(self, make_assistant: Callable[[], AppAssistant]) -> None:
+    def __init__(
+        self,
+        make_assistant: Callable[[], AppAssistant],
+        *,
+        collection: str | None = None,
+        collections: Mapping[str, Callable[[], AppAssistant]] | None = None,
+    ) -> None:
         super().__init__()
         self._make_assistant = make_assistant
+        self.collection = collection  # the named collection asked, if any
+        self._collections = dict(collections or {})  # the palette switches to these
         self.assistant: AppAssistant | None = None
         self.conversation: Conversation | None = None  # made with the assistant
         self._ticket = 0  # answers for an older ticket were cancelled and are dropped
         self._cancel_index: threading.Event | None = None
-        self._stop_watch = threading.Event()
-        self._seen_commit = -1  # the commit generation last seen by _poll_commit
+        self._live = LiveIndex()  # commits seen, and the watcher's stop event
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -102,7 +107,9 @@ class ExcerptaApp(App[int]):
             self.query_one(QuestionInput).disabled = True
             return
         corpus = self.assistant.settings.corpus
+        self.query_one(StatusBar).show(collection=self.collection)
         await chat.add(Notice(f"Ask about the documents in {corpus}. F1 shows the keys."))
+        self.query_one(StatusBar).show(scope=self.assistant.settings.scope)
         self.query_one(QuestionInput).focus()
         self._read_status()
         self._load_model()
@@ -111,7 +118,7 @@ class ExcerptaApp(App[int]):
             self._watch()
 
     def on_unmount(self) -> None:
-        self._stop_watch.set()
+        self._live.stop.set()
 
     # Workers: they run in threads and only post messages.
 
@@ -128,28 +135,14 @@ class ExcerptaApp(App[int]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="commit")
     def _poll_commit(self) -> None:
         """Notice a new commit of the index: the next question searches it."""
-        assert self.assistant is not None
-        generation = self.assistant.committed()
-        if generation != self._seen_commit:
-            first, self._seen_commit = self._seen_commit < 0, generation
-            if not first:
-                self.assistant.refresh_index()
-                self.post_message(m.CommitNoticed(generation))
+        if self.assistant is not None:
+            self._live.poll(self.assistant, self.post_message)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="watch")
     def _watch(self) -> None:
         """Keep the index up to date as files change (the ``watch = true`` setting)."""
-        assert self.assistant is not None
-
-        def failed(error: AssistantError) -> None:
-            self.post_message(m.IndexFailed(error))
-
-        try:  # each commit is noticed by _poll_commit
-            self.assistant.watcher(
-                on_update=lambda _: None, on_error=failed, stop=self._stop_watch
-            ).run()
-        except AssistantError as exc:
-            failed(exc)
+        if self.assistant is not None:
+            self._live.watch(self.assistant, self.post_message)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="status")
     def _read_status(self) -> None:
@@ -168,6 +161,17 @@ class ExcerptaApp(App[int]):
             self.post_message(m.AskFailed(ticket, question, exc))
         else:
             self.post_message(m.AnswerReady(ticket, question, answer))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="scope")
+    def _set_scope(self, globs: tuple[str, ...]) -> None:
+        assert self.assistant is not None
+        self.assistant.set_scope(globs)
+        try:
+            chosen = self.assistant.selection()
+        except AssistantError:  # no usable index yet: the scope applies once there is one
+            chosen = None
+        found = (len(chosen.paths), chosen.unmatched) if chosen is not None else (-1, ())
+        self.post_message(m.ScopeSet(globs, *found))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="index")
     def _update_index(self, cancel: threading.Event) -> None:
@@ -193,6 +197,10 @@ class ExcerptaApp(App[int]):
         entry = self.query_one(QuestionInput)
         entry.remember(question)
         entry.value = ""
+        globs = scope_command(question)
+        if globs is not None:
+            self._set_scope(globs)
+            return
         query = self.conversation.query_for(question)
         await self.query_one(ChatLog).add(QuestionEntry(question))
         self._ticket += 1
@@ -256,6 +264,14 @@ class ExcerptaApp(App[int]):
     def _commit_noticed(self, message: m.CommitNoticed) -> None:
         self.query_one(StatusBar).show(note=f"index updated (commit {message.generation})")
         self._read_status()  # ctrl+r is offered only if the corpus is still ahead
+
+    @on(m.ScopeSet)
+    async def _scope_set(self, message: m.ScopeSet) -> None:
+        self.query_one(StatusBar).show(scope=message.globs)
+        text = scope_notice(message.globs, message.files, message.unmatched)
+        await self.query_one(ChatLog).add(
+            Notice(text, kind="warning" if message.unmatched else "info")
+        )
 
     @on(m.StatusFailed)
     async def _status_failed(self, message: m.StatusFailed) -> None:
@@ -353,27 +369,8 @@ class ExcerptaApp(App[int]):
 
     def action_open_editor(self) -> None:
         """Open the cited file in $VISUAL/$EDITOR (or less) at the cited line."""
-        citation = self._cited()
-        if citation is None or self.assistant is None:
-            self.notify("No citation to open yet.")
-            return
-        from .widgets.source import inside
-
-        path = inside(self.assistant.settings.corpus, citation.path)
-        if path is None or not path.is_file():
-            self.notify(f"Can't open {citation.path}", severity="warning", markup=False)
-            return
-        if citation.page is not None:
-            self.notify(f"Open {path} at page {citation.page} in a PDF viewer.", markup=False)
-            return
-        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "less"
-        try:
-            # An argument list, never a shell: the path is data.
-            command = [*shlex.split(editor), f"+{citation.start_line}", str(path)]
-            with self.suspend():
-                subprocess.run(command, check=False)
-        except (OSError, ValueError, SuspendNotSupported) as exc:
-            self.notify(f"Can't run {editor}: {exc}", severity="error", markup=False)
+        corpus = self.assistant.settings.corpus if self.assistant is not None else None
+        open_cited(self, corpus, self._cited())
 
     def action_copy_answer(self) -> None:
         """Copy the last answer and its sources to the clipboard."""
@@ -386,15 +383,7 @@ class ExcerptaApp(App[int]):
 
     def action_export(self) -> None:
         """Write the conversation to a Markdown file in the working directory."""
-        if self.conversation is None or not self.conversation.exchanges:
-            self.notify("Nothing to export yet.")
-            return
-        try:
-            path = self.conversation.export_markdown(Path.cwd())
-        except OSError as exc:
-            self.notify(f"Export failed: {exc}", severity="error", markup=False)
-            return
-        self.notify(f"Conversation saved to {path}", markup=False, timeout=10)
+        export_conversation(self.conversation, self.notify)
 
     def action_help(self) -> None:
         """Show the keys."""
@@ -408,3 +397,29 @@ class ExcerptaApp(App[int]):
         yield SystemCommand("Export conversation", "Save it as Markdown", self.action_export)
         yield SystemCommand("Open cited file", "Open it in $EDITOR", self.action_open_editor)
         yield SystemCommand("Keys", "Show the key bindings", self.action_help)
+        for name in self._collections:
+            if name != self.collection:
+                switch = partial(self.switch_collection, name)
+                yield SystemCommand(f"Collection: {name}", f"Ask {name} from now on", switch)
+
+    async def switch_collection(self, name: str) -> None:
+        """Ask the collection ``name`` from now on, in a new conversation."""
+        chat = self.query_one(ChatLog)
+        if self.busy or self.indexing:
+            self.notify("Wait for the question or the index update (esc cancels)")
+            return
+        try:
+            assistant = self._collections[name]()
+        except AssistantError as exc:
+            await chat.add(Notice(exc.message, exc.hint, kind="error"))
+            return
+        self.assistant, self.collection = assistant, name
+        self._live.restart()  # the other collection's watcher stops, its commits forgotten
+        self.conversation, self.model_ready = assistant.conversation(), False
+        self.query_one(StatusBar).restart(name, assistant.settings.scope)
+        corpus = assistant.settings.corpus
+        await chat.add(Notice(f"Now asking the collection {name} ({corpus})."))
+        self._read_status()
+        self._load_model()
+        if assistant.settings.watch:
+            self._watch()

@@ -41,6 +41,18 @@ class CommitNoticed(Message):
 
 
 @dataclass
+class ScopeSet(Message):
+    """Questions now search only the files the globs match (() : every file).
+
+    ``files`` is how many indexed files they match, or -1 when there is no index yet.
+    """
+
+    globs: tuple[str, ...]
+    files: int
+    unmatched: tuple[str, ...]
+
+
+@dataclass
 class StatusFailed(Message):
     """The status could not be read (for example, the corpus folder is missing)."""
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from ..config import Settings
@@ -12,6 +12,7 @@ from ..core import Status
 from ..errors import AssistantError
 from ..indexing import ProgressCallback, Watcher
 from ..records import Answer, IndexReport
+from ..store.scope import Selection
 
 
 class AppAssistant(Protocol):
@@ -44,3 +45,7 @@ class AppAssistant(Protocol):
         progress: ProgressCallback | None = None,
         stop: threading.Event | None = None,
     ) -> Watcher: ...
+
+    def set_scope(self, globs: Sequence[str]) -> None: ...
+
+    def selection(self) -> Selection | None: ...

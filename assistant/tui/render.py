@@ -51,6 +51,8 @@ def citation_heading(citation: Citation, *, folded: bool = False) -> Text:
     text.append(f"[{citation.n}] ", style=_MARKER_STYLE)
     text.append(citation.location, style="bold")
     text.append(f"  score {citation.score:.2f}", style="dim")
+    if citation.ocr:  # quoted from pixels: the words may hold recognition errors
+        text.append("  OCR", style="bold yellow")
     if folded:
         text.append("  …", style="dim")
     return text

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import io
 import logging
+from dataclasses import replace
 from typing import Any
 
 from pypdf import PdfReader
 from pypdf.errors import DependencyError, FileNotDecryptedError, PyPdfError
 
+from assistant.documents.loaders.ocr import NO_TEXT_LAYER, ocr_available, pdf_page_lines
 from assistant.documents.loaders.pdf_layout import LineCollector, PageLayout, PdfLine, lay_out
 from assistant.documents.loaders.text import PARSER_ERRORS, describe
 from assistant.errors import LoaderError
@@ -74,7 +76,29 @@ def load_pdf(data: bytes) -> Document:
             pages.append([])
     if first_error is not None and not any(line.text.strip() for p in pages for line in p):
         raise LoaderError(f"could not extract text: {describe(first_error)}") from first_error
-    return _document(lay_out(pages))
+    scanned = [n for n, p in enumerate(pages, start=1) if not any(line.text.strip() for line in p)]
+    note = ""
+    if scanned and not ocr_available():
+        if len(scanned) == len(pages):
+            raise LoaderError(NO_TEXT_LAYER)
+        note = f"{len(scanned)} pages without a text layer left out ({NO_TEXT_LAYER[15:-1]})"
+        scanned = []
+    for number, lines in _ocr(data, scanned).items():
+        pages[number - 1] = [PdfLine(line) for line in lines]
+    document = _document(lay_out(pages))
+    read = {n for n in scanned if pages[n - 1]}
+    ocr = tuple((p.start, p.end) for p in document.pages if p.number in read and p.end > p.start)
+    return replace(document, note=note, ocr=ocr)
+
+
+def _ocr(data: bytes, numbers: list[int]) -> dict[int, list[str]]:
+    """The OCR'd lines of the pages without a text layer (none if rendering fails)."""
+    if not numbers:
+        return {}
+    try:
+        return pdf_page_lines(data, numbers)
+    except PARSER_ERRORS:
+        return {}  # pdfium can't render it: those pages stay empty, as without OCR
 
 
 def _page_lines(page: Any) -> list[PdfLine]:

@@ -12,6 +12,7 @@ from textual.widgets import Static
 KEYS = (
     ("enter", "ask the question"),
     ("up / down", "previous / next question"),
+    ("/in GLOB…", "ask only files matching the globs (notes/** *.pdf); /in alone clears"),
     ("escape", "cancel the question or indexing; close the source pane"),
     ("shift+tab, tab", "move to the citations; enter or a click opens one"),
     ("1–9", "open that citation (when the chat log has focus)"),
