@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +19,8 @@ from assistant.config import Settings
 from assistant.core import Assistant
 from assistant.embedding import Encoders
 from assistant.errors import ClusterError, ExitCode
-from assistant.indexing import update_index
+from assistant.indexing import Watcher, update_index
+from assistant.records import IndexReport
 from assistant.store import open_index
 from tests.fakes import FakeEmbedder
 from tests.index_state import committed, orphans, rows
@@ -159,3 +161,18 @@ def test_workers_build_the_int8_export_and_match_the_local_vectors(
     Assistant(local).update_index()
     assert chunk_texts(ray.index) == chunk_texts(local.index)
     assert max_difference(ray.index, local.index) < 1e-5
+
+
+def test_the_watcher_embeds_here_whatever_ray_says(
+    many: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "ray", None)  # any import of ray would raise
+    reports: list[IndexReport] = []
+    stop = threading.Event()
+
+    def updated(report: IndexReport) -> None:
+        reports.append(report)
+        stop.set()
+
+    Watcher(many, Encoders.single(FakeEmbedder()), on_update=updated, stop=stop).run()
+    assert reports[0].chunks_total > 0 and reports[0].workers == 0

@@ -194,8 +194,10 @@ def index(
     """Build or update the index (only new and changed files are embedded)."""
     assistant = make_assistant(_settings(ctx, ray=ray_address, workers=workers, **flags))
     if watch:
-        if full or dry_run or compact or as_json:
-            raise click.UsageError("--watch takes none of --full, --dry-run, --compact, --json")
+        if full or dry_run or compact or as_json or ray_address or workers:
+            raise click.UsageError(
+                "--watch takes none of --full, --dry-run, --compact, --json, --ray, --workers"
+            )
         from .watching import watch as watch_corpus
 
         watch_corpus(assistant)

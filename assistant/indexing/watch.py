@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from ..config import Settings
@@ -47,7 +48,9 @@ class Watcher:
         stop: threading.Event | None = None,
         settle_ms: int = SETTLE_MS,
     ) -> None:
-        self._settings = settings
+        # Each settled batch is small: starting a Ray cluster for it would cost more
+        # than it saves, so a watcher embeds here whatever ``ray`` says.
+        self._settings = replace(settings, ray="")
         self._factory = encoders
         self._loaded: Encoders | None = encoders if isinstance(encoders, Encoders) else None
         self._on_update = on_update
