@@ -107,7 +107,13 @@ def build(settings: Settings) -> IndexReport:
         return Assistant(settings).update_index()
     import ray
 
-    ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
+    ray.init(
+        address="local",
+        num_cpus=1,
+        include_dashboard=False,
+        log_to_driver=False,
+        logging_level="ERROR",
+    )
     try:
         return Assistant(settings).update_index()
     finally:

@@ -104,6 +104,7 @@ def ray_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT), saved["PYTHONPATH"] or ""])
     os.environ["HOME"] = str(home)  # the workers' (they may write a cache there)
     ray.init(
+        address="local",  # a new cluster, never one that `ray start` left running here
         num_cpus=2,
         object_store_memory=100 * 1024 * 1024,
         include_dashboard=False,
