@@ -43,6 +43,8 @@ INDEX_KEYS = {
     "truncated",
     "formats",
     "no_text",
+    "chunks_per_second",
+    "workers",
 }
 ANSWER_KEYS = {"question", "answer", "abstained", "citations", "answer_span", "elapsed_ms"}
 CITATION_KEYS = {
