@@ -50,18 +50,18 @@ class Retriever:
         k: int,
         mode: str,
         vectors: Vectors | None = None,
-        allowed: np.ndarray | None = None,
+        allowed: np.ndarray | Selection | None = None,
     ) -> list[list[Hit]]:
         """Top ``k`` hits for each query. ``vectors`` are the query embeddings, if known;
-        ``allowed``: sorted chunk ids to restrict the search to (None: the retriever's
-        scope, if it has one, else all chunks)."""
+        ``allowed``: sorted chunk ids (or a ``Selection``) to restrict the search to
+        (None: the retriever's scope, if it has one, else all chunks)."""
         if not queries:
             return []
         depth = max(_CANDIDATES, 4 * k)
         if mode != "lexical" and vectors is None:
             vectors = self.embed(queries)
-        if allowed is None and self._allowed is not None:
-            allowed = self._allowed.chunk_ids
+        if allowed is None:
+            allowed = self._allowed  # the searches keep what they derive from it
         dense = (
             self._dense(vectors, depth, allowed)
             if vectors is not None and mode != "lexical"
@@ -92,7 +92,7 @@ class Retriever:
         return dict(zip(chunk_ids, (stored @ vectors[row]).tolist(), strict=True))
 
     def _dense(
-        self, vectors: Vectors, depth: int, allowed: np.ndarray | None
+        self, vectors: Vectors, depth: int, allowed: np.ndarray | Selection | None
     ) -> list[list[tuple[int, float]]]:
         if len(self._index.vectors) == 0:
             return [[] for _ in range(len(vectors))]

@@ -60,7 +60,7 @@ class StubVectors:
         return len(self.stored)
 
     def search(
-        self, vectors: np.ndarray, k: int, allowed: np.ndarray | None = None
+        self, vectors: np.ndarray, k: int, allowed: object = None
     ) -> tuple[np.ndarray, np.ndarray]:
         self.searched.append(k)
         scores = np.full((len(vectors), k), -3.4e38, dtype=np.float32)
@@ -84,7 +84,7 @@ class StubLexical:
         self.searched: list[int] = []
 
     def search(
-        self, queries: Sequence[str], k: int, allowed: np.ndarray | None = None
+        self, queries: Sequence[str], k: int, allowed: object = None
     ) -> list[list[tuple[int, float]]]:
         self.searched.append(k)
         return [self.results.get(q, [])[:k] for q in queries]

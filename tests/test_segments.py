@@ -21,6 +21,7 @@ from assistant.retrieval import Retriever
 from assistant.store import open_index
 from assistant.store.commits import SegmentRow
 from assistant.store.merge import MERGE_FACTOR, merge_candidates, tier
+from assistant.store.scope import select_scope
 from tests.fakes import FakeEmbedder
 from tests.index_state import committed, live_segments, orphans, rows
 
@@ -133,6 +134,37 @@ def test_tombstoned_and_unallowed_chunks_are_never_returned(
                 assert {h.chunk.path for h in hits} <= {"note-003.txt"}
         scores, ids = index.vectors.search(FakeEmbedder().embed_queries(["walrus"]), 50)
         assert dead.isdisjoint(ids[0].tolist())
+    finally:
+        index.close()
+
+
+def test_a_scope_over_segments_with_tombstones_gets_k_passages_all_in_scope(
+    ten_segments: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = ten_segments
+    monkeypatch.setattr(merge_module, "MERGE_FACTOR", 100)  # tombstones stay in segments
+    update_index(settings, Encoders.single(FakeEmbedder()))
+    for n in (1, 21, 41):  # rewritten: old chunks tombstoned in their first segments
+        (settings.corpus / f"note-{n:03d}.txt").write_text("Only walrus now.\n")
+    update_index(settings, Encoders.single(FakeEmbedder()))
+    index = open_index(settings.index)
+    try:
+        files = index.table.files()
+        selection = select_scope(files, index.table.chunk_ids_of, ["note-0[0-4]1.txt"])
+        assert len(selection.paths) == 5 and len(live_segments(settings.index)) > 2
+        in_scope = set(selection.paths)
+        scoped = Retriever(index, FakeEmbedder(), selection)
+        everything = Retriever(index, FakeEmbedder())
+        for mode in ("lexical", "dense", "hybrid"):
+            wanted = min(5, len(selection)) if mode != "lexical" else 0
+            for query in QUERIES:
+                hits = scoped.search([query], 5, mode)[0]
+                assert {h.chunk.path for h in hits} <= in_scope
+                assert len(hits) >= wanted  # filtered before the top k, not after
+                raw = everything.search([query], 5, mode, allowed=selection.chunk_ids)[0]
+                # The same passages as the chunk ids give (ties may come in either order).
+                assert sorted(h.chunk.id for h in raw) == sorted(h.chunk.id for h in hits)
+                assert [h.score for h in raw] == pytest.approx([h.score for h in hits])
     finally:
         index.close()
 

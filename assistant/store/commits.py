@@ -40,7 +40,7 @@ BM25_DIR = "bm25"
 # early segmented index said 3 too, without the ocr column: it is rebuilt as older.)
 FORMAT_VERSION = 4
 OLD_FORMAT = "the index is in an older format (whole generations); it is rebuilt as segments"
-OLDER_SEGMENTS = "the index is in an older format; it is rebuilt"
+OLDER_SEGMENTS = "the index is in an older format (of an earlier version); it is rebuilt"
 _SEGMENT = re.compile(r"^seg-(\d{6})$")
 _OLD_GENERATION = re.compile(r"^gen-\d{6}$")
 

@@ -23,6 +23,7 @@ import numpy as np
 from ..errors import REBUILD_HINT, IndexCorruptError
 from ..text.terms import tokenize
 from .bm25 import IDS_FILE, K1, LENGTHS_FILE, B
+from .scope import Selection
 
 _DATA, _INDICES, _INDPTR, _VOCAB = (
     "data.csc.index.npy",
@@ -107,18 +108,31 @@ class SegmentedLexical:
         ]
 
     def search(
-        self, queries: Sequence[str], k: int, allowed: np.ndarray | None = None
+        self, queries: Sequence[str], k: int, allowed: np.ndarray | Selection | None = None
     ) -> list[list[tuple[int, float]]]:
         """For each query, up to ``k`` (chunk id, BM25 score) pairs with a positive score.
 
-        ``allowed``: sorted chunk ids to restrict the search to (None: every chunk).
+        ``allowed``: sorted chunk ids to restrict the search to (None: every chunk), or a
+        scope's ``Selection``, which keeps the row masks made from it for later searches.
         """
         if self._docs == 0:
             return [[] for _ in queries]
-        return [self._one(tokens, k, allowed) for tokens in tokenize(queries)]
+        masks = self._masks(allowed)
+        return [self._one(tokens, k, masks) for tokens in tokenize(queries)]
+
+    def _masks(self, allowed: np.ndarray | Selection | None) -> list[np.ndarray] | None:
+        """For each segment, which of its rows are allowed; None: all."""
+        if allowed is None:
+            return None
+        if isinstance(allowed, Selection):
+            chosen = allowed
+            return chosen.derived(
+                f"bm25-masks-{id(self)}", lambda: self._masks(chosen.chunk_ids) or []
+            )
+        return [_member(p.ids, allowed) for p in self._segments]
 
     def _one(
-        self, tokens: list[str], k: int, allowed: np.ndarray | None
+        self, tokens: list[str], k: int, masks: list[np.ndarray] | None
     ) -> list[tuple[int, float]]:
         # bm25s keeps the query's terms found in its vocabulary, repeats included.
         stems = [t for t in tokens if any(t in p.vocab for p in self._segments)]
@@ -132,8 +146,8 @@ class SegmentedLexical:
         idf = {stem: np.float32(self._idf(count)) for stem, count in df.items()}
         found_ids: list[np.ndarray] = []
         found_scores: list[np.ndarray] = []
-        for postings, norms, dead, segment in zip(
-            self._segments, self._norms, self._dead, columns, strict=True
+        for i, (postings, norms, dead, segment) in enumerate(
+            zip(self._segments, self._norms, self._dead, columns, strict=True)
         ):
             scores = np.zeros(len(postings), dtype=np.float32)
             for stem, (rows, tf) in zip(stems, segment, strict=True):
@@ -141,8 +155,8 @@ class SegmentedLexical:
                     scores[rows] += _scores(tf, norms[rows], idf[stem])
             if dead is not None:
                 scores[dead] = 0
-            if allowed is not None:
-                scores[~_member(postings.ids, allowed)] = 0
+            if masks is not None:
+                scores[~masks[i]] = 0
             rows = np.flatnonzero(scores > 0)
             if len(rows) > k:
                 rows = rows[np.argpartition(-scores[rows], k - 1)[:k]]

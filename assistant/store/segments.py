@@ -22,6 +22,7 @@ from ..errors import REBUILD_HINT, IndexCorruptError
 from .bm25_write import write_bm25
 from .commits import BM25_DIR, VECTORS
 from .postings import Postings
+from .scope import Selection
 from .vectors import VectorIndex
 
 
@@ -81,19 +82,29 @@ class SegmentedVectors:
         return "; ".join(kinds) or "Flat"
 
     def search(
-        self, vectors: np.ndarray, k: int, allowed: np.ndarray | None = None
+        self, vectors: np.ndarray, k: int, allowed: np.ndarray | Selection | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
         """(scores, ids) of shape (len(vectors), k), best first; missing ids are -1.
 
-        ``allowed``: sorted chunk ids to restrict the search to (None: every chunk).
+        ``allowed``: sorted chunk ids to restrict the search to (None: every chunk), or a
+        scope's ``Selection``: then each segment searches its live chunks in the scope as
+        ``VectorIndex.search`` does a selection (a small one exactly, a large one through
+        a FAISS bitmap, more IVF lists probed if too few turn up), and what it derives is
+        kept in the selection for the next search.
         """
         queries = np.ascontiguousarray(vectors, dtype=np.float32)
         all_scores, all_ids = [], []
         for segment, dead in zip(self._segments, self._dead, strict=True):
             if len(segment.vectors) == 0:
                 continue
-            selector = _selector(dead, allowed)
-            scores, ids = segment.vectors.search(queries, k, selector=selector)
+            if isinstance(allowed, Selection):
+                mine = _in_segment(allowed, segment, dead)
+                if len(mine) == 0:
+                    continue
+                scores, ids = segment.vectors.search(queries, k, mine)
+            else:
+                selector = _selector(dead, allowed)
+                scores, ids = segment.vectors.search(queries, k, selector=selector)
             all_scores.append(scores)
             all_ids.append(ids)
         if not all_scores:
@@ -130,6 +141,19 @@ class SegmentedVectors:
         if not found.all():
             raise RuntimeError(f"chunk ids not in any segment: {keys[~found][:5].tolist()}")
         return out
+
+
+def _in_segment(selection: Selection, segment: Segment, dead: np.ndarray) -> Selection:
+    """The selection's live chunks in ``segment``, as a selection of their own (made
+    once, kept in ``selection``)."""
+
+    def make() -> Selection:
+        ids = np.intersect1d(selection.chunk_ids, segment.ids, assume_unique=True)
+        if len(dead):
+            ids = np.setdiff1d(ids, dead, assume_unique=True)
+        return Selection(selection.globs, ids, selection.paths, selection.unmatched)
+
+    return selection.derived(f"segment-{id(segment)}", make)
 
 
 def _selector(dead: np.ndarray, allowed: np.ndarray | None) -> Any:
