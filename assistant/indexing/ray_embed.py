@@ -167,7 +167,8 @@ def _connect(ray: Any, address: str) -> None:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ClusterError(
             f"cannot reach the Ray cluster at {address!r}: {first}",
-            hint="start one (ray start --head), or use --ray local",
+            hint="check the address (a cluster with token auth also needs RAY_AUTH_TOKEN),"
+            " or use --ray local",
         ) from None
 
 
