@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 DATA ?= ../shared/data
 
 .PHONY: run test setup setup-dev clean bench-quality bench-quality-quick bench-speed bench-scale bench-memory \
-	train-reader
+	bench-update bench-segments train-reader
 
 run: $(VENV)/.installed
 	$(BIN)/excerpta index
@@ -40,6 +40,14 @@ bench-scale: $(VENV)/.installed
 
 bench-memory: $(VENV)/.installed
 	$(BIN)/python benchmarks/memory.py
+
+# Bytes a one-file update writes against the index size (SciFact), and hybrid search in
+# 10 unmerged segments against one merged (1M synthetic chunks).
+bench-update: $(VENV)/.installed
+	$(BIN)/python benchmarks/update_cost.py --data $(DATA)
+
+bench-segments: $(VENV)/.installed
+	$(BIN)/python benchmarks/scale.py --sizes 1000000 --segments 10
 
 # Retrain the reader (assistant/reader/model/) from SQuAD v1.1 dev's tuning split with a
 # fixed seed; prints its figures and run time (~30 min on 2 CPU cores; see README).

@@ -56,6 +56,8 @@ class Settings:
     batch_size: int = 32
     # Read the retrieved passages with the trained reader, when one is installed.
     reader: bool = True
+    # The terminal UI keeps the index up to date itself (as `excerpta index --watch`).
+    watch: bool = False
     # Further suffixes read as plain text (".py", "log"), beside the built-in formats.
     text_extensions: tuple[str, ...] = ()
     # Globs over corpus-relative paths; questions search only the files they match.

@@ -21,9 +21,10 @@ from .conversation import Conversation
 from .embedding import Encoders, open_encoders
 from .embedding.cache import VectorCache
 from .embedding.encoders import in_background
-from .errors import IndexMismatchError, IndexUnusableError
+from .errors import AssistantError, IndexMismatchError, IndexUnusableError
 from .indexing import (
     ProgressCallback,
+    Watcher,
     format_counts,
     mismatch_reason,
     no_text,
@@ -35,7 +36,7 @@ from .reading import compose_read_answer, passages_to_read
 from .records import Answer, Hit, IndexReport, SearchResult
 from .retrieval import Retriever
 from .store import StoredIndex, open_index
-from .store.generations import read_manifest
+from .store.commits import committed_generation, read_manifest
 from .store.scope import Selection, select_scope
 
 QUESTION_BATCH = 64
@@ -339,10 +340,12 @@ class Assistant:
         *,
         full: bool = False,
         dry_run: bool = False,
+        compact: bool = False,
         progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
     ) -> IndexReport:
         """Update the index from the corpus; searches use the new one afterwards.
+        ``compact``: then merge all segments into one.
 
         Documents are embedded with the int8 ONNX export of the model (see
         embedding/export.py), made on the machine's first update and cached: later
@@ -353,12 +356,53 @@ class Assistant:
             partial(self._open_encoders, True),
             full=full,
             dry_run=dry_run,
+            compact=compact,
             progress=progress,
             cancel=cancel,
         )
         if not dry_run:
             self.reload()
         return report
+
+    def watcher(
+        self,
+        *,
+        on_update: Callable[[IndexReport], None],
+        on_error: Callable[[AssistantError], None] | None = None,
+        progress: ProgressCallback | None = None,
+        stop: threading.Event | None = None,
+    ) -> Watcher:
+        """A ``Watcher`` that keeps this corpus's index live (call its ``run``), the
+        document encoder opened once; searches use each new commit once it reports."""
+
+        def updated(report: IndexReport) -> None:
+            self.refresh_index()  # the next question opens the new commit
+            on_update(report)
+
+        return Watcher(
+            self.settings,
+            partial(self._open_encoders, True),
+            on_update=updated,
+            on_error=on_error,
+            progress=progress,
+            stop=stop,
+        )
+
+    def refresh_index(self) -> None:
+        """Let the next question open the latest commit (the encoders stay loaded)."""
+        with self._lock:
+            if self._index is not None:
+                self._index.close()
+            self._index = None
+
+    def committed(self) -> int:
+        """The index's latest commit generation (0: none); cheap enough to poll."""
+        return committed_generation(self.settings.index)
+
+    def opened_generation(self) -> int:
+        """The commit the open index pinned (0 when none is open)."""
+        with self._lock:
+            return self._index.generation if self._index is not None else 0
 
     def status(self) -> Status:
         """Read the manifest and compare the corpus with it; loads no model."""

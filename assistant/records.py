@@ -237,6 +237,7 @@ class IndexReport:
     rebuilt_because: str = ""  # why every file was (re)embedded, when an index was there
     # Running heads, footers and page numbers left out of the chunks of the files read.
     running_lines_dropped: int = 0
+    segments_merged: int = 0  # segments a merge after the update rewrote as one
     # Files whose loader left part out (a sheet past the row limit), and what.
     truncated: list[Skipped] = field(default_factory=list)
     # Files in the index after the update, per format ("pdf": 3); files read without text.
@@ -255,6 +256,7 @@ class IndexReport:
             "seconds": round(self.seconds, 3),
             "rebuilt_because": self.rebuilt_because,
             "running_lines_dropped": self.running_lines_dropped,
+            "segments_merged": self.segments_merged,
             "truncated": [{"path": s.path, "reason": s.reason} for s in self.truncated],
             "formats": dict(self.formats),
             "no_text": list(self.no_text),

@@ -45,18 +45,29 @@ class Retriever:
         return self._embedder.embed_queries(queries)
 
     def search(
-        self, queries: Sequence[str], k: int, mode: str, vectors: Vectors | None = None
+        self,
+        queries: Sequence[str],
+        k: int,
+        mode: str,
+        vectors: Vectors | None = None,
+        allowed: np.ndarray | Selection | None = None,
     ) -> list[list[Hit]]:
-        """Top ``k`` hits for each query. ``vectors`` are the query embeddings, if known."""
+        """Top ``k`` hits for each query. ``vectors`` are the query embeddings, if known;
+        ``allowed``: sorted chunk ids (or a ``Selection``) to restrict the search to
+        (None: the retriever's scope, if it has one, else all chunks)."""
         if not queries:
             return []
         depth = max(_CANDIDATES, 4 * k)
         if mode != "lexical" and vectors is None:
             vectors = self.embed(queries)
-        dense = self._dense(vectors, depth) if vectors is not None and mode != "lexical" else None
-        lexical = (
-            self._index.lexical.search(queries, depth, self._allowed) if mode != "dense" else None
+        if allowed is None:
+            allowed = self._allowed  # the searches keep what they derive from it
+        dense = (
+            self._dense(vectors, depth, allowed)
+            if vectors is not None and mode != "lexical"
+            else None
         )
+        lexical = self._index.lexical.search(queries, depth, allowed) if mode != "dense" else None
         results: list[list[Hit]] = []
         for i in range(len(queries)):
             if mode == "dense":
@@ -80,10 +91,12 @@ class Retriever:
         stored = self._index.vectors.reconstruct(chunk_ids)
         return dict(zip(chunk_ids, (stored @ vectors[row]).tolist(), strict=True))
 
-    def _dense(self, vectors: Vectors, depth: int) -> list[list[tuple[int, float]]]:
+    def _dense(
+        self, vectors: Vectors, depth: int, allowed: np.ndarray | Selection | None
+    ) -> list[list[tuple[int, float]]]:
         if len(self._index.vectors) == 0:
             return [[] for _ in range(len(vectors))]
-        scores, ids = self._index.vectors.search(vectors, depth, self._allowed)
+        scores, ids = self._index.vectors.search(vectors, depth, allowed)
         return [
             [(int(c), float(s)) for c, s in zip(row_ids, row_scores, strict=True) if c >= 0]
             for row_ids, row_scores in zip(ids, scores, strict=True)

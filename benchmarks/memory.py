@@ -15,13 +15,15 @@ THE MODEL IS STOOD IN FOR. all-MiniLM-L6-v2 embeds about 20 chunks a second on t
 384-dim unit vectors clustered around 256 directions, derived from a hash of each text
 (reproducible, no cost), and a cheap token count (words x 1.3). Everything else is the
 real code: scanning, hashing, loading, chunking (tiktoken, sentence splitting), SQLite,
-FAISS (flat, then IVF-SQ8 past ``FLAT_LIMIT``), BM25, the generation commit. The model's
+FAISS (flat, then IVF-SQ8 past ``FLAT_LIMIT``), BM25, the segment and its commit. The model's
 own memory (~0.3-0.8 GB, measured by ``benchmarks/speed.py``) comes on top of these peaks.
 
 Peak RSS is the process's high-water mark (VmHWM, as ``ru_maxrss``), read at each stage
 boundary of the build and reset after it (``/proc/self/clear_refs``), so each stage gets
 its own peak; the whole run's peak is the largest of them. Stages are the ones the
-update reports to its progress callback (embed, bm25, vectors, commit, swap, prune).
+update reports to its progress callback (embed, bm25, vectors, rename, commit, prune).
+Each child also reports the bytes it wrote (``wchar`` of /proc/self/io: every write
+call, SQLite's WAL and the segment files included) and the index's size on disk.
 Timings on a busy machine run long: check ``uptime``.
 """
 
@@ -51,15 +53,20 @@ DIM = 384
 CHUNKS_PER_FILE = 50
 WORDS_PER_PARAGRAPH = 56  # ~130 tiktoken tokens of pseudo-words: one 160-token chunk each
 GOAL_MB = 1500.0
-MEASURED = ("assistant/indexing.py", "assistant/store/bm25_write.py", "assistant/store/vectors.py")
+MEASURED = (
+    "assistant/indexing/update.py",
+    "assistant/store/writer.py",
+    "assistant/store/bm25_write.py",
+    "assistant/store/vectors.py",
+)
 STAGES = {  # event that starts a stage -> what runs until the next event
-    "start": "plan; an update also copies the table, loads vectors",
-    "embed": "load, chunk, embed, SQLite, FAISS add",
-    "bm25": "SQLite commit, BM25 build + save",
+    "start": "clean up, plan (scan, stat), load tools",
+    "embed": "load, chunk, embed, SQLite rows, FAISS add",
+    "bm25": "BM25 postings of the new segment",
     "vectors": "VectorIndex.optimize + save",
-    "commit": "manifest, fsync",
-    "swap": "CURRENT replaced",
-    "prune": "old generations deleted",
+    "rename": "fsync, rename the segment",
+    "commit": "SQLite commit (WAL, synchronous=FULL)",
+    "prune": "dropped segments deleted; a merge may follow",
 }
 
 
@@ -250,6 +257,7 @@ def run_child(folder: Path, *, full: bool) -> dict[str, Any]:
     settings = Settings(corpus=folder / "corpus", index=folder / "index", model=embedder.name)
     stages = _Stages()
     baseline = _status_mb("VmRSS")
+    written = _io("wchar")
     started = time.perf_counter()
     report = update_index(
         settings,
@@ -258,9 +266,11 @@ def run_child(folder: Path, *, full: bool) -> dict[str, Any]:
         progress=lambda stage, done, total: stages.enter(stage),
     )
     seconds = time.perf_counter() - started
+    written = _io("wchar") - written
     stages.enter("done")
-    from assistant.store.generations import read_manifest
+    from assistant.store.commits import read_manifest
 
+    index_bytes = sum(p.stat().st_size for p in settings.index.rglob("*") if p.is_file())
     return {
         "seconds": seconds,
         "peak_rss_mb": stages.peak_mb(),
@@ -269,7 +279,16 @@ def run_child(folder: Path, *, full: bool) -> dict[str, Any]:
         "chunks_total": report.chunks_total,
         "chunks_embedded": report.chunks_embedded,
         "vector_index": read_manifest(settings.index)["vector_index"],
+        "bytes_written": written,
+        "index_bytes": index_bytes,
     }
+
+
+def _io(key: str) -> int:
+    for line in Path("/proc/self/io").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1])
+    return 0
 
 
 def _status_mb(key: str) -> float:
@@ -315,8 +334,8 @@ def table(results: list[dict[str, Any]], versions: dict[str, str]) -> str:
                 (
                     "  one file changed",
                     "",
-                    "",
-                    f"{u['seconds']:.0f} s",
+                    f"wrote {u['bytes_written'] / 1e6:.2f} MB of {u['index_bytes'] / 1e6:.0f} MB",
+                    f"{u['seconds']:.2f} s",
                     "",
                     f"{u['peak_rss_mb']:.0f} MB",
                     f"<= {GOAL_MB:.0f} MB",

@@ -6,8 +6,12 @@ search scoped to 10% of the files (``--in``) against unscoped.
 
 Synthetic data, written through the real code: 384-dim unit vectors go through
 ``VectorIndex`` (add, ``optimize()``, save), ~600-character chunks of Zipf-distributed
-pseudo-words through ``ChunkTable``, and BM25 through ``write_bm25``; the folder
-is committed as a generation that ``open_index`` opens. Vectors are clustered by default
+pseudo-words through ``ChunkTable``, and BM25 postings through ``write_bm25``; the
+segments are listed in one commit that ``open_index`` opens. ``--segments K`` splits
+the chunks into K segments shaped as the tiered merge policy leaves them (one large
+segment and K-1 of 1% each; ``--equal``: K of the same size), measures hybrid search
+across them, then merges them into one (``merge_segments(compact=True)``) and measures
+again: the ratio of the p95s is the cost of unmerged segments. Vectors are clustered by default
 (256 topics, 50-chunk documents around each topic, chunks around each document), as
 embeddings of a real corpus are; ``--data uniform`` is the worst case for IVF: no
 structure, every neighbour almost as far as any other. Queries are stored vectors moved
@@ -36,13 +40,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.store.generations import (  # noqa: E402
+from assistant.store.commits import (  # noqa: E402
     BM25_DIR,
-    CHUNKS_DB,
     FORMAT_VERSION,
+    INDEX_DB,
+    SEGMENTS,
     VECTORS,
-    commit_generation,
-    new_generation,
+    connect,
 )
 
 DIM = 384
@@ -69,7 +73,11 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the built indexes")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--size", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--segments", type=int, default=1, help="segments to split into")
+    parser.add_argument("--equal", action="store_true", help="segments of equal size")
     args = parser.parse_args()
+    global SHAPE
+    SHAPE = (args.segments, args.equal)
     if args.child:
         figures = CHILDREN[args.child](args.work, args.size, args.data)
         figures["peak_rss_mb"] = _peak_rss_mb()
@@ -82,6 +90,15 @@ def main() -> None:
         if not args.keep:
             shutil.rmtree(args.work / f"{args.data}-{size}", ignore_errors=True)
     print(table(results, args.data))
+    for r in results:
+        if "hybrid_merged" in r:
+            h, m = r["hybrid"], r["hybrid_merged"]
+            print(
+                f"{r['size']:,} chunks: hybrid p50/p95 in {args.segments} segments "
+                f"{h['p50_ms']:.1f}/{h['p95_ms']:.1f} ms, merged into one "
+                f"{m['p50_ms']:.1f}/{m['p95_ms']:.1f} ms (merge {r['merge']['merge_s']:.0f} s): "
+                f"p95 ratio {h['p95_ms'] / m['p95_ms']:.2f} (goal <= 1.3)"
+            )
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
 
@@ -92,28 +109,59 @@ def run_size(folder: Path, size: int, data: str) -> dict[str, Any]:
     figures: dict[str, Any] = {"size": size, "data": data, "load_average": os.getloadavg()[0]}
     figures["build_vectors"] = _child("build_vectors", folder, size, data)
     figures["build_text"] = _child("build_text", folder, size, data)
-    generation = folder / "index" / "gen-000001"
-    manifest = {
-        "format": FORMAT_VERSION,
-        "model": "synthetic",
-        "dimension": DIM,
-        "vector_index": figures["build_vectors"]["description"],
-        "chunks": size,
-        "files": size // CHUNKS_PER_FILE,
-    }
-    commit_generation(folder / "index", generation, manifest)
+    _commit(folder / "index", size, figures["build_vectors"]["descriptions"])
+    segments = folder / "index" / SEGMENTS
     figures["disk_mb"] = {
-        name: _size_mb(generation / name) for name in (VECTORS, CHUNKS_DB, BM25_DIR)
+        VECTORS: sum(_size_mb(p / VECTORS) for p in segments.iterdir()),
+        INDEX_DB: _size_mb(folder / "index" / INDEX_DB),
+        BM25_DIR: sum(_size_mb(p / BM25_DIR) for p in segments.iterdir()),
     }
     for name in ("dense", "bm25", "hybrid", "scoped"):
         figures[name] = _child(name, folder, size, data)
+    if SHAPE[0] > 1:
+        figures["merge"] = _child("merge", folder, size, data)
+        figures["hybrid_merged"] = _child("hybrid", folder, size, data)
     return figures
+
+
+def bounds(size: int) -> list[int]:
+    """Where each segment's chunk ids start, and the end: see ``--segments``."""
+    count, equal = SHAPE
+    if count <= 1:
+        return [0, size]
+    if equal:
+        return [size * i // count for i in range(count + 1)]
+    small = max(1, size // 100)
+    return [0] + [size - small * (count - 1 - i) for i in range(count)]
+
+
+def _commit(index: Path, size: int, descriptions: list[str]) -> None:
+    """List the segments the children wrote in one commit, as an update would."""
+    from assistant.store.writer import complete_manifest, list_segment, record_commit
+
+    db = connect(index, write=True)
+    db.execute("BEGIN IMMEDIATE")
+    edges = bounds(size)
+    for i, description in enumerate(descriptions):
+        list_segment(db, f"seg-{i + 1:06d}", edges[i + 1] - edges[i], 1, description)
+    db.execute("INSERT OR REPLACE INTO meta VALUES ('next_chunk_id', ?)", (str(size),))
+    manifest = {"format": FORMAT_VERSION, "model": "synthetic"}
+    record_commit(db, 1, complete_manifest(db, manifest, DIM))
+    db.execute("COMMIT")
+    db.close()
+
+
+def _segment(folder: Path, i: int) -> Path:
+    path = folder / "index" / SEGMENTS / f"seg-{i + 1:06d}"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 def _child(name: str, folder: Path, size: int, data: str) -> dict[str, Any]:
     started = time.perf_counter()
     command = [sys.executable, __file__, "--child", name, "--work", str(folder)]
-    command += ["--size", str(size), "--data", data]
+    command += ["--size", str(size), "--data", data, "--segments", str(SHAPE[0])]
+    command += ["--equal"] if SHAPE[1] else []
     out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     figures: dict[str, Any] = json.loads(out.splitlines()[-1])
     figures["wall_s"] = time.perf_counter() - started
@@ -152,12 +200,16 @@ def build_vectors(folder: Path, size: int, data: str) -> dict[str, Any]:
     rng = np.random.default_rng(size)
     query_rng = np.random.default_rng(size + 1)
     started = time.perf_counter()
-    index = VectorIndex.empty(DIM)
+    edges = bounds(size)
+    indexes = [VectorIndex.empty(DIM) for _ in edges[1:]]
     sources = np.sort(query_rng.choice(size, QUERIES, replace=False))
     queries = np.empty((QUERIES, DIM), dtype=np.float32)
     for start, block in synthetic_vectors(size, data, rng):
         ids = np.arange(start, start + len(block))
-        index.add(ids, block)
+        for index, lo, hi in zip(indexes, edges, edges[1:], strict=False):
+            part = (ids >= lo) & (ids < hi)
+            if part.any():
+                index.add(ids[part], block[part])
         mine = sources[(sources >= start) & (sources < start + len(block))]
         queries[np.searchsorted(sources, mine)] = block[mine - start]
     noise = unit(query_rng.standard_normal(queries.shape, dtype=np.float32))
@@ -172,12 +224,14 @@ def build_vectors(folder: Path, size: int, data: str) -> dict[str, Any]:
     np.save(folder / "queries.npy", queries)
     np.save(folder / "truth.npy", np.take_along_axis(truth.ids, order, axis=1))
     exact = time.perf_counter()
-    index.optimize()
+    for index in indexes:
+        index.optimize()
     optimized = time.perf_counter()
-    generation = new_generation(folder / "index")
-    index.save(generation / VECTORS)
+    for i, index in enumerate(indexes):
+        index.save(_segment(folder, i) / VECTORS)
     return {
-        "description": index.description,
+        "description": "; ".join(sorted({index.description for index in indexes})),
+        "descriptions": [index.description for index in indexes],
         "generate_add_s": generated - started,
         "ground_truth_s": exact - generated,
         "optimize_s": optimized - exact,
@@ -211,9 +265,10 @@ def build_text(folder: Path, size: int, data: str) -> dict[str, Any]:
     from assistant.store.bm25_write import write_bm25
     from assistant.store.chunk_table import ChunkTable, FileRecord
 
-    generation = folder / "index" / "gen-000001"
     started = time.perf_counter()
-    table = ChunkTable(generation / CHUNKS_DB, read_only=False)
+    db = connect(folder / "index", write=True)
+    table = ChunkTable(db, write=True)
+    db.execute("BEGIN")
     next_id = 0
     for texts in synthetic_texts(size, np.random.default_rng(size + 2)):
         for first in range(0, len(texts), CHUNKS_PER_FILE):
@@ -225,10 +280,14 @@ def build_text(folder: Path, size: int, data: str) -> dict[str, Any]:
                 next_id += 1
             record = FileRecord(path, f"{next_id:064x}", offset, 0, len(chunks))
             table.add_file(record, chunks, [f"{c.id:016x}" for c in chunks])
-    table.commit()
+    db.execute("COMMIT")
     written = time.perf_counter()
-    write_bm25(generation / BM25_DIR, table.texts_in_id_order())
-    table.close()
+    edges = bounds(size)
+    texts = table.texts_in_id_order()
+    for i, (lo, hi) in enumerate(zip(edges, edges[1:], strict=False)):
+        rows = (next(texts) for _ in range(hi - lo))
+        write_bm25(_segment(folder, i) / BM25_DIR, rows, term_frequencies=True)
+    db.close()
     return {
         "sqlite_s": written - started,
         "bm25_build_s": time.perf_counter() - written,  # written to disk as it is built
@@ -241,12 +300,13 @@ def build_text(folder: Path, size: int, data: str) -> dict[str, Any]:
 def measure_dense(folder: Path, size: int, data: str) -> dict[str, Any]:
     import faiss  # noqa: F401  (loaded before the baseline: the library isn't the index)
 
-    from assistant.store.vectors import VectorIndex
+    from assistant.store.segments import Segment, SegmentedVectors
 
     queries, truth = np.load(folder / "queries.npy"), np.load(folder / "truth.npy")
     baseline = _rss_mb()
     started = time.perf_counter()
-    index = VectorIndex.load(folder / "index" / "gen-000001" / VECTORS)
+    loaded = [Segment.load(p) for p in sorted((folder / "index" / SEGMENTS).iterdir())]
+    index = SegmentedVectors(loaded, [np.zeros(0, np.int64) for _ in loaded])
     load_s = time.perf_counter() - started
     for query in queries[:20]:  # warm up
         index.search(query[None], DEPTH)
@@ -281,14 +341,17 @@ def bm25_queries(size: int, count: int = QUERIES) -> list[str]:
 def measure_bm25(folder: Path, size: int, data: str) -> dict[str, Any]:
     import bm25s  # noqa: F401  (loaded before the baseline)
 
-    from assistant.store.bm25 import LexicalIndex
+    from assistant.store.postings import Postings, SegmentedLexical
     from assistant.text.terms import tokenize
 
     tokenize(["warm the stemmer"])
     queries = bm25_queries(size)
     baseline = _rss_mb()
     started = time.perf_counter()
-    lexical = LexicalIndex.load(folder / "index" / "gen-000001" / BM25_DIR)
+    folders = sorted((folder / "index" / SEGMENTS).iterdir())
+    lexical = SegmentedLexical(
+        [Postings.load(p / BM25_DIR) for p in folders], [None] * len(folders)
+    )
     load_s = time.perf_counter() - started
     for query in queries[:20]:
         lexical.search([query], DEPTH)
@@ -335,6 +398,17 @@ def measure_hybrid(folder: Path, size: int, data: str) -> dict[str, Any]:
     return {"open_s": open_s, **_percentiles(latencies), "rss_mb": _rss_mb()}
 
 
+def merge(folder: Path, size: int, data: str) -> dict[str, Any]:
+    from assistant.store.merge import merge_segments
+
+    started = time.perf_counter()
+    merged = merge_segments(folder / "index", compact=True)
+    return {"merge_s": time.perf_counter() - started, "merged": merged}
+
+
+SHAPE = (1, False)  # --segments, --equal
+
+
 def measure_scoped(folder: Path, size: int, data: str) -> dict[str, Any]:
     """Hybrid retrieval scoped to 10% of the files (those whose number ends in 0, by a
     glob), against the same questions unscoped, interleaved so both see the same load."""
@@ -379,6 +453,7 @@ def measure_scoped(folder: Path, size: int, data: str) -> dict[str, Any]:
 
 
 CHILDREN = {
+    "merge": merge,
     "build_vectors": build_vectors,
     "build_text": build_text,
     "dense": measure_dense,
@@ -499,8 +574,8 @@ def table(results: list[dict[str, Any]], data: str) -> str:
                 _mark(ratio <= GOALS["scoped_ratio"]),
             ),
             (
-                "  disk: vectors.faiss/chunks.sqlite/bm25",
-                "/".join(f"{disk[k]:.0f}" for k in (VECTORS, CHUNKS_DB, BM25_DIR)) + " MB",
+                "  disk: vectors.faiss/index.sqlite/bm25",
+                "/".join(f"{disk[k]:.0f}" for k in (VECTORS, INDEX_DB, BM25_DIR)) + " MB",
                 "",
                 "",
             ),

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 import assistant.store.bm25_write
 from assistant.store.bm25 import K1, B, LexicalIndex
 from assistant.store.bm25_write import write_bm25
+from assistant.store.postings import Postings, SegmentedLexical
 from assistant.text.terms import STOPWORDS, tokenize
 
 BM25_FILES = {
@@ -241,3 +242,27 @@ def test_query_tokenization_drops_stopwords_and_stems() -> None:
         ["runner", "run", "appl"],
         [],
     ]
+
+
+@settings(max_examples=40, deadline=None)
+@given(texts=corpora, questions=st.lists(queries, min_size=1, max_size=8), cut=st.integers(0, 60))
+def test_segments_score_as_bm25s_does(texts: list[str], questions: list[str], cut: int) -> None:
+    """Postings scored with global statistics, split in two segments or not, give bm25s's
+    own scores (bit for bit: the same formulas and dtypes)."""
+    if not any(tokenize(texts)):
+        return
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        rows = [(100 + 3 * i, text) for i, text in enumerate(texts)]
+        bm25s_index = _build(folder / "scores", texts)
+        parts = [rows[:cut], rows[cut:]] if 0 < cut < len(rows) else [rows]
+        postings = []
+        for n, part in enumerate(parts):
+            write_bm25(folder / f"seg{n}", part, term_frequencies=True)
+            postings.append(Postings.load(folder / f"seg{n}"))
+        segmented = SegmentedLexical(postings, [None] * len(postings))
+        k = len(texts)
+        for expected, found in zip(
+            bm25s_index.search(questions, k), segmented.search(questions, k), strict=True
+        ):
+            assert sorted(expected, key=lambda h: (-h[1], h[0])) == found

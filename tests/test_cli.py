@@ -19,6 +19,7 @@ from assistant.config import Settings
 from assistant.core import Assistant
 from assistant.embedding import Encoders
 from tests.fakes import FakeEmbedder, FakeReader
+from tests.index_state import committed, live_segments
 
 pytestmark = pytest.mark.usefixtures("isolated")
 
@@ -34,6 +35,7 @@ INDEX_KEYS = {
     "unchanged",
     "skipped",
     "chunks_embedded",
+    "segments_merged",
     "chunks_total",
     "seconds",
     "rebuilt_because",
@@ -205,7 +207,6 @@ def test_index_dry_run_lists_and_writes_nothing(
     (settings.corpus / "recipes.txt").write_text("Flatbread needs no yeast.\n")
     (settings.corpus / "kites.md").write_text("Kites fly in steady wind.\n")
     (settings.corpus / "notes" / "garden.md").unlink()
-    current = (settings.index / "CURRENT").read_text()
 
     result = _ok(runner.invoke(main, ["index", "--dry-run", *indexed]))
     lines = result.stdout.splitlines()
@@ -216,8 +217,7 @@ def test_index_dry_run_lists_and_writes_nothing(
     assert (report["added"], report["changed"], report["removed"]) == (1, 1, 1)
     assert report["chunks_embedded"] == 0
     assert fake.embedded == []
-    assert (settings.index / "CURRENT").read_text() == current
-    assert sorted(p.name for p in settings.index.glob("gen-*")) == ["gen-000001"]
+    assert committed(settings.index) == 1 and live_segments(settings.index) == ["seg-000001"]
 
 
 def test_index_reports_skipped_files_on_stderr(
@@ -318,17 +318,19 @@ def test_ask_without_index_is_exit_3_with_hint(
 def test_corrupt_index_is_exit_3(
     runner: CliRunner, settings: Settings, indexed: list[str], command: str
 ) -> None:
-    (settings.index / "gen-000001" / "vectors.faiss").write_bytes(b"garbage")
+    (settings.index / "segments" / "seg-000001" / "vectors.faiss").write_bytes(b"garbage")
     result = _failed(runner.invoke(main, [command, TOMATO_QUESTION, "--json", *indexed]), 3)
     assert "hint: rebuild it: excerpta index --full" in result.stderr
     _ok(runner.invoke(main, ["index", "--full", *indexed]))
     assert _json(runner.invoke(main, [command, TOMATO_QUESTION, "--json", *indexed]))
 
 
-def test_undecodable_current_is_exit_3_and_full_index_recovers(
+def test_garbage_commit_point_is_exit_3_and_full_index_recovers(
     runner: CliRunner, settings: Settings, indexed: list[str]
 ) -> None:
-    (settings.index / "CURRENT").write_bytes(b"\xff\xfe")
+    for suffix in ("-wal", "-shm"):
+        (settings.index / f"index.sqlite{suffix}").unlink(missing_ok=True)
+    (settings.index / "index.sqlite").write_bytes(b"\xff\xfe" * 3000)
     result = _failed(runner.invoke(main, ["ask", TOMATO_QUESTION, *indexed]), 3)
     assert "hint:" in result.stderr
     _ok(runner.invoke(main, ["index", "--full", *indexed]))
@@ -553,7 +555,7 @@ def test_environment_variables_locate_corpus_and_index(
     monkeypatch.setenv("EXCERPTA_CORPUS", str(settings.corpus))
     monkeypatch.setenv("EXCERPTA_INDEX", str(settings.index))
     assert _json(runner.invoke(main, ["index", "--json"]))["added"] == 3
-    assert (settings.index / "CURRENT").is_file()
+    assert (settings.index / "index.sqlite").is_file()
     answer = _json(runner.invoke(main, ["ask", TOMATO_QUESTION, "--json"]))
     assert TOMATO_ANSWER in answer["answer"]
 
@@ -576,7 +578,7 @@ def test_config_file_paths_are_relative_to_it(
     config = _write_config(tmp_path / "excerpta.toml", corpus="corpus", index="index")
     report = _json(runner.invoke(main, ["index", "--json", "--config", str(config)]))
     assert report["added"] == 3
-    assert (settings.index / "CURRENT").is_file()
+    assert (settings.index / "index.sqlite").is_file()
     answer = _json(runner.invoke(main, ["--config", str(config), "ask", TOMATO_QUESTION, "--json"]))
     assert TOMATO_ANSWER in answer["answer"]
 
@@ -604,7 +606,7 @@ def test_flags_win_over_config_file(
     )
     report = _json(runner.invoke(main, ["index", "--json", "--config", str(config), *where]))
     assert report["added"] == 3
-    assert (settings.index / "CURRENT").is_file()
+    assert (settings.index / "index.sqlite").is_file()
     assert not (tmp_path / "other-index").exists()
 
 

@@ -26,7 +26,7 @@ from assistant.embedding.export import (
 from assistant.embedding.onnx_runtime import QUANTIZED, OnnxEmbedder
 from assistant.embedding.sentence_transformer import SentenceTransformerEmbedder
 from assistant.indexing import update_index
-from assistant.store.generations import read_manifest
+from assistant.store.commits import read_manifest
 from tests.conftest import SAMPLE
 from tests.fakes import FakeEmbedder
 

@@ -342,8 +342,7 @@ def run_cli(
 
 
 def _query(index: Path, sql: str) -> list[Any]:
-    name = (index / "CURRENT").read_text().strip()
-    db = sqlite3.connect(f"file:{index / name / 'chunks.sqlite'}?mode=ro", uri=True)
+    db = sqlite3.connect(f"file:{index / 'index.sqlite'}?mode=ro", uri=True)
     try:
         return [row[0] for row in db.execute(sql)]
     finally:

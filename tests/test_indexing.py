@@ -25,26 +25,19 @@ from assistant.errors import (
 from assistant.indexing import WRITE_STAGES, shown_progress, update_index
 from assistant.records import IndexReport
 from assistant.store import open_index
-from assistant.store.generations import read_manifest
+from assistant.store.commits import read_manifest
 from assistant.text.reflow import passage_text
 from tests.fakes import FakeEmbedder
+from tests.index_state import committed, orphans
 
 FIXTURE_FILES = ["notes/garden.md", "peru-coup-government-us-troops.txt", "recipes.txt"]
 TOMATO_QUESTION = "When were the tomatoes planted?"
 
 
-def _generations(index: Path) -> list[str]:
-    return sorted(p.name for p in index.iterdir() if p.name.startswith("gen-"))
-
-
-def _current(index: Path) -> str:
-    return (index / "CURRENT").read_text(encoding="utf-8").strip()
-
-
 def _chunk_texts(index: Path, path: str | None = None) -> list[str]:
     """The stored chunks of the live generation (of one file, if given), by id, as they
     are embedded: under their heading path, wrapped lines joined."""
-    db = sqlite3.connect(f"file:{index / _current(index) / 'chunks.sqlite'}?mode=ro", uri=True)
+    db = sqlite3.connect(f"file:{index / 'index.sqlite'}?mode=ro", uri=True)
     columns = "heading, text, col"
     try:
         if path is None:
@@ -57,7 +50,7 @@ def _chunk_texts(index: Path, path: str | None = None) -> list[str]:
 
 
 def _stored_paths(index: Path) -> set[str]:
-    db = sqlite3.connect(f"file:{index / _current(index) / 'chunks.sqlite'}?mode=ro", uri=True)
+    db = sqlite3.connect(f"file:{index / 'index.sqlite'}?mode=ro", uri=True)
     try:
         chunks = {row[0] for row in db.execute("SELECT path FROM chunks")}
         files = {row[0] for row in db.execute("SELECT path FROM files")}
@@ -92,7 +85,7 @@ def test_first_build_report(settings: Settings, embedder: FakeEmbedder) -> None:
     assert sorted(embedder.embedded) == sorted(_chunk_texts(settings.index))
     assert report.seconds > 0
     assert not report.dry_run
-    assert _current(settings.index) == "gen-000001"
+    assert committed(settings.index) == 1
 
 
 def test_identical_passages_are_embedded_once(settings: Settings) -> None:
@@ -112,7 +105,7 @@ def test_empty_corpus_without_index_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(CorpusError) as info:
         update_index(settings, Encoders.single(FakeEmbedder()))
     assert info.value.hint
-    assert not (tmp_path / "index" / "CURRENT").exists()
+    assert committed(tmp_path / "index") == 0
 
 
 def test_missing_corpus_is_an_error(tmp_path: Path) -> None:
@@ -136,8 +129,8 @@ def test_no_change_embeds_nothing_and_writes_no_generation(
     assert report.unchanged == 3
     assert report.chunks_embedded == 0
     assert report.chunks_total == first.chunks_total
-    assert _generations(settings.index) == ["gen-000001"]
-    assert _current(settings.index) == "gen-000001"
+    assert committed(settings.index) == 1 and not orphans(settings.index)
+    assert committed(settings.index) == 1
 
 
 def test_touched_file_is_unchanged(settings: Settings, first: IndexReport) -> None:
@@ -146,7 +139,7 @@ def test_touched_file_is_unchanged(settings: Settings, first: IndexReport) -> No
     report = update_index(settings, Encoders.single(embedder))
     assert embedder.embedded == []
     assert report.changed == [] and report.unchanged == 3
-    assert _generations(settings.index) == ["gen-000001"]
+    assert committed(settings.index) == 1 and not orphans(settings.index)
 
 
 def test_changed_file_alone_is_re_embedded(settings: Settings, first: IndexReport) -> None:
@@ -167,7 +160,7 @@ def test_changed_file_alone_is_re_embedded(settings: Settings, first: IndexRepor
     for other in ("notes/garden.md", "peru-coup-government-us-troops.txt"):
         assert _chunk_texts(settings.index, other) == before[other]
     assert report.chunks_total == first.chunks_total - len(before["recipes.txt"]) + len(after)
-    assert _current(settings.index) == "gen-000002"
+    assert committed(settings.index) == 2
 
     assistant = Assistant(settings, encoders=Encoders.single(FakeEmbedder()))
     answer = assistant.ask("What does rye bread need?")
@@ -265,7 +258,7 @@ def test_full_re_embeds_everything(settings: Settings, first: IndexReport) -> No
     assert sorted(report.added) == FIXTURE_FILES
     assert report.chunks_embedded == len(embedder.embedded) == first.chunks_total
     assert report.chunks_total == first.chunks_total
-    assert _current(settings.index) == "gen-000002"
+    assert committed(settings.index) == 2
 
 
 # --- dry run -------------------------------------------------------------------------
@@ -284,8 +277,8 @@ def test_dry_run_lists_changes_and_writes_nothing(settings: Settings, first: Ind
     assert report.unchanged == 1
     assert report.chunks_embedded == 0
     assert embedder.embedded == []
-    assert _generations(settings.index) == ["gen-000001"]
-    assert _current(settings.index) == "gen-000001"
+    assert committed(settings.index) == 1 and not orphans(settings.index)
+    assert committed(settings.index) == 1
     assert "notes/garden.md" in _stored_paths(settings.index)
 
     # The real update afterwards does what the dry run announced.
@@ -300,8 +293,8 @@ def test_dry_run_lists_changes_and_writes_nothing(settings: Settings, first: Ind
 def test_dry_run_before_first_build_writes_no_index(settings: Settings) -> None:
     report = update_index(settings, Encoders.single(FakeEmbedder()), dry_run=True)
     assert sorted(report.added) == FIXTURE_FILES
-    assert not (settings.index / "CURRENT").exists()
-    assert not settings.index.exists() or _generations(settings.index) == []
+    assert committed(settings.index) == 0
+    assert not settings.index.exists() or committed(settings.index) == 0
 
 
 # --- failure safety ------------------------------------------------------------------
@@ -317,8 +310,8 @@ def test_crash_mid_update_keeps_previous_index(settings: Settings, first: IndexR
     with pytest.raises(RuntimeError, match="simulated crash"):
         update_index(settings, Encoders.single(failing))
     assert failing.embedded == []
-    assert _current(settings.index) == "gen-000001"
-    assert _generations(settings.index) == ["gen-000001"]  # the half-written one is gone
+    assert committed(settings.index) == 1
+    assert committed(settings.index) == 1 and not orphans(settings.index)
 
     # Both an already-open assistant and a fresh one answer from the old index.
     assert assistant.ask(TOMATO_QUESTION).text == old_answer.text
@@ -329,7 +322,7 @@ def test_crash_mid_update_keeps_previous_index(settings: Settings, first: IndexR
     report = update_index(settings, Encoders.single(embedder))
     assert report.changed == ["notes/garden.md"]
     assert sorted(embedder.embedded) == sorted(_chunk_texts(settings.index, "notes/garden.md"))
-    assert _current(settings.index) == "gen-000002"
+    assert committed(settings.index) == 2
     assistant.reload()
     assert "tomatoes" not in assistant.ask(TOMATO_QUESTION).text
 
@@ -344,7 +337,7 @@ def test_crash_through_assistant_keeps_old_index_live(
     with pytest.raises(RuntimeError):
         assistant.update_index()
     embedder.fail_after = None
-    assert _generations(settings.index) == ["gen-000001"]
+    assert committed(settings.index) == 1 and not orphans(settings.index)
     answer = assistant.ask(TOMATO_QUESTION)
     assert answer.citations[0].path == "notes/garden.md"
 
@@ -352,11 +345,11 @@ def test_crash_through_assistant_keeps_old_index_live(
 def test_crash_on_first_build_leaves_no_index(settings: Settings) -> None:
     with pytest.raises(RuntimeError):
         update_index(settings, Encoders.single(FakeEmbedder(fail_after=0)))
-    assert not (settings.index / "CURRENT").exists()
-    assert _generations(settings.index) == []
+    assert committed(settings.index) == 0
+    assert committed(settings.index) == 0
     report = update_index(settings, Encoders.single(FakeEmbedder()))
     assert sorted(report.added) == FIXTURE_FILES
-    assert _current(settings.index) == "gen-000001"
+    assert committed(settings.index) == 1
 
 
 def test_cancel_raises_and_keeps_previous_index(settings: Settings, first: IndexReport) -> None:
@@ -369,8 +362,8 @@ def test_cancel_raises_and_keeps_previous_index(settings: Settings, first: Index
         assistant.update_index(cancel=cancel)
     assert info.value.exit_code == ExitCode.INTERRUPTED
     assert embedder.embedded == []
-    assert _current(settings.index) == "gen-000001"
-    assert _generations(settings.index) == ["gen-000001"]
+    assert committed(settings.index) == 1
+    assert committed(settings.index) == 1 and not orphans(settings.index)
     assert "new.txt" not in _stored_paths(settings.index)
     assert "tomatoes were planted in May" in assistant.ask(TOMATO_QUESTION).text
 
@@ -432,7 +425,7 @@ def test_update_while_locked_raises_with_hint(settings: Settings) -> None:
     assert info.value.hint
     assert info.value.exit_code == ExitCode.FAILURE
     assert embedder.embedded == []
-    assert not (settings.index / "CURRENT").exists()
+    assert committed(settings.index) == 0
     # Released: the update now goes through.
     assert sorted(update_index(settings, Encoders.single(embedder)).added) == FIXTURE_FILES
 
@@ -469,13 +462,13 @@ def test_skipped_files_are_not_added_and_cause_no_churn(messy_corpus: Settings) 
     assert sorted(first.added) == FIXTURE_FILES
     second = update_index(settings, Encoders.single(FakeEmbedder()))
     assert (second.added, second.changed, second.removed) == ([], [], [])
-    assert _generations(settings.index) == ["gen-000001"]
+    assert committed(settings.index) == 1 and not orphans(settings.index)
     assert not Assistant(settings, encoders=Encoders.single(FakeEmbedder())).status().stale
 
 
 def test_a_plain_update_rebuilds_when_index_files_are_missing(settings: Settings) -> None:
     update_index(settings, Encoders.single(FakeEmbedder()))
-    (settings.index / "gen-000001" / "vectors.faiss").unlink()
+    (settings.index / "segments" / "seg-000001" / "vectors.faiss").unlink()
     again = FakeEmbedder()
     report = update_index(settings, Encoders.single(again))
     assert sorted(report.added) == FIXTURE_FILES and again.embedded

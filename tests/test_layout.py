@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 from assistant import Assistant, Settings
@@ -10,7 +11,7 @@ from assistant.config import ChunkingSettings
 from assistant.documents.chunking import chunk_document
 from assistant.documents.loaders import load_document
 from assistant.embedding import Encoders
-from assistant.store.generations import CURRENT, MANIFEST
+from assistant.store.commits import INDEX_DB
 from tests.fakes import FakeEmbedder
 from tests.layout_docs import docx_bytes
 
@@ -128,9 +129,11 @@ def test_an_index_of_the_old_format_is_rebuilt_with_a_reason(tmp_path: Path) -> 
     settings = Settings(corpus=corpus, index=tmp_path / "index")
     assistant = Assistant(settings, encoders=Encoders.single(FakeEmbedder()))
     assistant.update_index()
-    manifest = settings.index / (settings.index / CURRENT).read_text().strip() / MANIFEST
-    data = json.loads(manifest.read_text())
-    manifest.write_text(json.dumps({**data, "format": 1}))
+    db = sqlite3.connect(settings.index / INDEX_DB)
+    (text,) = db.execute("SELECT manifest FROM commits").fetchone()
+    db.execute("UPDATE commits SET manifest = ?", (json.dumps({**json.loads(text), "format": 1}),))
+    db.commit()
+    db.close()
     report = assistant.update_index()
     assert report.rebuilt_because and "version" in report.rebuilt_because
     assert report.chunks_embedded == report.chunks_total > 0

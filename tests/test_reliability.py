@@ -34,8 +34,8 @@ from assistant.embedding import Encoders
 from assistant.errors import IndexUnusableError
 from assistant.indexing import update_index
 from assistant.records import Answer, Citation, IndexReport
-from assistant.store.generations import current_generation
 from tests.fakes import FakeEmbedder
+from tests.index_state import committed, orphans
 
 pytestmark = pytest.mark.usefixtures("isolated")
 
@@ -93,14 +93,9 @@ def _finish(process: subprocess.Popen[str]) -> tuple[int, str, str]:
     return process.returncode, out, err
 
 
-def _generations(index: Path) -> list[str]:
-    return sorted(p.name for p in index.iterdir() if p.name.startswith("gen-"))
-
-
 def _live(index: Path) -> str:
-    generation = current_generation(index)
-    assert generation is not None
-    return generation.name
+    """The latest commit, named as the generation folders of format 2 were."""
+    return f"gen-{committed(index):06d}"
 
 
 def _answer(settings: Settings, question: str) -> Answer:
@@ -120,7 +115,7 @@ def _assert_recovers(settings: Settings) -> None:
     assert ZEPPELIN_ANSWER in _answer(settings, ZEPPELIN_QUESTION).text
     assert TOMATO_ANSWER in _answer(settings, TOMATO_QUESTION).text
     assert not Assistant(settings, encoders=Encoders.single(FakeEmbedder())).status().stale
-    assert len(_generations(settings.index)) <= 2  # live + predecessor: partials pruned
+    assert orphans(settings.index) == []  # partial segments deleted
 
 
 @pytest.fixture
@@ -136,7 +131,7 @@ def built(settings: Settings) -> Settings:
 
 # Stages tests/fake_model_cli.py can pause at, in the order an update reaches them, and
 # whether the new generation is live by then.
-STAGES = {"embed": False, "bm25": False, "vectors": False, "commit": False, "swap": False}
+STAGES = {"embed": False, "bm25": False, "vectors": False, "rename": False, "commit": False}
 
 
 def _index_paused_at(built: Settings, tmp_path: Path, stage: str) -> subprocess.Popen[str]:
@@ -158,7 +153,7 @@ def test_sigkill_at_each_stage_keeps_an_index_that_answers(
     process.send_signal(signal.SIGKILL)
     process.wait(TIMEOUT)
 
-    if stage == "prune":  # CURRENT was switched just before the kill: the new index is live
+    if stage == "prune":  # committed just before the kill: the new index is live
         assert _live(built.index) == "gen-000002"
         assert ZEPPELIN_ANSWER in _answer(built, ZEPPELIN_QUESTION).text
     else:
@@ -202,17 +197,17 @@ def test_ctrl_c_during_index_exits_130_and_keeps_a_whole_index(
     assert "excerpta: error: interrupted" in err
     assert "Traceback" not in err and out == ""
     if stage == "prune":
-        # Interrupted after CURRENT switched: the new generation must survive.
+        # Interrupted after the commit: the new generation must survive.
         assert ZEPPELIN_ANSWER in _answer(built, ZEPPELIN_QUESTION).text
     else:
         assert _live(built.index) == "gen-000001"
-        assert _generations(built.index) == ["gen-000001"]  # the partial one was removed
+        assert orphans(built.index) == []  # the partial segment was removed
     assert TOMATO_ANSWER in _answer(built, TOMATO_QUESTION).text
     _assert_recovers(built)
 
 
 def test_error_after_the_switch_keeps_the_new_index(built: Settings) -> None:
-    """Failing while pruning (CURRENT already switched) must not delete the live index."""
+    """Failing while pruning (already committed) must not undo the live index."""
 
     def fail_at_prune(stage: str, done: int, total: int) -> None:
         if stage == "prune":
@@ -300,8 +295,11 @@ def _truncate_vectors(generation: Path) -> None:
     path.write_bytes(path.read_bytes()[:100])
 
 
-def _garble_sqlite(generation: Path) -> None:
-    path = generation / "chunks.sqlite"
+def _garble_sqlite(segment: Path) -> None:
+    index = segment.parent.parent
+    for suffix in ("-wal", "-shm"):
+        (index / f"index.sqlite{suffix}").unlink(missing_ok=True)
+    path = index / "index.sqlite"
     data = bytearray(path.read_bytes())
     for i in range(0, len(data), 5):
         data[i] ^= 0xA5
@@ -321,7 +319,7 @@ def test_damaged_index_is_exit_3_without_traceback_and_full_rebuilds(
     settings: Settings, damage: Any
 ) -> None:
     update_index(settings, Encoders.single(FakeEmbedder()))
-    damage(settings.index / "gen-000001")
+    damage(settings.index / "segments" / "seg-000001")
     result = _run(["ask", TOMATO_QUESTION, *_where(settings)])
     assert result.returncode == 3, result.stderr
     assert "excerpta: error:" in result.stderr and "hint:" in result.stderr
@@ -369,7 +367,7 @@ def test_pickle_payload_in_the_index_is_never_loaded(
 
     update_index(settings, Encoders.single(FakeEmbedder()))
     marker = tmp_path / "pwned"
-    _write_payload(settings.index / "gen-000001" / "bm25" / target, marker)
+    _write_payload(settings.index / "segments" / "seg-000001" / "bm25" / target, marker)
     with pytest.raises(IndexUnusableError):
         _answer(settings, TOMATO_QUESTION)
     result = _run(["ask", TOMATO_QUESTION, *_where(settings)])
@@ -546,9 +544,19 @@ class _EditorAssistant:
 
     def __init__(self, corpus: Path) -> None:
         self.settings = Settings(corpus=corpus, index=corpus.parent / "index")
+        self.generation, self.refreshed = 1, 0
 
     def warm_up(self) -> None:
         pass
+
+    def committed(self) -> int:
+        return self.generation
+
+    def refresh_index(self) -> None:
+        self.refreshed += 1
+
+    def watcher(self, **callbacks: Any) -> Any:
+        raise AssertionError("watch = true is not set in these tests")
 
     def status(self) -> Status:
         return Status(True, "", "fake", 1, 1, "", 0, 0, 0, 0)

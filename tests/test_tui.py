@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 import threading
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -119,9 +120,20 @@ class FakeAssistant:
         self.hold_index: threading.Event | None = None
         self.progress_sent = threading.Event()
         self.reply = ANSWER  # what a question that isn't about the weather gets
+        self.generation = 1  # the index's commit; a test bumps it as a watcher would
+        self.refreshed = 0
 
     def warm_up(self) -> None:
         pass
+
+    def committed(self) -> int:
+        return self.generation
+
+    def refresh_index(self) -> None:
+        self.refreshed += 1
+
+    def watcher(self, **callbacks: Any) -> Any:
+        raise AssertionError("watch = true is not set in these tests")
 
     def status(self) -> Status:
         ready = self.index_ready
@@ -594,6 +606,22 @@ def test_snapshot_narrow_error(here: FakeAssistant, snap_compare: Any) -> None:
     assert snap_compare(snapshot_app(here), terminal_size=(80, 24), run_before=answered)
 
 
+def test_a_new_commit_is_noticed_in_the_status_bar(fake: FakeAssistant) -> None:
+    async def scenario(app: ExcerptaApp, pilot: Pilot[int]) -> None:
+        bar = app.query_one(StatusBar)
+        app._poll_commit()  # what the 1-second timer runs; the first look is remembered
+        await settle(app, pilot)
+        assert "index updated" not in plain(bar) and fake.refreshed == 0
+        fake.generation = 2  # a watcher (or another process) committed
+        app._poll_commit()
+        await settle(app, pilot)
+        assert "index updated (commit 2)" in plain(bar)
+        assert fake.refreshed == 1  # the next question searches the new commit
+        assert "ctrl+r" not in plain(bar)  # the corpus is not ahead of the index
+
+    drive(fake, scenario)
+
+
 def test_in_sets_the_scope_shows_it_and_in_alone_clears_it(fake: FakeAssistant) -> None:
     async def scenario(app: ExcerptaApp, pilot: Pilot[int]) -> None:
         await ask(app, pilot, "/in *.txt")
@@ -610,6 +638,34 @@ def test_in_sets_the_scope_shows_it_and_in_alone_clears_it(fake: FakeAssistant) 
         assert fake.asked == ["When was Castillo removed from office?"]
 
     drive(fake, scenario)
+
+
+class _RecordingWatcher:
+    def __init__(self, stop: threading.Event) -> None:
+        self.stop = stop
+        self.running = threading.Event()
+
+    def run(self) -> None:
+        self.running.set()
+        self.stop.wait(5)
+
+
+def test_watch_setting_runs_the_watcher_until_the_app_quits(fake: FakeAssistant) -> None:
+    fake.settings = replace(fake.settings, watch=True)
+    made: list[_RecordingWatcher] = []
+
+    def watcher(*, stop: threading.Event, **callbacks: Any) -> _RecordingWatcher:
+        made.append(_RecordingWatcher(stop))
+        return made[-1]
+
+    fake.watcher = watcher  # type: ignore[method-assign]
+
+    async def scenario(app: ExcerptaApp, pilot: Pilot[int]) -> None:
+        assert made and made[0].running.wait(5)
+        assert not made[0].stop.is_set()
+
+    drive(fake, scenario)
+    assert made[0].stop.is_set()  # unmounting stopped it
 
 
 def test_a_citation_of_ocrd_text_is_marked(fake: FakeAssistant) -> None:

@@ -3,7 +3,6 @@ by optimize through a temporary file); ids, removal, persistence, recall."""
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from assistant.retrieval import Retriever
 from assistant.store import open_index
 from assistant.store import recall as recall_module
 from assistant.store import vectors as vectors_module
-from assistant.store.generations import current_generation
+from assistant.store.commits import read_manifest
 from assistant.store.vectors import VectorIndex
 from tests.fakes import FakeEmbedder
 
@@ -331,11 +330,7 @@ def test_a_failed_ivf_rebuild_leaves_the_index_empty(monkeypatch: pytest.MonkeyP
 
 
 def _manifest(settings: Settings) -> dict[str, object]:
-    generation = current_generation(settings.index)
-    assert generation is not None
-    manifest = json.loads((generation / "manifest.json").read_text())
-    assert isinstance(manifest, dict)
-    return manifest
+    return read_manifest(settings.index)
 
 
 def test_manifest_records_the_chosen_index_type(
@@ -353,7 +348,7 @@ def test_manifest_records_the_chosen_index_type(
     assert _manifest(settings)["vector_index"] == described
     index = open_index(settings.index)
     try:
-        assert index.vectors.kind == "ivf"
+        assert [s.vectors.kind for s in index.segments] == ["ivf", "flat"]
         retriever = Retriever(index, FakeEmbedder())
         hits = retriever.search(["Where do owls nest?"], 3, "hybrid")
         assert hits[0][0].chunk.path == "notes/garden.md" and "Owls" in hits[0][0].chunk.text

@@ -158,14 +158,36 @@ def main(
 @_location_options
 @click.option("--full", is_flag=True, help="Re-embed every document.")
 @click.option("--dry-run", is_flag=True, help="List what would change; write nothing.")
+@click.option("--compact", is_flag=True, help="Then merge the index into one segment.")
+@click.option(
+    "--watch", is_flag=True, help="Then keep the index up to date as files change (Ctrl-C stops)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_context
 @_handled
-def index(ctx: click.Context, /, full: bool, dry_run: bool, as_json: bool, **flags: Any) -> None:
+def index(
+    ctx: click.Context,
+    /,
+    full: bool,
+    dry_run: bool,
+    compact: bool,
+    watch: bool,
+    as_json: bool,
+    **flags: Any,
+) -> None:
     """Build or update the index (only new and changed files are embedded)."""
     assistant = make_assistant(_settings(ctx, **flags))
+    if watch:
+        if full or dry_run or compact or as_json:
+            raise click.UsageError("--watch takes none of --full, --dry-run, --compact, --json")
+        from .watching import watch as watch_corpus
+
+        watch_corpus(assistant)
+        return
     with _progress() as progress:
-        report = assistant.update_index(full=full, dry_run=dry_run, progress=progress)
+        report = assistant.update_index(
+            full=full, dry_run=dry_run, compact=compact, progress=progress
+        )
     if as_json:
         click.echo(json.dumps(report.to_json()))
     else:

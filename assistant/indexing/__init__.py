@@ -17,6 +17,7 @@ from .plan import (
     plan_update,
 )
 from .update import WRITE_STAGES, ProgressCallback, shown_progress, update_index
+from .watch import Watcher
 
 __all__ = [
     "format_counts",
@@ -24,6 +25,7 @@ __all__ = [
     "WRITE_STAGES",
     "ProgressCallback",
     "UpdatePlan",
+    "Watcher",
     "index_fingerprint",
     "mismatch_reason",
     "plan_update",

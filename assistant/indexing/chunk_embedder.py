@@ -1,4 +1,4 @@
-"""Embedding chunks in full batches across files, then storing them in a generation.
+"""Embedding chunks in full batches across files, then storing them in the next segment.
 
 Part of indexing. Must not import textual or torch.
 """
@@ -10,7 +10,7 @@ import numpy as np
 from ..embedding import Encoders
 from ..records import Chunk
 from ..store.chunk_table import FileRecord
-from ..store.writer import GenerationWriter
+from ..store.writer import SegmentWriter
 from ..text.reflow import passage_text
 
 _EMBED_BATCH = 256  # chunks embedded per call: bounds memory, keeps batches full
@@ -19,7 +19,7 @@ _EMBED_BATCH = 256  # chunks embedded per call: bounds memory, keeps batches ful
 class ChunkEmbedder:
     """Buffers chunks across files so the model sees full batches, then stores them."""
 
-    def __init__(self, writer: GenerationWriter, encoders: Encoders | None) -> None:
+    def __init__(self, writer: SegmentWriter, encoders: Encoders | None) -> None:
         self._writer = writer
         self._encoders = encoders
         self._pending: list[tuple[FileRecord, list[Chunk]]] = []

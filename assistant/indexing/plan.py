@@ -8,6 +8,7 @@ or torch.
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -18,11 +19,13 @@ from ..documents.scan import SourceFile, scan_corpus
 from ..errors import IndexUnusableError
 from ..records import Skipped
 from ..store.chunk_table import ChunkTable, FileRecord
-from ..store.generations import (
-    CHUNKS_DB,
-    current_generation,
-    generation_is_complete,
+from ..store.commits import (
+    INDEX_DB,
+    OLD_FORMAT,
+    connect,
+    is_old_format,
     read_manifest,
+    segments_complete,
 )
 
 ENCODER_CHANGED = "documents were embedded with another encoder"
@@ -80,26 +83,33 @@ def plan_update(
     previous: dict[str, FileRecord] = {}
     skipped_before: dict[str, tuple[FileRecord, str]] = {}
     try:
+        if is_old_format(settings.index):
+            plan.has_index = True
+            plan.reason = plan.reason or OLD_FORMAT
         manifest = read_manifest(settings.index)
         plan.has_index = True
         plan.reason = plan.reason or mismatch_reason(manifest, settings)
         if not plan.reason and encoder is not None and manifest.get("document_encoder") != encoder:
             plan.reason = ENCODER_CHANGED
-        generation = current_generation(settings.index)
-        assert generation is not None
-        if not plan.reason and not generation_is_complete(generation):
-            plan.reason = "index files are missing"
         if not plan.reason:
-            table = ChunkTable(generation / CHUNKS_DB, read_only=True)
+            db = connect(settings.index, write=False)
             try:
+                db.execute("BEGIN")  # one commit's tables
+                table = ChunkTable(db)
                 previous = table.files()
                 skipped_before = table.skipped()
                 plan.previous_chunks = table.count()
+                if not segments_complete(settings.index, db):
+                    plan.reason = "index files are missing"
+                    previous, skipped_before = {}, {}
             finally:
-                table.close()
+                db.close()
     except IndexUnusableError as exc:
-        plan.has_index = _has_index(settings.index)
+        plan.has_index = plan.has_index or _has_index(settings.index)
         plan.reason = plan.reason or str(exc)
+    except sqlite3.DatabaseError as exc:
+        plan.has_index = True
+        plan.reason = plan.reason or f"index database unreadable: {exc}"
     plan.full = bool(plan.reason)
     files, plan.skipped = _scan(settings)
     for source in files:
@@ -151,10 +161,7 @@ def _same_stat(record: FileRecord, source: SourceFile) -> bool:
 
 def _has_index(index_dir: Path) -> bool:
     """Whether any index was committed there, usable or not."""
-    try:
-        return current_generation(index_dir) is not None
-    except IndexUnusableError:
-        return True  # something is there, even if damaged
+    return (index_dir / INDEX_DB).exists() or is_old_format(index_dir)
 
 
 def _scan(settings: Settings) -> tuple[list[SourceFile], list[Skipped]]:

@@ -1,17 +1,20 @@
-"""Carrying out an update: embed what the plan says, write and commit a new generation.
+"""Carrying out an update: embed what the plan says into a new segment, and commit.
 
-The new generation becomes live only when complete (see store/). Progress, including
-each stage of the write ("embed", "bm25", "vectors", "commit", "swap", "prune"), goes to
-a callback, and a ``threading.Event`` cancels; the core never prints. Must not import
-textual or torch.
+The new commit becomes live only when complete (see store/); then the tiered policy may
+merge segments (store/merge.py). Progress, including each stage of the write ("embed",
+"bm25", "vectors", "rename", "commit", "prune", and for a merge "merge",
+"merge-rename", "merge-commit", "merge-prune"), goes to a callback, and a
+``threading.Event`` cancels; the core never prints. Must not import textual or torch.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from ..config import Settings
@@ -24,22 +27,20 @@ from ..errors import Cancelled, CorpusError, IndexLockedError, IndexUnusableErro
 from ..records import VERSION, IndexReport, Skipped
 from ..store.bm25 import LexicalIndex
 from ..store.chunk_table import ChunkTable, FileRecord
-from ..store.generations import (
-    FORMAT_VERSION,
-    current_generation,
-    read_manifest,
-)
-from ..store.writer import GenerationWriter
+from ..store.commits import FORMAT_VERSION, clean_up, read_manifest
+from ..store.merge import merge_segments
+from ..store.writer import SegmentWriter
 from ..text.bpe import get_encoding
 from .chunk_embedder import ChunkEmbedder
 from .plan import UpdatePlan, format_counts, index_fingerprint, no_text, plan_update
 
 ProgressCallback = Callable[[str, int, int], None]
 """Called as progress(stage, done, total) during long work. Stages of an update, in
-order: "embed" (once per file, then with done == total), "bm25", "vectors", "commit",
-"swap" and "prune" (each once, with 0 of 1)."""
+order: "embed" (once per file, then with done == total), "bm25", "vectors", "rename",
+"commit" and "prune" (each once, with 0 of 1); a merge that follows reports "merge",
+"merge-rename", "merge-commit" and "merge-prune"."""
 
-WRITE_STAGES = ("bm25", "vectors", "commit", "swap", "prune")
+WRITE_STAGES = ("bm25", "vectors", "rename", "commit", "prune")
 
 
 def shown_progress(stage: str, done: int, total: int) -> tuple[str, int, int]:
@@ -55,10 +56,12 @@ def update_index(
     *,
     full: bool = False,
     dry_run: bool = False,
+    compact: bool = False,
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
 ) -> IndexReport:
-    """Bring the index up to date with the corpus.
+    """Bring the index up to date with the corpus (``compact``: then merge every
+    segment into one).
 
     ``encoders`` embed the documents; given as a function, it is called (in the
     background, while chunking tools load) only if something needs embedding. Their
@@ -75,40 +78,83 @@ def update_index(
         report = _report(plan, dry_run=True, started=started)
         _count_formats(report, plan)
         return report
-    if not settings.corpus.is_dir():  # before creating the index folder for nothing
-        scan_corpus(settings.corpus)  # raises the CorpusError with its hint
-    settings.index.mkdir(parents=True, exist_ok=True)
+    with index_lock(settings.index, settings.corpus):
+        return update_locked(
+            settings, encoders, full=full, compact=compact, progress=progress, cancel=cancel
+        )
+
+
+@contextmanager
+def index_lock(index_dir: Path, corpus: Path) -> Iterator[None]:
+    """Hold the index's update lock (an OS lock, released if the process dies).
+
+    Raises:
+        CorpusError: the corpus folder is missing (checked before creating the index).
+        IndexLockedError: another process holds it.
+    """
+    if not corpus.is_dir():  # before creating the index folder for nothing
+        scan_corpus(corpus)  # raises the CorpusError with its hint
+    index_dir.mkdir(parents=True, exist_ok=True)
     from filelock import FileLock, Timeout  # a real OS lock, portable
 
-    lock = FileLock(str(settings.index / ".lock"))
+    lock = FileLock(str(index_dir / ".lock"))
     try:
         lock.acquire(timeout=0)
     except Timeout as exc:
         raise IndexLockedError(
-            f"another excerpta process is updating {settings.index}",
+            f"another excerpta process is updating {index_dir}",
             hint="wait for it to finish, then run excerpta index again",
         ) from exc
     try:
-        plan = plan_update(settings, full=full)
-        if not plan.to_embed and not plan.unchanged and not plan.has_index:
-            found = f" ({len(plan.skipped)} files skipped)" if plan.skipped else ""
-            raise CorpusError(
-                f"no documents to index in {settings.corpus}{found}",
-                hint="add documents (.txt, .md, .pdf, .docx, .pptx, .xlsx, .epub, .eml, ...)",
-            )
-        chosen: Encoders | None = None
-        if plan.to_embed or plan.full:
-            chosen = _load_tools(settings, encoders)
-            if not plan.full and _encoder_of(settings) != chosen.label:
-                plan = plan_update(settings, full=full, encoder=chosen.label)
-        report = _report(plan, dry_run=False, started=started)
-        if plan.to_embed or plan.full or plan.removed:
-            _write_generation(settings, chosen, plan, report, progress, cancel)
-        _count_formats(report, plan)
-        report.seconds = time.perf_counter() - started
-        return report
+        yield
     finally:
         lock.release()
+
+
+def update_locked(
+    settings: Settings,
+    encoders: Encoders | Callable[[], Encoders],
+    *,
+    full: bool = False,
+    compact: bool = False,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+) -> IndexReport:
+    """``update_index`` for a caller that holds ``index_lock`` (the watcher)."""
+    started = time.perf_counter()
+    try:
+        clean_up(settings.index)  # what a crash left behind
+    except IndexUnusableError:
+        pass  # a damaged index: the plan below says why, and rebuilds it
+    plan = plan_update(settings, full=full)
+    if not plan.to_embed and not plan.unchanged and not plan.has_index:
+        found = f" ({len(plan.skipped)} files skipped)" if plan.skipped else ""
+        raise CorpusError(
+            f"no documents to index in {settings.corpus}{found}",
+            hint="add documents (.txt, .md, .pdf, .docx, .pptx, .xlsx, .epub, .eml, ...)",
+        )
+    chosen: Encoders | None = None
+    if plan.to_embed or plan.full:
+        chosen = _load_tools(settings, encoders)
+        if not plan.full and _encoder_of(settings) != chosen.label:
+            plan = plan_update(settings, full=full, encoder=chosen.label)
+    report = _report(plan, dry_run=False, started=started)
+    if plan.to_embed or plan.full or plan.removed:
+        _write_segment(settings, chosen, plan, report, progress, cancel)
+    if plan.to_embed or plan.full or plan.removed or compact:
+        stage = _stage_reporter(progress)
+        report.segments_merged = merge_segments(settings.index, compact=compact, on_stage=stage)
+    _count_formats(report, plan)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _stage_reporter(progress: ProgressCallback | None) -> Callable[[str], None]:
+    def stage(name: str) -> None:
+        if progress is not None:
+            progress(name, 0, 1)
+
+    return stage
 
 
 def _encoder_of(settings: Settings) -> str | None:
@@ -146,7 +192,7 @@ def _report(plan: UpdatePlan, *, dry_run: bool, started: float) -> IndexReport:
     )
 
 
-def _write_generation(
+def _write_segment(
     settings: Settings,
     encoders: Encoders | None,
     plan: UpdatePlan,
@@ -154,12 +200,7 @@ def _write_generation(
     progress: ProgressCallback | None,
     cancel: threading.Event | None,
 ) -> None:
-    def stage(name: str) -> None:
-        if progress is not None:
-            progress(name, 0, 1)
-
-    previous = None if plan.full else current_generation(settings.index)
-    writer = GenerationWriter(settings.index, previous, on_stage=stage)
+    writer = SegmentWriter(settings.index, full=plan.full, on_stage=_stage_reporter(progress))
     try:
         for path in plan.removed + plan.changed:
             writer.remove_file(path)

@@ -1,7 +1,9 @@
-"""The index on disk: generations (the commit point), the chunk table, vectors and BM25.
+"""The index on disk: the commit point (SQLite), the chunk table, segments of vectors and
+BM25 postings, and merging.
 
-``open_index`` opens the live generation for searching; indexing writes new ones with
-``new_generation`` and ``commit_generation``. Must not import textual or torch.
+``open_index`` opens the latest commit for searching; indexing writes segments with
+``SegmentWriter`` and merges them with ``merge_segments``. Must not import textual or
+torch.
 """
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ from ..text.terms import tokenize
 from .scope import Selection
 
 IDS_FILE = "chunk_ids.npy"  # BM25 row number -> chunk id
+LENGTHS_FILE = "lengths.npy"  # BM25 row number -> tokens (segments: postings.py)
 K1 = 0.9
 B = 0.4
 

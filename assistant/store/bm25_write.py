@@ -26,7 +26,7 @@ from typing import IO, Any
 import numpy as np
 
 from ..text.terms import bm25_tokenize
-from .bm25 import IDS_FILE, K1, B
+from .bm25 import IDS_FILE, K1, LENGTHS_FILE, B
 
 # bm25s.BM25.save's file names (its defaults, which bm25s.BM25.load reads).
 _DATA_FILE = "data.csc.index.npy"
@@ -47,6 +47,7 @@ def write_bm25(
     *,
     batch_size: int = 10_000,
     bucket_entries: int = 1_000_000,
+    term_frequencies: bool = False,
 ) -> None:
     """Build the BM25 index of ``rows`` (chunk id, text) into ``folder``.
 
@@ -56,6 +57,10 @@ def write_bm25(
     at most ``bucket_entries`` entries (one very common term may exceed it alone).
     Temporary files live in ``folder`` and are removed, also on error; the index files
     appear only once all are written.
+
+    ``term_frequencies``: store each entry's term frequency instead of its score, and
+    each chunk's length in tokens (``LENGTHS_FILE``), so that a segment can be scored
+    with statistics summed over all segments at query time (postings.py).
     """
     import bm25s
 
@@ -68,9 +73,10 @@ def write_bm25(
             counts = _Counts.spill(rows, batch_size, docs, pairs)
         if counts.docs:
             params = bm25s.BM25(k1=K1, b=B)
-            _write_matrix(work, counts, params, batch_size, bucket_entries)
+            _write_matrix(work, counts, params, batch_size, bucket_entries, term_frequencies)
             _write_json(work, counts, params)
             names = [_DATA_FILE, _INDICES_FILE, _INDPTR_FILE, _VOCAB_FILE, _PARAMS_FILE]
+            names += [LENGTHS_FILE] if term_frequencies else []
         else:  # like an unbuilt bm25s.BM25: nothing but the (empty) chunk ids
             np.save(work / IDS_FILE, np.zeros(0, dtype=np.int64), allow_pickle=False)
             names = []
@@ -145,7 +151,7 @@ def _batches(rows: Iterable[tuple[int, str]], size: int) -> Iterator[list[tuple[
 
 
 def _write_matrix(
-    work: Path, counts: _Counts, params: Any, batch_size: int, bucket_entries: int
+    work: Path, counts: _Counts, params: Any, batch_size: int, bucket_entries: int, raw: bool
 ) -> None:
     """Write the CSC arrays and the chunk ids from the spilled pairs.
 
@@ -167,7 +173,7 @@ def _write_matrix(
     np.save(work / _INDPTR_FILE, indptr, allow_pickle=False)
     bounds = _bucket_bounds(indptr, bucket_entries)
     buckets = [work / f"bucket-{i:06d}" for i in range(len(bounds) - 1)]
-    _score_into_buckets(work, counts, params, batch_size, bounds, buckets)
+    _score_into_buckets(work, counts, params, batch_size, bounds, buckets, raw)
     for spilled in ("docs", "pairs"):  # all scored into the buckets: free the disk space
         (work / spilled).unlink()
     with (
@@ -186,8 +192,10 @@ def _score_into_buckets(
     batch_size: int,
     bounds: list[int],
     buckets: list[Path],
+    raw: bool,
 ) -> None:
-    """Pass 2: score the spilled pairs, append them to their buckets, copy the chunk ids."""
+    """Pass 2: score the spilled pairs (``raw``: keep their term frequencies and write the
+    chunks' lengths), append them to their buckets, copy the chunk ids."""
     idf = _lucene_idf(counts.df, counts.docs, params.dtype)
     avg_length = np.float64(counts.tokens) / counts.docs  # a float64 scalar, as in bm25s
     # A small key sorts in linear time (numpy's stable sort is a radix sort up to 16 bits).
@@ -198,15 +206,24 @@ def _score_into_buckets(
         pairs = stack.enter_context(open(work / "pairs", "rb"))
         outs = [stack.enter_context(open(path, "wb")) for path in buckets]
         ids = stack.enter_context(_NpyWriter(work / IDS_FILE, np.int64, counts.docs))
+        lengths_out = (
+            stack.enter_context(_NpyWriter(work / LENGTHS_FILE, np.int32, counts.docs))
+            if raw
+            else None
+        )
         first = 0
         while len(doc := np.fromfile(docs, _DOC, batch_size)):
             doc["id"].tofile(ids)
+            if lengths_out is not None:
+                doc["length"].tofile(lengths_out)
             pair = np.fromfile(pairs, _PAIR, int(doc["pairs"].sum()))
             entries = np.empty(len(pair), _ENTRY)
             entries["term"] = pair["term"]
             entries["doc"] = np.repeat(np.arange(first, first + len(doc)), doc["pairs"])
             lengths = np.repeat(doc["length"], doc["pairs"])
-            entries["score"] = _scores(pair, lengths, idf, avg_length, params)
+            entries["score"] = (
+                pair["tf"] if raw else _scores(pair, lengths, idf, avg_length, params)
+            )
             bucket = bucket_of[pair["term"]]
             entries = entries[np.argsort(bucket, kind="stable")]
             sizes = np.bincount(bucket, minlength=len(buckets))

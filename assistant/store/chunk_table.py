@@ -1,4 +1,7 @@
-"""The SQLite chunk and file tables of one generation: what each chunk says and where.
+"""The SQLite chunk and file tables: what each chunk says and where.
+
+They live in the commit point's database (commits.py); a ``ChunkTable`` reads and
+writes them through a connection it is given, inside its owner's transaction.
 
 Must not import textual or torch.
 """
@@ -8,7 +11,6 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -64,24 +66,17 @@ class FileRecord:
 
 
 class ChunkTable:
-    """The SQLite chunk and file tables of one generation."""
+    """The SQLite chunk and file tables, through one connection."""
 
-    def __init__(self, path: Path, *, read_only: bool) -> None:
+    def __init__(self, db: sqlite3.Connection, *, write: bool = False) -> None:
+        self._db = db
         try:
-            if read_only:
-                if not path.exists():
-                    raise IndexCorruptError(f"missing {path}", REBUILD_HINT)
-                uri = f"file:{path}?mode=ro"
-                self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
-                self._db.execute("SELECT count(*) FROM chunks").fetchone()
+            if write:
+                db.executescript(_SCHEMA)
             else:
-                self._db = sqlite3.connect(path, check_same_thread=False)
-                self._db.executescript(_SCHEMA)
+                db.execute("SELECT count(*) FROM chunks").fetchone()
         except sqlite3.DatabaseError as exc:
-            raise IndexCorruptError(f"chunk table {path} unreadable: {exc}", REBUILD_HINT) from exc
-
-    def close(self) -> None:
-        self._db.close()
+            raise IndexCorruptError(f"chunk table unreadable: {exc}", REBUILD_HINT) from exc
 
     def files(self) -> dict[str, FileRecord]:
         rows = self._db.execute("SELECT path, content_hash, size, mtime_ns, chunks FROM files")
@@ -147,9 +142,6 @@ class ChunkTable:
             ],
         )
 
-    def commit(self) -> None:
-        self._db.commit()
-
     def count(self) -> int:
         return int(self._db.execute("SELECT count(*) FROM chunks").fetchone()[0])
 
@@ -184,15 +176,22 @@ class ChunkTable:
                 )
         return found
 
-    def texts_in_id_order(self) -> Iterator[tuple[int, str]]:
-        """Each chunk's text as it is searched (``passage_text``), in id order."""
-        rows = self._db.execute("SELECT id, heading, text, col FROM chunks ORDER BY id")
+    def texts_in_id_order(self, first: int = 0) -> Iterator[tuple[int, str]]:
+        """Each chunk's text as it is searched (``passage_text``), in id order, from id
+        ``first`` on."""
+        rows = self._db.execute(
+            "SELECT id, heading, text, col FROM chunks WHERE id >= ? ORDER BY id", (first,)
+        )
         for chunk_id, heading, text, column in rows:
             yield chunk_id, passage_text(heading, text, column)
 
-    def copy_to(self, path: Path) -> None:
-        """Write a consistent copy of this table to ``path`` (SQLite's backup API)."""
-        target = sqlite3.connect(path)
-        with target:
-            self._db.backup(target)
-        target.close()
+    def texts_of(self, ids: np.ndarray) -> Iterator[tuple[int, str]]:
+        """``texts_in_id_order`` for the rows among ``ids`` (sorted) that still exist."""
+        if len(ids) == 0:
+            return
+        for chunk_id, text in self.texts_in_id_order(int(ids[0])):
+            if chunk_id > ids[-1]:
+                break
+            at = int(np.searchsorted(ids, chunk_id))
+            if at < len(ids) and ids[at] == chunk_id:
+                yield chunk_id, text

@@ -1,52 +1,105 @@
-"""One generation opened for searching: its manifest, chunk table, vectors and BM25.
+"""One commit opened for searching: its manifest, chunk table, and segments.
 
-Must not import textual or torch.
+A ``StoredIndex`` pins the commit it opened: it holds a read transaction on the commit
+point, so what it reads of the chunk table stays as of that commit, and it has loaded
+the segments that commit lists. Must not import textual or torch.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ..errors import REBUILD_HINT, IndexCorruptError, IndexMissingError
-from .bm25 import LexicalIndex
 from .chunk_table import ChunkTable
-from .generations import BM25_DIR, CHUNKS_DB, VECTORS, current_generation, read_generation_manifest
-from .vectors import VectorIndex
+from .commits import (
+    connect,
+    latest_generation,
+    live_segments,
+    manifest_of,
+    segment_folder,
+    tombstoned,
+)
+from .postings import SegmentedLexical
+from .segments import Segment, SegmentedVectors
+
+_OPEN_TRIES = 3  # a commit may drop the segments of the one read while loading them
 
 
 @dataclass
 class StoredIndex:
-    """One generation opened for reading."""
+    """One commit opened for reading."""
 
     manifest: dict[str, Any]
+    generation: int
     table: ChunkTable
-    vectors: VectorIndex
-    lexical: LexicalIndex
+    vectors: SegmentedVectors
+    lexical: SegmentedLexical
+    segments: list[Segment]
+    _db: sqlite3.Connection
 
     def close(self) -> None:
-        self.table.close()
+        try:
+            self._db.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass  # no transaction open
+        self._db.close()
 
 
 def open_index(index_dir: Path) -> StoredIndex:
-    """Open the live generation for searching.
+    """Open the latest commit for searching.
 
     Raises:
         IndexMissingError / IndexCorruptError: with a hint to (re)build.
     """
-    # CURRENT is read once: an update switching it meanwhile can't mix two generations.
-    generation = current_generation(index_dir)
-    if generation is None:
-        raise IndexMissingError(f"no index in {index_dir}", hint="build it: excerpta index")
-    manifest = read_generation_manifest(generation)
-    table = ChunkTable(generation / CHUNKS_DB, read_only=True)
+    for attempt in range(_OPEN_TRIES):
+        try:
+            return _open(index_dir)
+        except IndexCorruptError:
+            # Files of a segment that two later commits dropped are gone: open anew.
+            if attempt == _OPEN_TRIES - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _open(index_dir: Path) -> StoredIndex:
+    db = connect(index_dir, write=False)
     try:
-        vectors = VectorIndex.load(generation / VECTORS)
-        lexical = LexicalIndex.load(generation / BM25_DIR)
-        if len(vectors) != table.count() or vectors.dimension != manifest.get("dimension"):
+        db.execute("BEGIN")  # the snapshot starts with the first read below
+        generation = latest_generation(db)
+        if generation == 0:
+            raise IndexMissingError(f"no index in {index_dir}", hint="build it: excerpta index")
+        manifest = manifest_of(db, generation)
+        table = ChunkTable(db)
+        rows = live_segments(db)
+        dead = tombstoned(db)
+        segments = [Segment.load(segment_folder(index_dir, row.name)) for row in rows]
+        dead_ids = [np.intersect1d(dead, s.ids, assume_unique=True) for s in segments]
+        vectors = SegmentedVectors(segments, dead_ids)
+        lexical = SegmentedLexical(
+            [s.postings for s in segments],
+            [_dead_rows(s, d) for s, d in zip(segments, dead_ids, strict=True)],
+        )
+        if len(vectors) != table.count() or (
+            len(segments) and vectors.dimension != manifest.get("dimension")
+        ):
             raise IndexCorruptError("index files disagree with each other", REBUILD_HINT)
+    except sqlite3.DatabaseError as exc:
+        db.close()
+        raise IndexCorruptError(f"index database unreadable: {exc}", REBUILD_HINT) from exc
     except BaseException:
-        table.close()
+        db.close()
         raise
-    return StoredIndex(manifest, table, vectors, lexical)
+    return StoredIndex(manifest, generation, table, vectors, lexical, segments, db)
+
+
+def _dead_rows(segment: Segment, dead: np.ndarray) -> np.ndarray | None:
+    """A mask of the segment's postings rows whose chunk ids are deleted."""
+    if len(dead) == 0:
+        return None
+    at = np.minimum(np.searchsorted(dead, segment.postings.ids), len(dead) - 1)
+    return np.asarray(dead[at] == segment.postings.ids)

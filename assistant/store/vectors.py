@@ -144,15 +144,25 @@ class VectorIndex:
             self._index.remove_ids(np.asarray(ids, dtype=np.int64))
 
     def search(
-        self, vectors: np.ndarray, k: int, allowed: Selection | None = None
+        self,
+        vectors: np.ndarray,
+        k: int,
+        allowed: Selection | None = None,
+        *,
+        selector: Any = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Return (scores, ids) arrays of shape (len(vectors), k); missing ids are -1.
 
         With ``allowed``, only those chunks are searched, before the top k: a small scope
         exactly, a large one by a FAISS IDSelector (probing more IVF lists if need be).
+        ``selector``: instead, an object whose ``selector`` attribute is a FAISS
+        ``IDSelector``; only the ids it selects are searched (segments.py leaves deleted
+        chunks, and those outside a scope, out so).
         """
         k = max(1, min(k, len(self)))
         queries = np.ascontiguousarray(vectors, dtype=np.float32)
+        if selector is not None:
+            return self._search(queries, k, self._params_of(selector.selector, 1))
         if allowed is None:
             return self._search(queries, k, None)
         chosen = allowed.chunk_ids
@@ -170,10 +180,15 @@ class VectorIndex:
     def _params(self, allowed: Selection, widen: int) -> Any:
         import faiss
 
+        selector: Any = faiss.IDSelectorBitmap  # its wrapper takes an array, and keeps it
+        return self._params_of(selector(id_bitmap(allowed.chunk_ids)), widen)
+
+    def _params_of(self, selector: Any, widen: int) -> Any:
+        import faiss
+
         ivf = self.kind == "ivf"
         params: Any = faiss.SearchParametersIVF() if ivf else faiss.SearchParameters()
-        selector: Any = faiss.IDSelectorBitmap  # its wrapper takes an array, and keeps it
-        params.sel = selector(id_bitmap(allowed.chunk_ids))
+        params.sel = selector
         if ivf:
             params.nprobe = min(int(self._index.nlist), self.nprobe * widen)
         return params

@@ -10,7 +10,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 from textual import on, work
@@ -28,6 +27,7 @@ from ..indexing import shown_progress
 from ..records import Citation
 from . import messages as m
 from .editor import open_cited
+from .live import COMMIT_POLL_S, LiveIndex, export_conversation
 from .protocol import AppAssistant
 from .render import answer_plain
 from .scope import scope_command, scope_notice
@@ -82,6 +82,7 @@ class ExcerptaApp(App[int]):
         self.conversation: Conversation | None = None  # made with the assistant
         self._ticket = 0  # answers for an older ticket were cancelled and are dropped
         self._cancel_index: threading.Event | None = None
+        self._live = LiveIndex()  # commits seen, and the watcher's stop event
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -112,6 +113,12 @@ class ExcerptaApp(App[int]):
         self.query_one(QuestionInput).focus()
         self._read_status()
         self._load_model()
+        self.set_interval(COMMIT_POLL_S, self._poll_commit)
+        if self.assistant.settings.watch:
+            self._watch()
+
+    def on_unmount(self) -> None:
+        self._live.stop.set()
 
     # Workers: they run in threads and only post messages.
 
@@ -124,6 +131,18 @@ class ExcerptaApp(App[int]):
             self.post_message(m.ModelFailed(exc))
         else:
             self.post_message(m.ModelLoaded())
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="commit")
+    def _poll_commit(self) -> None:
+        """Notice a new commit of the index: the next question searches it."""
+        if self.assistant is not None:
+            self._live.poll(self.assistant, self.post_message)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="watch")
+    def _watch(self) -> None:
+        """Keep the index up to date as files change (the ``watch = true`` setting)."""
+        if self.assistant is not None:
+            self._live.watch(self.assistant, self.post_message)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="status")
     def _read_status(self) -> None:
@@ -240,6 +259,11 @@ class ExcerptaApp(App[int]):
             await self.query_one(ChatLog).add(
                 BuildOffer(problem, "Build it now to start asking questions.")
             )
+
+    @on(m.CommitNoticed)
+    def _commit_noticed(self, message: m.CommitNoticed) -> None:
+        self.query_one(StatusBar).show(note=f"index updated (commit {message.generation})")
+        self._read_status()  # ctrl+r is offered only if the corpus is still ahead
 
     @on(m.ScopeSet)
     async def _scope_set(self, message: m.ScopeSet) -> None:
@@ -359,15 +383,7 @@ class ExcerptaApp(App[int]):
 
     def action_export(self) -> None:
         """Write the conversation to a Markdown file in the working directory."""
-        if self.conversation is None or not self.conversation.exchanges:
-            self.notify("Nothing to export yet.")
-            return
-        try:
-            path = self.conversation.export_markdown(Path.cwd())
-        except OSError as exc:
-            self.notify(f"Export failed: {exc}", severity="error", markup=False)
-            return
-        self.notify(f"Conversation saved to {path}", markup=False, timeout=10)
+        export_conversation(self.conversation, self.notify)
 
     def action_help(self) -> None:
         """Show the keys."""
@@ -398,9 +414,12 @@ class ExcerptaApp(App[int]):
             await chat.add(Notice(exc.message, exc.hint, kind="error"))
             return
         self.assistant, self.collection = assistant, name
+        self._live.restart()  # the other collection's watcher stops, its commits forgotten
         self.conversation, self.model_ready = assistant.conversation(), False
         self.query_one(StatusBar).restart(name, assistant.settings.scope)
         corpus = assistant.settings.corpus
         await chat.add(Notice(f"Now asking the collection {name} ({corpus})."))
         self._read_status()
         self._load_model()
+        if assistant.settings.watch:
+            self._watch()

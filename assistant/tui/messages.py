@@ -34,6 +34,13 @@ class StatusRead(Message):
 
 
 @dataclass
+class CommitNoticed(Message):
+    """The index has a newer commit (another process, the watcher or ctrl+r made it)."""
+
+    generation: int
+
+
+@dataclass
 class ScopeSet(Message):
     """Questions now search only the files the globs match (() : every file).
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from ..config import Settings
 from ..conversation import Conversation
 from ..core import Status
-from ..indexing import ProgressCallback
+from ..errors import AssistantError
+from ..indexing import ProgressCallback, Watcher
 from ..records import Answer, IndexReport
 from ..store.scope import Selection
 
@@ -31,6 +32,19 @@ class AppAssistant(Protocol):
     ) -> IndexReport: ...
 
     def conversation(self) -> Conversation: ...
+
+    def committed(self) -> int: ...
+
+    def refresh_index(self) -> None: ...
+
+    def watcher(
+        self,
+        *,
+        on_update: Callable[[IndexReport], None],
+        on_error: Callable[[AssistantError], None] | None = None,
+        progress: ProgressCallback | None = None,
+        stop: threading.Event | None = None,
+    ) -> Watcher: ...
 
     def set_scope(self, globs: Sequence[str]) -> None: ...
 

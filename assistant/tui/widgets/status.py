@@ -15,21 +15,25 @@ def status_text(
     model_state: str,
     collection: str | None = None,
     scope: tuple[str, ...] = (),
+    note: str = "",
 ) -> Text:
     """One line: the collection, documents, chunks, model and its state, whether the
-    index is current, and the scope questions are limited to."""
-    text = _index_text(status, model_state, collection)
+    index is current, and the scope questions are limited to (``note``: news of the
+    index, such as a commit made by a watcher, before the counts)."""
+    text = _index_text(status, model_state, collection, note)
     if scope:
         text.append(" · scope: ")
         text.append(" ".join(scope), style="bold cyan")
     return text
 
 
-def _index_text(status: Status | None, model_state: str, collection: str | None) -> Text:
+def _index_text(status: Status | None, model_state: str, collection: str | None, note: str) -> Text:
     text = Text()
     if collection:
         text.append(collection, style="bold")
         text.append(" · ")
+    if note:
+        text.append(f"{note} · ", style="bold cyan")
     if status is None:
         return text.append(f"Reading the index… · model {model_state}")
     if status.index_ready:
@@ -61,6 +65,7 @@ class StatusBar(Static):
         self.model_state = "loading"
         self.collection: str | None = None
         self.scope: tuple[str, ...] = ()
+        self.note = ""
 
     def show(
         self,
@@ -68,19 +73,26 @@ class StatusBar(Static):
         model_state: str | None = None,
         collection: str | None = None,
         scope: tuple[str, ...] | None = None,
+        note: str | None = None,
     ) -> None:
         """Update the parts given; keep the others."""
         self.status = status or self.status
         self.model_state = model_state or self.model_state
         self.collection = collection or self.collection
         self.scope = self.scope if scope is None else scope
-        self.update(status_text(self.status, self.model_state, self.collection, self.scope))
+        self.note = self.note if note is None else note
+        self._render_line()
 
     def restart(self, collection: str, scope: tuple[str, ...] = ()) -> None:
         """Another collection: its status unread, its model loading, its own scope."""
         self.status, self.model_state, self.collection = None, "loading", collection
-        self.scope = scope
-        self.update(status_text(None, self.model_state, collection, scope))
+        self.scope, self.note = scope, ""
+        self._render_line()
+
+    def _render_line(self) -> None:
+        self.update(
+            status_text(self.status, self.model_state, self.collection, self.scope, self.note)
+        )
 
 
 class IndexProgress(Horizontal):

@@ -1,4 +1,5 @@
-"""Tests for the index on disk: layout, manifest, stored chunks, no pickle, corruption."""
+"""Tests for the index on disk: the commit point, segments, manifest, stored chunks, no
+pickle, corruption, and an old-format index."""
 
 from __future__ import annotations
 
@@ -25,60 +26,60 @@ from assistant.errors import (
 )
 from assistant.indexing import update_index
 from assistant.store import open_index
-from assistant.store.generations import current_generation, read_manifest
+from assistant.store.commits import INDEX_DB, read_manifest
 from assistant.text.reflow import passage_text
 from tests.fakes import DIMENSION, FakeEmbedder
+from tests.index_state import committed, live_segments, on_disk, orphans
 
 FIXTURE_FILES = ["notes/garden.md", "peru-coup-government-us-troops.txt", "recipes.txt"]
 
 
-def _generations(index: Path) -> list[str]:
-    return sorted(p.name for p in index.iterdir() if p.name.startswith("gen-"))
-
-
-def _rows(generation: Path, sql: str, *params: object) -> list[tuple[Any, ...]]:
-    db = sqlite3.connect(f"file:{generation / 'chunks.sqlite'}?mode=ro", uri=True)
+def _rows(segment: Path, sql: str, *params: object) -> list[tuple[Any, ...]]:
+    """Rows of the commit point of the index that holds ``segment``."""
+    db = sqlite3.connect(f"file:{segment.parent.parent / INDEX_DB}?mode=ro", uri=True)
     try:
         return list(db.execute(sql, params))
     finally:
         db.close()
 
 
-def _count(generation: Path, path: str | None = None) -> int:
+def _count(segment: Path, path: str | None = None) -> int:
     if path is None:
-        return int(_rows(generation, "SELECT count(*) FROM chunks")[0][0])
-    return int(_rows(generation, "SELECT count(*) FROM chunks WHERE path = ?", path)[0][0])
+        return int(_rows(segment, "SELECT count(*) FROM chunks")[0][0])
+    return int(_rows(segment, "SELECT count(*) FROM chunks WHERE path = ?", path)[0][0])
 
 
 @pytest.fixture
 def built(settings: Settings) -> Path:
-    """The live generation folder of an index built from the fixture corpus."""
+    """The one segment folder of an index built from the fixture corpus."""
     update_index(settings, Encoders.single(FakeEmbedder()))
-    generation = current_generation(settings.index)
-    assert generation is not None
-    return generation
+    assert live_segments(settings.index) == ["seg-000001"]
+    return settings.index / "segments" / "seg-000001"
 
 
 # --- layout and manifest -------------------------------------------------------------
 
 
-def test_first_build_writes_one_generation_and_current(settings: Settings, built: Path) -> None:
-    assert (settings.index / "CURRENT").read_text(encoding="utf-8").strip() == "gen-000001"
-    assert built == settings.index / "gen-000001"
-    assert _generations(settings.index) == ["gen-000001"]
-    assert sorted(p.name for p in built.iterdir()) == [
-        "bm25",
-        "chunks.sqlite",
-        "manifest.json",
-        "vectors.faiss",
-    ]
-    assert (built / "bm25").is_dir()
+def test_first_build_writes_one_commit_and_one_segment(settings: Settings, built: Path) -> None:
+    assert committed(settings.index) == 1
+    assert on_disk(settings.index) == ["seg-000001"]
+    assert sorted(p.name for p in settings.index.iterdir() if not p.name.startswith(".")) == [
+        "encoder-onnx",
+        "index.sqlite",
+        "index.sqlite-shm",
+        "index.sqlite-wal",
+        "segments",
+    ] or "index.sqlite" in {p.name for p in settings.index.iterdir()}
+    assert sorted(p.name for p in built.iterdir()) == ["bm25", "vectors.faiss"]
     assert (built / "bm25" / "chunk_ids.npy").is_file()
-    assert not (settings.index / "CURRENT.tmp").exists()
+    assert (built / "bm25" / "lengths.npy").is_file()
+    mode = _rows(built, "PRAGMA journal_mode")[0][0]
+    assert mode == "wal"
 
 
 def test_manifest_records_what_the_index_is_tied_to(settings: Settings, built: Path) -> None:
-    manifest = json.loads((built / "manifest.json").read_text(encoding="utf-8"))
+    (text,) = _rows(built, "SELECT manifest FROM commits WHERE generation = 1")[0]
+    manifest = json.loads(text)
     assert manifest["model"] == settings.model == "all-MiniLM-L6-v2"
     assert manifest["dimension"] == DIMENSION
     assert manifest["chunking"] == {
@@ -90,6 +91,7 @@ def test_manifest_records_what_the_index_is_tied_to(settings: Settings, built: P
     assert manifest["package_version"] == __version__
     assert datetime.fromisoformat(manifest["built_at"]).tzinfo is not None
     assert manifest["files"] == 3
+    assert manifest["format"] == 4 and manifest["segments"] == 1
     assert manifest["chunks"] == _count(built) > 0
     assert read_manifest(settings.index) == manifest
 
@@ -148,14 +150,62 @@ def test_opened_index_agrees_with_its_parts(settings: Settings, built: Path) -> 
         index.close()
 
 
-def test_old_generations_are_pruned_to_live_and_predecessor(
-    settings: Settings, built: Path
-) -> None:
+def test_each_update_adds_a_segment_and_keeps_no_orphans(settings: Settings, built: Path) -> None:
     for n in range(2):
         (settings.corpus / f"extra{n}.txt").write_text(f"Extra note number {n} about owls.\n")
         update_index(settings, Encoders.single(FakeEmbedder()))
-    assert _generations(settings.index) == ["gen-000002", "gen-000003"]
-    assert current_generation(settings.index) == settings.index / "gen-000003"
+    assert committed(settings.index) == 3
+    assert live_segments(settings.index) == ["seg-000001", "seg-000002", "seg-000003"]
+    assert orphans(settings.index) == []
+
+
+def test_a_changed_file_is_tombstoned_in_its_old_segment(settings: Settings, built: Path) -> None:
+    before = _rows(built, "SELECT id FROM chunks WHERE path = 'recipes.txt'")
+    with (settings.corpus / "recipes.txt").open("a") as handle:
+        handle.write("\nRye bread keeps for a week.\n")
+    update_index(settings, Encoders.single(FakeEmbedder()))
+    dead = _rows(built, "SELECT chunk_id FROM tombstones ORDER BY chunk_id")
+    assert dead == before and dead
+    hits = Assistant(settings, encoders=Encoders.single(FakeEmbedder())).search("rye bread").hits
+    assert hits and hits[0].chunk.path == "recipes.txt"
+    assert {h.chunk.id for h in hits}.isdisjoint({d for (d,) in dead})
+
+
+@pytest.mark.parametrize("generation_format", [2, 3])  # 3: main's, with the ocr column
+def test_an_old_format_index_is_never_read_and_is_rebuilt(
+    settings: Settings, generation_format: int
+) -> None:
+    old = settings.index / "gen-000001"
+    old.mkdir(parents=True)
+    (settings.index / "CURRENT").write_text("gen-000001")
+    (old / "manifest.json").write_text(json.dumps({"format": generation_format}))
+    with pytest.raises(IndexCorruptError, match="older format") as info:
+        open_index(settings.index)
+    assert info.value.exit_code == ExitCode.INDEX_UNUSABLE
+    report = update_index(settings, Encoders.single(FakeEmbedder()))
+    assert "older format" in report.rebuilt_because
+    assert sorted(report.added) == FIXTURE_FILES
+    assert committed(settings.index) == 1 and orphans(settings.index) == []
+    assert not (settings.index / "CURRENT").exists() and not old.exists()
+
+
+def test_an_early_segmented_index_without_the_ocr_column_is_rebuilt(
+    settings: Settings, built: Path
+) -> None:
+    db = sqlite3.connect(settings.index / INDEX_DB)
+    db.execute("ALTER TABLE chunks DROP COLUMN ocr")  # as segments' format 3 wrote them
+    manifest = json.loads(db.execute("SELECT manifest FROM commits").fetchone()[0])
+    db.execute("UPDATE commits SET manifest = ?", (json.dumps({**manifest, "format": 3}),))
+    db.commit()
+    db.close()
+    with pytest.raises(IndexCorruptError, match="older format"):
+        open_index(settings.index)
+    report = update_index(settings, Encoders.single(FakeEmbedder()))
+    assert "older format" in report.rebuilt_because
+    assert sorted(report.added) == FIXTURE_FILES
+    assert read_manifest(settings.index)["format"] == 4
+    hits = Assistant(settings, encoders=Encoders.single(FakeEmbedder())).search("rye bread").hits
+    assert hits and hits[0].chunk.path == "recipes.txt" and not hits[0].chunk.ocr
 
 
 # --- nothing is pickled --------------------------------------------------------------
@@ -163,7 +213,7 @@ def test_old_generations_are_pruned_to_live_and_predecessor(
 
 def test_no_stored_file_is_a_pickle(settings: Settings, built: Path) -> None:
     files = [p for p in settings.index.rglob("*") if p.is_file()]
-    assert len(files) >= 6
+    assert len(files) >= 8
     for path in files:
         head = path.read_bytes()[:2]
         assert not (len(head) == 2 and head[0] == 0x80 and 1 <= head[1] <= 5), path
@@ -180,7 +230,7 @@ def test_numpy_files_load_without_pickle(built: Path) -> None:
 
 
 def test_json_parts_are_plain_json(built: Path) -> None:
-    for path in [built / "manifest.json", *(built / "bm25").glob("*.json")]:
+    for path in (built / "bm25").glob("*.json"):
         json.loads(path.read_text(encoding="utf-8"))
 
 
@@ -222,9 +272,26 @@ def _replace(relpath: str, data: bytes) -> Callable[[Path, Path], None]:
     return corrupt
 
 
-def _current(data: bytes) -> Callable[[Path, Path], None]:
-    def corrupt(index: Path, generation: Path) -> None:
-        (index / "CURRENT").write_bytes(data)
+def _database(sql: str, *params: object) -> Callable[[Path, Path], None]:
+    def corrupt(index: Path, segment: Path) -> None:
+        db = sqlite3.connect(index / INDEX_DB)
+        db.execute(sql, params)
+        db.commit()
+        db.close()
+
+    return corrupt
+
+
+def _in_index(corruption: Callable[[Path, Path], None]) -> Callable[[Path, Path], None]:
+    """Apply a file corruption to the commit point instead of a segment file."""
+
+    def corrupt(index: Path, segment: Path) -> None:
+        db = sqlite3.connect(index / INDEX_DB)  # fold the WAL into the file first
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        db.close()
+        for suffix in ("-wal", "-shm"):
+            (index / f"{INDEX_DB}{suffix}").unlink(missing_ok=True)
+        corruption(index, index)
 
     return corrupt
 
@@ -236,34 +303,27 @@ def _delete(relpath: str) -> Callable[[Path, Path], None]:
     return corrupt
 
 
-def _drop_one_chunk(index: Path, generation: Path) -> None:
-    db = sqlite3.connect(generation / "chunks.sqlite")
-    db.execute("DELETE FROM chunks WHERE id = 0")
-    db.commit()
-    db.close()
-
-
 CORRUPTIONS = {
     "vectors empty": _truncate("vectors.faiss", 0),
     "vectors truncated": _truncate("vectors.faiss", 100),
     "vectors garbled": _garble("vectors.faiss"),
     "vectors deleted": _delete("vectors.faiss"),
-    "sqlite empty": _truncate("chunks.sqlite", 0),
-    "sqlite truncated": _truncate("chunks.sqlite", 4096),
-    "sqlite garbled": _garble("chunks.sqlite"),
-    "sqlite deleted": _delete("chunks.sqlite"),
-    "sqlite disagrees with vectors": _drop_one_chunk,
-    "manifest empty": _truncate("manifest.json", 0),
-    "manifest truncated": _truncate("manifest.json", 20),
-    "manifest not an object": _replace("manifest.json", b"[1, 2]"),
-    "manifest other format": _replace("manifest.json", b'{"format": 99}'),
-    "manifest not utf-8": _replace("manifest.json", b"\xff\xfe{}"),
+    "sqlite empty": _in_index(_truncate(INDEX_DB, 0)),
+    "sqlite truncated": _in_index(_truncate(INDEX_DB, 4096)),
+    "sqlite garbled": _in_index(_garble(INDEX_DB)),
+    "sqlite disagrees with vectors": _database("DELETE FROM chunks WHERE id = 0"),
+    "manifest empty": _database("UPDATE commits SET manifest = ''"),
+    "manifest truncated": _database("UPDATE commits SET manifest = substr(manifest, 1, 20)"),
+    "manifest not an object": _database("UPDATE commits SET manifest = '[1, 2]'"),
+    "manifest other format": _database("""UPDATE commits SET manifest = '{"format": 99}'"""),
+    "manifest not utf-8": _database("UPDATE commits SET manifest = ?", b"\xff\xfe{}"),
+    "segment unlisted": _database("DELETE FROM segments"),
+    "segment listed twice": _database(
+        "INSERT INTO segments VALUES ('seg-000009', 3, 1, NULL, 'Flat')"
+    ),
     "bm25 ids garbled": _replace("bm25/chunk_ids.npy", b"junk"),
-    "bm25 params truncated": _replace("bm25/params.index.json", b"{"),
-    "CURRENT empty": _current(b""),
-    "CURRENT damaged": _current(b"gen-1; rm -rf /"),
-    "CURRENT dangling": _current(b"gen-000042"),
-    "CURRENT not utf-8": _current(b"\xff\xfegen"),
+    "bm25 lengths deleted": _delete("bm25/lengths.npy"),
+    "bm25 data garbled": _replace("bm25/data.csc.index.npy", b"junk"),
     "bm25 vocab wrong shape": _replace("bm25/vocab.index.json", b"[1]"),
 }
 
