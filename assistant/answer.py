@@ -240,6 +240,9 @@ def _confidence(
 # An index entry ("harbour fees, 12, 45-47") or a page label ("Page 4", "4 of 12").
 _INDEX_ENTRY = re.compile(r"(?:,\s+\d+(?:\s*[-–]\s*\d+)?)+\s*$")
 _TABLE_ROW = re.compile(r"[^:\n]{2,80}: [^\n]*\d[^\n]*$")
+# A row of named cells ("Harbour master: Name Tiberius Vance; Office North Pier"), as
+# text/tables.row_line writes spreadsheet and table rows, answers without figures too.
+_NAMED_ROW = re.compile(r"[^:;\n]{2,80}: [^;\n]+(?:; [^;\n]+)+$")
 _PAGE_LABEL = re.compile(r"^\W*(?:page\s+)?\d+(?:\s*(?:of|/)\s*\d+)?\W*$", re.I)
 
 
@@ -254,7 +257,8 @@ def _is_prose(sentence: str) -> bool:
     words = sentence.split()
     lower = sum(1 for w in words if w[:1].islower())
     # A table row ("Harbour fees: 2023 120,000; 2024 135,500") answers with its figures.
-    return len(words) >= _MIN_WORDS and (lower >= 2 or bool(_TABLE_ROW.match(sentence)))
+    row = bool(_TABLE_ROW.match(sentence) or _NAMED_ROW.match(sentence))
+    return len(words) >= _MIN_WORDS and (lower >= 2 or row)
 
 
 def _overlaps(question_terms: set[str], sentences: list[set[str]]) -> list[float]:

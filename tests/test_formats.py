@@ -238,7 +238,7 @@ FACTS = {
     "deck.pptx": ("Who is the lighthouse keeper?", "The lighthouse keeper is Marguerite.", 2, 2),
     "book.xlsx": (
         "Who is the harbour master?",
-        "Harbour master: Name Tiberius Vance; Phone 555-0199",
+        "Harbour master: Name Tiberius Vance; Office North Pier",
         2,
         3,
     ),
@@ -277,9 +277,9 @@ def _one_fact_corpus(root: Path) -> None:
             {
                 "Budget": [["Item", "Cost"], ["Paint", 300]],
                 "Staff": [
-                    ["Role", "Name", "Phone"],
-                    ["Clerk", "Bo Ng", "555-0100"],
-                    ["Harbour master", "Tiberius Vance", "555-0199"],
+                    ["Role", "Name", "Office"],
+                    ["Clerk", "Bo Ng", "Town hall"],
+                    ["Harbour master", "Tiberius Vance", "North Pier"],
                 ],
             }
         )
