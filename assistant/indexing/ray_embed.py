@@ -93,10 +93,9 @@ class EmbedActor:
 class RayCluster:
     """A connection to a Ray cluster and a pool of embedding actors on it."""
 
-    def __init__(self, ray: Any, actors: list[Any], owned: bool) -> None:
+    def __init__(self, ray: Any, actors: list[Any]) -> None:
         self._ray = ray
         self.actors = actors
-        self._owned = owned
 
     @classmethod
     @contextmanager
@@ -123,7 +122,7 @@ class RayCluster:
             remote = ray.remote(num_cpus=share)(EmbedActor)
             model = ray.put(WorkerModel(encoders.passages))
             actors.extend(remote.remote(model, max(1, int(share))) for _ in range(count))
-            cluster = cls(ray, actors, owned)
+            cluster = cls(ray, actors)
             for actor in actors:  # each has built its encoder (or says why it couldn't)
                 cluster.fetch(actor.ready.remote())
             yield cluster
