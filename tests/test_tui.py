@@ -681,3 +681,21 @@ def test_a_citation_of_ocrd_text_is_marked(fake: FakeAssistant) -> None:
         assert plain(view).startswith("[1] scan.pdf · line 3  score 0.80  OCR")
 
     drive(fake, scenario)
+
+
+def test_an_excerpt_keeps_its_list_items_on_their_own_lines_and_rejoins_prose() -> None:
+    from assistant.tui.render import excerpt_text
+
+    excerpt = (
+        "It rained.\nThe protesters are demanding:\n\n  • the resignation of X,\n  • and a vote."
+    )
+    sentence = "The protesters are demanding:"
+    citation = Citation(
+        1, "a.txt", 1, 5, None, 0, 0, 0.9, excerpt, sentence, excerpt.index(sentence)
+    )
+    text = excerpt_text(citation)
+    assert text.plain == (
+        "It rained. The protesters are demanding:\n\n  • the resignation of X,\n  • and a vote."
+    )
+    highlighted = [text.plain[s.start : s.end] for s in text.spans]
+    assert highlighted == [sentence]
