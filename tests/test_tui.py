@@ -626,7 +626,8 @@ def test_in_sets_the_scope_shows_it_and_in_alone_clears_it(fake: FakeAssistant) 
     async def scenario(app: ExcerptaApp, pilot: Pilot[int]) -> None:
         await ask(app, pilot, "/in *.txt")
         assert fake.settings.scope == ("*.txt",) and fake.asked == []
-        assert "scope: *.txt" in plain(app.query_one(StatusBar))
+        # first in the bar, so an 80-column terminal doesn't cut it off
+        assert plain(app.query_one(StatusBar)).startswith("scope: *.txt · ")
         assert "Questions now search only *.txt (2 files)" in chat_text(app)
         await ask(app, pilot, "/in 'notes/**'")
         assert "No indexed file matches 'notes/**'" in chat_text(app)
@@ -680,3 +681,21 @@ def test_a_citation_of_ocrd_text_is_marked(fake: FakeAssistant) -> None:
         assert plain(view).startswith("[1] scan.pdf · line 3  score 0.80  OCR")
 
     drive(fake, scenario)
+
+
+def test_an_excerpt_keeps_its_list_items_on_their_own_lines_and_rejoins_prose() -> None:
+    from assistant.tui.render import excerpt_text
+
+    excerpt = (
+        "It rained.\nThe protesters are demanding:\n\n  • the resignation of X,\n  • and a vote."
+    )
+    sentence = "The protesters are demanding:"
+    citation = Citation(
+        1, "a.txt", 1, 5, None, 0, 0, 0.9, excerpt, sentence, excerpt.index(sentence)
+    )
+    text = excerpt_text(citation)
+    assert text.plain == (
+        "It rained. The protesters are demanding:\n\n  • the resignation of X,\n  • and a vote."
+    )
+    highlighted = [text.plain[s.start : s.end] for s in text.spans]
+    assert highlighted == [sentence]

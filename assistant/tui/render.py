@@ -58,9 +58,15 @@ def citation_heading(citation: Citation, *, folded: bool = False) -> Text:
     return text
 
 
+# A line break not followed by a blank line, a bullet or a numbered item.
+_JOINED_LINE = re.compile(r"\n(?!\s*(?:\n|[•\-*–·▪◦]\s|\d{1,3}[.)]\s))")
+
+
 def excerpt_text(citation: Citation) -> Text:
-    """The excerpt with the cited sentence highlighted."""
-    excerpt = " ".join(citation.excerpt.split("\n"))
+    """The excerpt with the cited sentence highlighted: lines rejoined as prose, except
+    where a list item or a new paragraph starts (each "\n" stays one character, so the
+    sentence's offsets hold)."""
+    excerpt = _JOINED_LINE.sub(" ", citation.excerpt)
     text = Text(excerpt)
     start, end = sentence_span(citation)
     if end > start:

@@ -17,21 +17,22 @@ def status_text(
     scope: tuple[str, ...] = (),
     note: str = "",
 ) -> Text:
-    """One line: the collection, documents, chunks, model and its state, whether the
-    index is current, and the scope questions are limited to (``note``: news of the
-    index, such as a commit made by a watcher, before the counts)."""
-    text = _index_text(status, model_state, collection, note)
-    if scope:
-        text.append(" · scope: ")
-        text.append(" ".join(scope), style="bold cyan")
-    return text
-
-
-def _index_text(status: Status | None, model_state: str, collection: str | None, note: str) -> Text:
+    """One line: the collection, the scope questions are limited to, documents, chunks,
+    model and its state, and whether the index is current (``note``: news of the index,
+    such as a commit made by a watcher, before the counts). The scope comes first: it
+    changes every answer, so it must not be cut off in a narrow terminal."""
     text = Text()
     if collection:
         text.append(collection, style="bold")
         text.append(" · ")
+    if scope:
+        text.append("scope: ")
+        text.append(" ".join(scope), style="bold cyan")
+        text.append(" · ")
+    return _index_text(text, status, model_state, note)
+
+
+def _index_text(text: Text, status: Status | None, model_state: str, note: str) -> Text:
     if note:
         text.append(f"{note} · ", style="bold cyan")
     if status is None:
