@@ -139,6 +139,22 @@ def test_tools_answers_abstentions_and_search(where: list[str]) -> None:
     _run(test)
 
 
+def test_a_question_after_an_update_reads_the_new_commit(corpus: Path, where: list[str]) -> None:
+    async def test() -> None:
+        async with _session(where) as session:
+            question = {"question": "When does the night ferry to Isla Verde leave?"}
+            before = await session.call_tool("ask", question)
+            assert before.structured_content is not None
+            assert before.structured_content["abstained"] is True
+            (corpus / "ferry.md").write_text("The night ferry to Isla Verde leaves at 23:40.\n")
+            _index(corpus, Path(where[-1]))  # another process commits, as a watcher would
+            after = await session.call_tool("ask", question)
+            assert after.structured_content is not None
+            assert after.structured_content["citations"][0]["path"] == "ferry.md"
+
+    _run(test)
+
+
 def test_bad_arguments_are_tool_errors(where: list[str]) -> None:
     async def test() -> None:
         async with _session(where) as session:

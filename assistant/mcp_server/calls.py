@@ -64,12 +64,21 @@ class Tools:
         if name not in ("ask", "search"):
             raise AssistantError(f"unknown tool {name!r}", hint="tools: ask, search, status")
         query = checked(name, arguments)
+        self._follow_commits()
         with self._scoped(query.scope):
             if name == "ask":
                 answer = self.served.ask(query.text, k=query.k, mode=query.mode)
                 return Reply(answer_text(answer), answer.to_json())
             result = self.served.search(query.text, k=query.k, mode=query.mode)
             return Reply(hits_text(result), result.to_json())
+
+    def _follow_commits(self) -> None:
+        """A server lives long: a question after an update (say, by ``index --watch``)
+        reads the new commit, and the old one's pin is let go (the model stays loaded)."""
+        for _, assistant in self.served.members:
+            opened = assistant.opened_generation()
+            if opened and assistant.committed() != opened:
+                assistant.refresh_index()
 
     @contextmanager
     def _scoped(self, globs: tuple[str, ...]) -> Iterator[None]:
