@@ -53,3 +53,27 @@ async def _ask(app: ExcerptaApp, pilot: Pilot[int], question: str) -> None:
     app.query_one(QuestionInput).value = question
     await pilot.press("enter")
     await settle(app, pilot)
+
+
+def test_a_citation_asked_before_a_switch_opens_in_its_own_collection(tmp_path: Path) -> None:
+    from assistant.tui.widgets import ChatLog, SourcePane
+
+    alpha, beta = FakeAssistant(tmp_path / "alpha"), FakeAssistant(tmp_path / "beta")
+
+    async def main() -> None:
+        app = ExcerptaApp(
+            make_assistant=lambda: alpha,
+            collection="alpha",
+            collections={"alpha": lambda: alpha, "beta": lambda: beta},
+        )
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(app, pilot)
+            await _ask(app, pilot, "When was Castillo removed from office?")
+            await app.switch_collection("beta")
+            await settle(app, pilot)
+            app.query_one(ChatLog).action_cite(1)  # the earlier answer, asked of alpha
+            await settle(app, pilot)
+            pane = app.query_one(SourcePane)
+            assert pane.display and pane.corpus == alpha.settings.corpus != beta.settings.corpus
+
+    asyncio.run(main())

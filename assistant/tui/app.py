@@ -213,7 +213,8 @@ class ExcerptaApp(App[int]):
             return
         if self.conversation is not None:
             self.conversation.record(message.question, message.answer)
-        await self.query_one(ChatLog).add(AnswerEntry(message.answer))
+        corpus = self.assistant.settings.corpus if self.assistant is not None else None
+        await self.query_one(ChatLog).add(AnswerEntry(message.answer, corpus))
         self.busy = False
 
     @on(m.AskFailed)
@@ -356,8 +357,9 @@ class ExcerptaApp(App[int]):
 
     @on(m.CitationSelected)
     def _citation_selected(self, message: m.CitationSelected) -> None:
-        if self.assistant is not None:
-            self.query_one(SourcePane).show(message.citation, self.assistant.settings.corpus)
+        corpus = message.corpus or (self.assistant.settings.corpus if self.assistant else None)
+        if corpus is not None:
+            self.query_one(SourcePane).show(message.citation, corpus)
 
     def _cited(self) -> Citation | None:
         """The citation in the source pane, else the first of the last answer."""
@@ -369,7 +371,10 @@ class ExcerptaApp(App[int]):
 
     def action_open_editor(self) -> None:
         """Open the cited file in $VISUAL/$EDITOR (or less) at the cited line."""
+        shown = self.query_one(SourcePane)
         corpus = self.assistant.settings.corpus if self.assistant is not None else None
+        if shown.display and shown.corpus is not None:
+            corpus = shown.corpus  # perhaps another collection's, asked before a switch
         open_cited(self, corpus, self._cited())
 
     def action_copy_answer(self) -> None:

@@ -6,6 +6,7 @@ Named in the past tense: each reports something that has happened.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from textual.message import Message
 
@@ -105,3 +106,5 @@ class CitationSelected(Message):
     """The user picked a citation (click, enter, or its number key)."""
 
     citation: Citation
+    corpus: Path | None = None
+    """The corpus the answer came from (the TUI may have switched collection since)."""

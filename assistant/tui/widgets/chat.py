@@ -6,6 +6,8 @@ excerpts beyond the first fold to one line where the whole answer would not fit.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
@@ -38,9 +40,10 @@ class CitationView(Static, can_focus=True):
     folded: reactive[bool] = reactive(False, init=False)
     """Only the citation's heading shows (the answer needed the room); focus unfolds it."""
 
-    def __init__(self, citation: Citation) -> None:
+    def __init__(self, citation: Citation, corpus: Path | None = None) -> None:
         super().__init__(citation_text(citation))
         self.citation = citation
+        self.corpus = corpus
 
     def watch_folded(self, folded: bool) -> None:
         self.set_class(folded, "folded")
@@ -51,7 +54,7 @@ class CitationView(Static, can_focus=True):
         self.folded = False
 
     def action_select(self) -> None:
-        self.post_message(CitationSelected(self.citation))
+        self.post_message(CitationSelected(self.citation, self.corpus))
 
     def on_click(self, event: events.Click) -> None:
         event.stop()
@@ -61,14 +64,15 @@ class CitationView(Static, can_focus=True):
 class AnswerEntry(Vertical):
     """An answer, then each of its citations."""
 
-    def __init__(self, answer: Answer) -> None:
+    def __init__(self, answer: Answer, corpus: Path | None = None) -> None:
         super().__init__(classes="abstained" if answer.abstained else "")
         self.answer = answer
+        self.corpus = corpus  # where its citations' files are
 
     def compose(self) -> ComposeResult:
         yield Static(answer_text(self.answer), classes="answer-text")
         for citation in self.answer.citations:
-            yield CitationView(citation)
+            yield CitationView(citation, self.corpus)
 
 
 class Notice(Static):
@@ -149,6 +153,6 @@ class ChatLog(VerticalScroll):
             return
         for citation in answer.answer.citations:
             if citation.n == n:
-                self.post_message(CitationSelected(citation))
+                self.post_message(CitationSelected(citation, answer.corpus))
                 return
         self.app.bell()

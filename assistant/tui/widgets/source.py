@@ -52,6 +52,7 @@ class SourcePane(VerticalScroll):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.citation: Citation | None = None
+        self.corpus: Path | None = None  # the folder the shown citation's file is in
 
     def compose(self) -> ComposeResult:
         yield Static(id="source-title")
@@ -60,7 +61,7 @@ class SourcePane(VerticalScroll):
 
     def show(self, citation: Citation, corpus: Path) -> None:
         """Show ``citation``, reading its lines from the file in ``corpus`` if it can."""
-        self.citation = citation
+        self.citation, self.corpus = citation, corpus
         title = Text(citation.location, style="bold")
         title.append(f"\nscore {citation.score:.2f} · ctrl+o opens it in your editor", "dim")
         self.query_one("#source-title", Static).update(title)
