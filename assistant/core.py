@@ -246,7 +246,7 @@ class Assistant:
         self, queries: Iterable[str], *, k: int | None = None, mode: str | None = None
     ) -> Iterator[SearchResult]:
         """Search a stream of queries, ``QUESTION_BATCH`` at a time."""
-        for group in _batched(queries):
+        for group in batched(queries):
             yield from self.search_many(group, k=k, mode=mode)
 
     def ask(self, question: str, *, k: int | None = None, mode: str | None = None) -> Answer:
@@ -262,7 +262,7 @@ class Assistant:
         self, questions: Iterable[str], *, k: int | None = None, mode: str | None = None
     ) -> Iterator[Answer]:
         """Answer a stream of questions, ``QUESTION_BATCH`` at a time."""
-        for group in _batched(questions):
+        for group in batched(questions):
             yield from self.ask_many(group, k=k, mode=mode)
 
     def conversation(self) -> Conversation:
@@ -430,7 +430,8 @@ class Assistant:
         )
 
 
-def _batched(items: Iterable[str]) -> Iterator[list[str]]:
+def batched(items: Iterable[str]) -> Iterator[list[str]]:
+    """``items`` in lists of ``QUESTION_BATCH`` (embedded together), streaming."""
     group: list[str] = []
     for item in items:
         group.append(item)

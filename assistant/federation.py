@@ -16,7 +16,7 @@ from functools import partial
 
 from .config import Settings
 from .conversation import Conversation
-from .core import QUESTION_BATCH, Assistant
+from .core import Assistant, batched
 from .records import Answer, Citation, Hit, SearchResult
 
 RRF_K = 60
@@ -67,7 +67,7 @@ class Federation:
     def search_all(
         self, queries: Iterable[str], *, k: int | None = None, mode: str | None = None
     ) -> Iterator[SearchResult]:
-        for group in _batched(queries):
+        for group in batched(queries):
             yield from self.search_many(group, k=k, mode=mode)
 
     def ask_many(
@@ -88,7 +88,7 @@ class Federation:
     def ask_all(
         self, questions: Iterable[str], *, k: int | None = None, mode: str | None = None
     ) -> Iterator[Answer]:
-        for group in _batched(questions):
+        for group in batched(questions):
             yield from self.ask_many(group, k=k, mode=mode)
 
     def conversation(self) -> Conversation:
@@ -143,14 +143,3 @@ def merge_answers(answers: Sequence[tuple[str | None, Answer]]) -> Answer:
 def _renumber(match: re.Match[str], numbers: dict[int, int]) -> str:
     n = int(match.group(1))
     return f"[{numbers.get(n, n)}]"
-
-
-def _batched(items: Iterable[str]) -> Iterator[list[str]]:
-    group: list[str] = []
-    for item in items:
-        group.append(item)
-        if len(group) == QUESTION_BATCH:
-            yield group
-            group = []
-    if group:
-        yield group
