@@ -10,10 +10,9 @@ import json
 import os
 import shutil
 from pathlib import Path
-from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
 
 from assistant.cli import main
 from assistant.collections import collection_settings, read_user_config, resolve
@@ -21,6 +20,7 @@ from assistant.core import Assistant
 from assistant.embedding import Encoders
 from assistant.errors import ConfigError, UsageError
 from tests.fakes import FakeEmbedder
+from tests.test_cli import _json, _ok
 
 pytestmark = pytest.mark.usefixtures("isolated")
 
@@ -54,16 +54,6 @@ def two(corpus: Path, tmp_path: Path) -> dict[str, Path]:
         f'[collections.beta]\ncorpus = "{beta}"\nk = 3\nmode = "lexical"\n'
     )
     return {"alpha": corpus, "beta": beta}
-
-
-def _ok(result: Result) -> Result:
-    assert result.exit_code == 0, f"exit {result.exit_code}\n{result.stderr}"
-    assert "Traceback" not in result.stderr
-    return result
-
-
-def _json(result: Result) -> Any:
-    return json.loads(_ok(result).stdout)
 
 
 def _index_both(runner: CliRunner) -> None:
