@@ -66,22 +66,26 @@ def scan_corpus(
 
 
 class _Scan:
-    """The state of one walk: results so far, and every real path already taken."""
+    """The state of one walk: results so far, and every real path already taken.
+
+    Paths are plain strings here: pathlib's parsing was most of a scan's time (20,000
+    files took ~1 s), and a one-file update scans the whole corpus.
+    """
 
     def __init__(
         self, root: Path, exclude: Sequence[Path], max_file_bytes: int, suffixes: frozenset[str]
     ) -> None:
-        self.root = Path(os.path.abspath(root))
-        self.root_real = Path(os.path.realpath(root))
-        self.excluded = [Path(os.path.realpath(p)) for p in exclude]
+        self.root = os.path.abspath(root)
+        self.root_real = os.path.realpath(root)
+        self.excluded = [os.path.realpath(p) for p in exclude]
         self.max_file_bytes = max_file_bytes
         self.suffixes = suffixes
         self.files: list[SourceFile] = []
         self.skipped: list[Skipped] = []
         # Real path -> the relpath it was first reached by.
-        self.seen: dict[Path, str] = {self.root_real: ""}
-        self.folders: list[tuple[Path, Path, str]] = []  # (path, real path, relpath)
-        self.links: deque[tuple[Path, str]] = deque()
+        self.seen: dict[str, str] = {self.root_real: ""}
+        self.folders: list[tuple[str, str, str]] = []  # (path, real path, relpath)
+        self.links: deque[tuple[str, str]] = deque()
 
     def run(self) -> None:
         try:
@@ -104,10 +108,10 @@ class _Scan:
     def _skip(self, relpath: str, reason: str) -> None:
         self.skipped.append(Skipped(path=relpath, reason=reason))
 
-    def _is_excluded(self, real: Path) -> bool:
-        return any(real.is_relative_to(excluded) for excluded in self.excluded)
+    def _is_excluded(self, real: str) -> bool:
+        return any(_is_within(real, excluded) for excluded in self.excluded)
 
-    def _scan_folder(self, path: Path, real: Path, relpath: str) -> None:
+    def _scan_folder(self, path: str, real: str, relpath: str) -> None:
         try:
             with os.scandir(path) as it:
                 entries = sorted(it, key=lambda e: e.name)
@@ -118,7 +122,7 @@ class _Scan:
             if entry.name.startswith("."):
                 continue
             child_rel = f"{relpath}/{entry.name}" if relpath else entry.name
-            child = path / entry.name
+            child = os.path.join(path, entry.name)
             try:
                 entry.name.encode("utf-8")
             except UnicodeEncodeError:
@@ -129,7 +133,7 @@ class _Scan:
                 if entry.is_symlink():
                     self.links.append((child, child_rel))
                     continue
-                child_real = real / entry.name
+                child_real = os.path.join(real, entry.name)
                 if self._is_excluded(child_real):
                     continue
                 if entry.is_dir(follow_symlinks=False):
@@ -140,10 +144,10 @@ class _Scan:
             except OSError as exc:
                 self._skip(child_rel, _os_reason(exc, "cannot read file"))
 
-    def _follow_link(self, path: Path, relpath: str) -> None:
+    def _follow_link(self, path: str, relpath: str) -> None:
         try:
-            real = Path(os.path.realpath(path, strict=True))
-            info = real.stat()
+            real = os.path.realpath(path, strict=True)
+            info = os.stat(real)
         except FileNotFoundError:
             self._skip(relpath, "broken link: its target does not exist")
             return
@@ -153,7 +157,7 @@ class _Scan:
             else:
                 self._skip(relpath, _os_reason(exc, "cannot follow link"))
             return
-        if not real.is_relative_to(self.root_real):
+        if not _is_within(real, self.root_real):
             self._skip(relpath, "links outside the corpus")
             return
         if self._is_excluded(real):
@@ -170,8 +174,8 @@ class _Scan:
         else:
             self._skip(relpath, f"same folder as {first}")
 
-    def _add_file(self, path: Path, real: Path, relpath: str, info: os.stat_result) -> None:
-        suffix = path.suffix.lower()
+    def _add_file(self, path: str, real: str, relpath: str, info: os.stat_result) -> None:
+        suffix = _suffix(relpath)
         if not stat.S_ISREG(info.st_mode):
             # FIFOs and devices would block or never end when read.
             self._skip(relpath, "not a regular file")
@@ -185,7 +189,21 @@ class _Scan:
             self._skip(relpath, "permission denied")
         else:
             self.seen[real] = relpath
-            self.files.append(SourceFile(relpath, path, info.st_size, info.st_mtime_ns))
+            self.files.append(SourceFile(relpath, Path(path), info.st_size, info.st_mtime_ns))
+
+
+def _is_within(path: str, folder: str) -> bool:
+    """Whether ``path`` is ``folder`` or under it (both absolute, normalised)."""
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def _suffix(relpath: str) -> str:
+    """The lower-case suffix as ``PurePath.suffix`` gives it ("" for "notes." or "x")."""
+    name = relpath.rpartition("/")[2]
+    dot = name.rfind(".")
+    if 0 < dot < len(name) - 1:
+        return name[dot:].lower()
+    return ""
 
 
 def _os_reason(exc: OSError, what: str) -> str:
