@@ -9,7 +9,8 @@ Synthetic data, written through the real code: 384-dim unit vectors go through
 pseudo-words through ``ChunkTable``, and BM25 postings through ``write_bm25``; the
 segments are listed in one commit that ``open_index`` opens. ``--segments K`` splits
 the chunks into K segments shaped as the tiered merge policy leaves them (one large
-segment and K-1 of 1% each; ``--equal``: K of the same size), measures hybrid search
+segment and K-1 of 1% each, sharing its IVF training as an update's segments do;
+``--equal``: K of the same size), measures hybrid search
 across them, then merges them into one (``merge_segments(compact=True)``) and measures
 again: the ratio of the p95s is the cost of unmerged segments. Vectors are clustered by default
 (256 topics, 50-chunk documents around each topic, chunks around each document), as
@@ -45,6 +46,7 @@ from assistant.store.commits import (  # noqa: E402
     FORMAT_VERSION,
     INDEX_DB,
     SEGMENTS,
+    TRAINED,
     VECTORS,
     connect,
 )
@@ -224,11 +226,21 @@ def build_vectors(folder: Path, size: int, data: str) -> dict[str, Any]:
     np.save(folder / "queries.npy", queries)
     np.save(folder / "truth.npy", np.take_along_axis(truth.ids, order, axis=1))
     exact = time.perf_counter()
-    for index in indexes:
-        index.optimize()
+    indexes[0].optimize()
+    # Later segments share the first one's IVF training, as an update's and a merge's do.
+    for i, index in enumerate(indexes[1:], start=1):
+        shared = VectorIndex.trained_like(indexes[0])
+        ids = np.sort(index.ids())
+        for start in range(0, len(ids), 100_000):
+            shared.add(
+                ids[start : start + 100_000], index.reconstruct(ids[start : start + 100_000])
+            )
+        shared.optimize()
+        indexes[i] = shared
     optimized = time.perf_counter()
     for i, index in enumerate(indexes):
         index.save(_segment(folder, i) / VECTORS)
+        index.save_trained(_segment(folder, i) / TRAINED)
     return {
         "description": "; ".join(sorted({index.description for index in indexes})),
         "descriptions": [index.description for index in indexes],

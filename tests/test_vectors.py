@@ -18,6 +18,7 @@ from assistant.store import open_index
 from assistant.store import recall as recall_module
 from assistant.store import vectors as vectors_module
 from assistant.store.commits import read_manifest
+from assistant.store.merge import merge_segments
 from assistant.store.vectors import VectorIndex
 from tests.fakes import FakeEmbedder
 
@@ -180,15 +181,18 @@ def recall_at_10(
 
 
 class _SwitchSpy:
-    """Records how many vectors a flat index held each time it was trained into IVF."""
+    """Records how many vectors a flat index held each time it was trained into IVF, and
+    each IVF training (list counts)."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.trained_on: list[int] = []
+        self.built: list[int] = []
         real = VectorIndex._build_ivf
 
         def spy(index: VectorIndex, nlist: int, seed: int) -> object:
             if index.kind == "flat":
                 self.trained_on.append(len(index))
+            self.built.append(nlist)
             return real(index, nlist, seed)
 
         monkeypatch.setattr(VectorIndex, "_build_ivf", spy)
@@ -329,6 +333,36 @@ def test_a_failed_ivf_rebuild_leaves_the_index_empty(monkeypatch: pytest.MonkeyP
     assert len(index) == 0 and index.ids().size == 0
 
 
+def _centroids(index: VectorIndex) -> np.ndarray:
+    ivf = index._index  # noqa: SLF001  (the test reads FAISS's own trained lists)
+    return np.asarray(ivf.quantizer.reconstruct_n(0, ivf.nlist))
+
+
+def test_shared_training_is_kept_until_the_index_grows_fourfold(tmp_path: Path) -> None:
+    trained, _ = build(5_000)
+    assert trained.optimize(flat_limit=LIMIT) and trained.kind == "ivf"
+    assert trained.save_trained(tmp_path / "trained.faiss")
+    assert (tmp_path / "trained.faiss").stat().st_size < 200_000  # lists, no vectors
+    for shared in (
+        VectorIndex.load_trained(tmp_path / "trained.faiss"),
+        VectorIndex.trained_like(trained),
+    ):
+        assert shared.kind == "ivf" and len(shared) == 0
+        assert shared.description == trained.description
+        small = clustered(300, seed=5)
+        shared.add(np.arange(50_000, 50_300), small)
+        assert not shared.optimize(flat_limit=LIMIT)  # small: still IVF, same training
+        np.testing.assert_array_equal(_centroids(shared), _centroids(trained))
+        _, found = shared.search(small[:20], 1)
+        assert (found[:, 0] == np.arange(50_000, 50_020)).mean() >= 0.9
+        shared.add(np.arange(60_000, 80_000), clustered(20_000, seed=6))
+        assert shared.optimize(flat_limit=LIMIT)  # 4x the lists' worth: trained anew
+        assert shared.description.startswith("IVF128,")
+    flat, _ = build(100)
+    assert not flat.save_trained(tmp_path / "none.faiss")
+    assert VectorIndex.trained_like(flat).kind == "flat"
+
+
 def _manifest(settings: Settings) -> dict[str, object]:
     return read_manifest(settings.index)
 
@@ -342,17 +376,33 @@ def test_manifest_records_the_chosen_index_type(
     update_index(settings, Encoders.single(FakeEmbedder()), full=True)
     described = _manifest(settings)["vector_index"]
     assert str(described).startswith("IVF")
-    # An incremental update removes and adds ids in the loaded IVF index, no retraining.
+    # An incremental update's segment shares the IVF training: no k-means, and searched
+    # in a few probed lists rather than exhaustively.
+    spy = _SwitchSpy(monkeypatch)
     (settings.corpus / "notes" / "garden.md").write_text("# Garden\n\nOwls nest in the oak.\n")
     update_index(settings, Encoders.single(FakeEmbedder()))
-    assert _manifest(settings)["vector_index"] == described
+    assert _manifest(settings)["vector_index"] == described and spy.built == []
     index = open_index(settings.index)
     try:
-        assert [s.vectors.kind for s in index.segments] == ["ivf", "flat"]
+        first, second = (s.vectors for s in index.segments)
+        assert (first.kind, second.kind) == ("ivf", "ivf") and len(second) < len(first)
+        assert first.description == second.description
+        np.testing.assert_array_equal(_centroids(first), _centroids(second))
         retriever = Retriever(index, FakeEmbedder())
         hits = retriever.search(["Where do owls nest?"], 3, "hybrid")
         assert hits[0][0].chunk.path == "notes/garden.md" and "Owls" in hits[0][0].chunk.text
         assert not any("Basil" in h.chunk.text for h in retriever.search(["basil"], 5, "dense")[0])
+        centroids = _centroids(first)
+    finally:
+        index.close()
+    # Merging them re-adds the codes into the same training: no k-means either.
+    assert merge_segments(settings.index, compact=True) == 2 and spy.built == []
+    index = open_index(settings.index)
+    try:
+        (merged,) = (s.vectors for s in index.segments)
+        np.testing.assert_array_equal(_centroids(merged), centroids)
+        hits = Retriever(index, FakeEmbedder()).search(["Where do owls nest?"], 3, "hybrid")
+        assert hits[0][0].chunk.path == "notes/garden.md"
     finally:
         index.close()
 

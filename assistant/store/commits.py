@@ -34,6 +34,7 @@ from ..errors import REBUILD_HINT, IndexCorruptError, IndexMissingError
 INDEX_DB = "index.sqlite"
 SEGMENTS = "segments"
 VECTORS = "vectors.faiss"
+TRAINED = "ivf-trained.faiss"  # an IVF segment's training, shared by later segments
 BM25_DIR = "bm25"
 # 2 and 3: generations (gen-NNNNNN folders named by CURRENT; 3 added the chunks' ocr
 # column); 4: segments and one SQLite commit point, chunk rows with the ocr column. (An
@@ -184,6 +185,15 @@ def segments_complete(index_dir: Path, db: sqlite3.Connection) -> bool:
         )
     except OSError:
         return False
+
+
+def trained_vectors(index_dir: Path, db: sqlite3.Connection) -> Path | None:
+    """The saved IVF training of the largest listed segment that has one, if any."""
+    for segment in sorted(live_segments(db), key=lambda s: -s.rows):
+        path = segment_folder(index_dir, segment.name) / TRAINED
+        if path.is_file():
+            return path
+    return None
 
 
 def segment_folder(index_dir: Path, name: str) -> Path:

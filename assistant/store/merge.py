@@ -25,6 +25,7 @@ from .chunk_table import ChunkTable
 from .commits import (
     BM25_DIR,
     SEGMENTS,
+    TRAINED,
     VECTORS,
     SegmentRow,
     clean_up,
@@ -125,8 +126,9 @@ def merge_segments(
 def _write_merged(index_dir: Path, folder: Path, segments: list[Segment], dead: np.ndarray) -> int:
     """Write the merged segment's files into ``folder``; returns its rows."""
     folder.mkdir(parents=True)
-    dimension = segments[0].vectors.dimension
-    vectors = VectorIndex.empty(dimension, scratch=index_dir)
+    # The largest segment's training (IVF, once trained) is kept: no k-means here.
+    largest = max(segments, key=lambda s: len(s.vectors)).vectors
+    vectors = VectorIndex.trained_like(largest, scratch=index_dir)
     for segment in segments:
         live = np.setdiff1d(segment.ids, dead, assume_unique=True)
         for start in range(0, len(live), _BLOCK):
@@ -143,4 +145,5 @@ def _write_merged(index_dir: Path, folder: Path, segments: list[Segment], dead: 
         db.close()
     vectors.optimize()
     vectors.save(folder / VECTORS)
+    vectors.save_trained(folder / TRAINED)
     return len(vectors)

@@ -33,6 +33,7 @@ from .commits import (
     FORMAT_VERSION,
     INDEX_DB,
     SEGMENTS,
+    TRAINED,
     VECTORS,
     clean_up,
     connect,
@@ -43,6 +44,7 @@ from .commits import (
     next_segment_name,
     publish_segment,
     set_meta,
+    trained_vectors,
 )
 from .vectors import VectorIndex
 
@@ -83,6 +85,8 @@ class SegmentWriter:
         self._next_id = max(meta_int(self._db, "next_chunk_id", 0), self.table.max_id() + 1)
         self._first_id = self._next_id
         self.vectors: VectorIndex | None = None
+        # An index past the flat limit trained IVF once; this segment's vectors share it.
+        self._trained = None if full else trained_vectors(index_dir, self._db)
 
     def remove_file(self, path: str) -> None:
         """Drop a file's chunks (it was deleted, changed or became unreadable)."""
@@ -103,9 +107,16 @@ class SegmentWriter:
         self.table.add_file(replace(record, chunks=len(numbered)), numbered, hashes)
         if numbered:
             if self.vectors is None:
-                # VectorIndex.optimize's temporary file goes in the index folder, not /tmp.
-                self.vectors = VectorIndex.empty(int(vectors.shape[1]), scratch=self._index_dir)
+                self.vectors = self._new_vectors(int(vectors.shape[1]))
             self.vectors.add([c.id for c in numbered], vectors)
+
+    def _new_vectors(self, dimension: int) -> VectorIndex:
+        # VectorIndex.optimize's temporary file goes in the index folder, not /tmp.
+        if self._trained is not None:
+            shared = VectorIndex.load_trained(self._trained, scratch=self._index_dir)
+            if shared.dimension == dimension:
+                return shared
+        return VectorIndex.empty(dimension, scratch=self._index_dir)
 
     def commit(self, manifest: dict[str, Any], dimension: int) -> dict[str, Any]:
         """Write the new segment, then commit: this generation is live once it returns.
@@ -142,6 +153,7 @@ class SegmentWriter:
         self._on_stage("vectors")
         vectors.optimize()  # flat while small, IVF-SQ8 once large (see vectors.py)
         vectors.save(self._temporary / VECTORS)
+        vectors.save_trained(self._temporary / TRAINED)
         self._on_stage("rename")
         final = self._index_dir / SEGMENTS / name
         publish_segment(self._temporary, final)
