@@ -98,7 +98,7 @@ def plan_update(
                 table = ChunkTable(db)
                 previous = table.files()
                 skipped_before = table.skipped()
-                plan.previous_chunks = table.count()
+                plan.previous_chunks = table.total_chunks()
                 if not segments_complete(settings.index, db):
                     plan.reason = "index files are missing"
                     previous, skipped_before = {}, {}

@@ -224,7 +224,7 @@ def complete_manifest(db: Any, manifest: dict[str, Any], dimension: int) -> dict
         "dimension": dimension,
         "vector_index": kinds[-1] if kinds else "Flat",
         "segments": len(segments),
-        "chunks": ChunkTable(db).count(),
+        "chunks": ChunkTable(db).total_chunks(),
         "files": len(ChunkTable(db).files()),
     }
 
