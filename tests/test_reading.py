@@ -10,7 +10,7 @@ from assistant.answer import compose_answer, sentences_to_embed
 from assistant.documents.loaders import load_document
 from assistant.embedding import Encoders
 from assistant.reader import Reading
-from assistant.reading import compose_read_answer
+from assistant.reading import compose_read_answer, passage_order
 from assistant.records import Answer, Chunk, Hit
 from tests.fakes import FakeEmbedder, FakeReader
 
@@ -131,3 +131,14 @@ def test_with_the_reader_off_answers_are_exactly_as_without_one(settings: Settin
     assert shown(off) == shown(without)
     assert reader.pairs == []  # off means never read
     assert shown(on) != shown(without)
+
+
+def test_retrieval_order_counts_beside_the_reader_when_weighted() -> None:
+    # The second passage reads a little better; retrieval ranked the first higher.
+    readings = [Reading(0, 5, 10.0, 0.0), Reading(0, 5, 10.5, 0.0), Reading(0, 5, 4.0, 0.0)]
+    assert passage_order(readings, rank_weight=0.0) == [1, 0, 2]
+    # log2(3) - log2(2) = 0.58 of rank weighs more than 0.5 of span score.
+    assert passage_order(readings, rank_weight=1.0) == [0, 1, 2]
+    hits = [hit("First passage.", start=0), hit("Second passage.", start=50), hit("Third.")]
+    _, ranked = compose_read_answer(QUESTION, hits, readings, 100.0, order=[2, 0, 1])
+    assert [h.chunk.text for h in ranked] == ["Third.", "First passage.", "Second passage."]
