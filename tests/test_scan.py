@@ -46,7 +46,8 @@ def test_source_file_fields(corpus: Path) -> None:
     path = _write(corpus, "sub/doc.txt", b"12345")
     os.utime(path, ns=(1_000_000_000, 2_000_000_000))
     files, _ = scan_corpus(corpus)
-    assert files == [SourceFile("sub/doc.txt", path, 5, 2_000_000_000)]
+    assert files == [SourceFile("sub/doc.txt", str(path), 5, 2_000_000_000)]
+    assert files[0].abspath == path
     assert files[0].abspath.is_absolute()
 
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from ..config import Settings
 from ..documents.loaders import NO_TEXT_REASONS, normalise_suffixes
-from ..documents.scan import SourceFile, scan_corpus
+from ..documents.scan import SourceFile, scan_corpus, suffix_of
 from ..errors import IndexUnusableError
 from ..records import Skipped
 from ..store.chunk_table import ChunkTable, FileRecord
@@ -145,7 +145,7 @@ def format_counts(paths: list[str]) -> dict[str, int]:
     """How many of ``paths`` there are of each format (suffix, lower case, no dot)."""
     counts: dict[str, int] = {}
     for path in paths:
-        suffix = PurePosixPath(path).suffix.lower().lstrip(".") or "(none)"
+        suffix = suffix_of(path).lstrip(".") or "(none)"
         counts[suffix] = counts.get(suffix, 0) + 1
     return dict(sorted(counts.items()))
 
