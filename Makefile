@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 DATA ?= ../shared/data
 
 .PHONY: run test setup setup-dev clean bench-quality bench-quality-quick bench-speed bench-scale bench-memory \
-	bench-update bench-segments bench-ray train-reader
+	bench-update bench-segments bench-ray train-reader tune-reading
 
 run: $(VENV)/.installed
 	$(BIN)/excerpta index
@@ -55,9 +55,14 @@ bench-ray: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/ray_bench.py --data $(DATA)
 
 # Retrain the reader (assistant/reader/model/) from SQuAD v1.1 dev's tuning split with a
-# fixed seed; prints its figures and run time (~30 min on 2 CPU cores; see README).
+# fixed seed; prints its figures and run time (~47 min on 2 CPU cores; see README).
 train-reader: $(VENV)/.installed
 	$(BIN)/python -m training.train_reader --data $(DATA)
+
+# How answering ranks the passages the reader read, on the held-out tuning articles
+# (needs the SQuAD index bench-quality builds, and a reader: EXCERPTA_READER_DIR).
+tune-reading: $(VENV)/.installed
+	$(BIN)/python -m training.tune_reading --data $(DATA)
 
 setup: $(VENV)/.installed
 setup-dev: $(VENV)/.installed-dev

@@ -100,7 +100,8 @@ def main(argv: list[str] | None = None) -> int:
             "learning_rate": args.lr,
             "threads": args.threads,
             "crop_chars": args.crop_chars,
-            "frozen": f"embeddings and layers 0-{args.frozen_layers - 1}",
+            "frozen": "embeddings"
+            + (f" and layers 0-{args.frozen_layers - 1}" if args.frozen_layers else ""),
         },
         "figures": figures,
         "run_time_s": {"training": round(trained), "total": round(elapsed)},
@@ -117,12 +118,12 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=MODEL_DIR)
     parser.add_argument("--work", type=Path, default=WORK_DIR, help="checkpoint, fp32 ONNX")
     parser.add_argument("--seed", type=int, default=13)
-    parser.add_argument("--epochs", type=float, default=1.0)
+    parser.add_argument("--epochs", type=float, default=3.0)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--lr", type=float, default=1.5e-4)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--crop-chars", type=int, default=400, help="passage window to train on")
-    parser.add_argument("--frozen-layers", type=int, default=1, help="lowest layers kept fixed")
+    parser.add_argument("--crop-chars", type=int, default=1000, help="passage window to train on")
+    parser.add_argument("--frozen-layers", type=int, default=0, help="lowest layers kept fixed")
     parser.add_argument("--max-steps", type=int, default=0, help="stop early (to time steps)")
     parser.add_argument("--articles", type=int, default=0, help="only the first N per split")
     parser.add_argument("--skip-train", action="store_true", help="reuse the checkpoint")
@@ -200,8 +201,8 @@ def train(model: Any, tokenizer: Any, examples: list[Any], args: argparse.Namesp
     rng = random.Random(args.seed)
     per_epoch = -(-len(keep) // args.batch_size)
     total = args.max_steps or int(np.ceil(args.epochs * per_epoch))
-    # The embeddings (half the weights) and the lowest layer stay fixed: backward stops
-    # short of them, and in one pass over a few thousand pairs they barely move anyway.
+    # The embeddings (half the weights) and the lowest --frozen-layers stay fixed: backward
+    # stops short of them, and over a few thousand pairs they barely move anyway.
     frozen = [model.encoder.embeddings, *model.encoder.encoder.layer[: args.frozen_layers]]
     for module in frozen:
         module.requires_grad_(False)
