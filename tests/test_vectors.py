@@ -17,7 +17,7 @@ from assistant.retrieval import Retriever
 from assistant.store import open_index
 from assistant.store import recall as recall_module
 from assistant.store import vectors as vectors_module
-from assistant.store.commits import read_manifest
+from assistant.store.commits import TRAINED, read_manifest
 from assistant.store.merge import merge_segments
 from assistant.store.vectors import VectorIndex
 from tests.fakes import FakeEmbedder
@@ -388,6 +388,10 @@ def test_manifest_records_the_chosen_index_type(
         assert (first.kind, second.kind) == ("ivf", "ivf") and len(second) < len(first)
         assert first.description == second.description
         np.testing.assert_array_equal(_centroids(first), _centroids(second))
+        trained = [
+            (settings.index / "segments" / s.name / TRAINED).exists() for s in index.segments
+        ]
+        assert trained == [True, False]  # the training is saved once, with the first
         retriever = Retriever(index, FakeEmbedder())
         hits = retriever.search(["Where do owls nest?"], 3, "hybrid")
         assert hits[0][0].chunk.path == "notes/garden.md" and "Owls" in hits[0][0].chunk.text

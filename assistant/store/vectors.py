@@ -131,6 +131,11 @@ class VectorIndex:
         return "flat" if _is_flat(self._index) else "ivf"
 
     @property
+    def shares_training(self) -> bool:
+        """Whether this IVF index reuses another segment's training (see trained_like)."""
+        return self._shared
+
+    @property
     def nprobe(self) -> int:
         """Lists searched per query (0 for a flat index)."""
         return int(self._index.nprobe) if self.kind == "ivf" else 0

@@ -153,7 +153,8 @@ class SegmentWriter:
         self._on_stage("vectors")
         vectors.optimize()  # flat while small, IVF-SQ8 once large (see vectors.py)
         vectors.save(self._temporary / VECTORS)
-        vectors.save_trained(self._temporary / TRAINED)
+        if not vectors.shares_training:  # the segment it shares with keeps the file
+            vectors.save_trained(self._temporary / TRAINED)
         self._on_stage("rename")
         final = self._index_dir / SEGMENTS / name
         publish_segment(self._temporary, final)
