@@ -455,3 +455,29 @@ def test_a_single_query_search_leaves_the_thread_setting_alone() -> None:
     index.search(data[:1], 5)  # searched on one thread
     index.search(data[:20], 5)  # a batch may use them all
     assert faiss.omp_get_max_threads() == before
+
+
+def test_an_index_that_outgrows_its_ivf_training_is_merged_and_trained_again(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(vectors_module, "FLAT_LIMIT", 5)
+    update_index(settings, Encoders.single(FakeEmbedder()))
+    lists = int(re.findall(r"IVF(\d+),", str(_manifest(settings)["vector_index"]))[0])
+    before = int(str(_manifest(settings)["chunks"]))
+    # A small update shares the training; growth to twice the lists' worth trains again.
+    (settings.corpus / "note-0.txt").write_text("Owls nest in the old oak.\n")
+    assert update_index(settings, Encoders.single(FakeEmbedder())).rebuilt_because == ""
+    for n in range(1, 2 * lists * lists):
+        (settings.corpus / f"note-{n}.txt").write_text(f"Note {n} about walrus number {n}.\n")
+    report = update_index(settings, Encoders.single(FakeEmbedder()))
+    assert "outgrew its vector training" in report.rebuilt_because
+    assert report.chunks_embedded == report.chunks_total - before - 1  # nothing re-embedded
+    manifest = _manifest(settings)
+    assert manifest["segments"] == 1
+    assert f"IVF{2 * lists}," in str(manifest["vector_index"])
+    index = open_index(settings.index)
+    try:
+        hits = Retriever(index, FakeEmbedder()).search(["owls nest oak"], 3, "hybrid")
+        assert hits[0][0].chunk.text.startswith("Owls nest in the old oak.")
+    finally:
+        index.close()

@@ -28,7 +28,7 @@ from ..records import VERSION, IndexReport, Skipped
 from ..store.bm25 import LexicalIndex
 from ..store.chunk_table import ChunkTable, FileRecord
 from ..store.commits import FORMAT_VERSION, clean_up, read_manifest
-from ..store.merge import merge_segments
+from ..store.merge import merge_segments, outgrown_training
 from ..text.bpe import get_encoding
 from .chunk_embedder import ChunkEmbedder
 from .plan import UpdatePlan, format_counts, index_fingerprint, no_text, plan_update
@@ -141,6 +141,9 @@ def update_locked(
     report = _report(plan, dry_run=False, started=started)
     if plan.to_embed or plan.full or plan.removed:
         _write_segment(settings, chosen, plan, report, progress, cancel)
+        retrain = "" if plan.full else outgrown_training(settings.index)
+        if retrain:  # IVF is trained once; past 4x growth, the whole index again
+            compact, report.rebuilt_because = True, retrain
     if plan.to_embed or plan.full or plan.removed or compact:
         stage = _stage_reporter(progress)
         report.segments_merged = merge_segments(settings.index, compact=compact, on_stage=stage)

@@ -37,9 +37,10 @@ from .commits import (
     publish_segment,
     segment_folder,
     tombstoned,
+    trained_vectors,
 )
 from .segments import Segment
-from .vectors import VectorIndex
+from .vectors import VectorIndex, outgrows
 from .writer import complete_manifest, list_segment, record_commit
 
 MERGE_FACTOR = 10
@@ -60,6 +61,27 @@ def merge_candidates(segments: list[SegmentRow]) -> list[str]:
         if len(names) >= MERGE_FACTOR:
             return names
     return []
+
+
+def outgrown_training(index_dir: Path) -> str:
+    """Why every segment's vectors must be merged and trained again, or "": the live
+    chunks call for twice the lists of the IVF training the segments share (~4x growth)."""
+    db = connect(index_dir, write=False)
+    try:
+        db.execute("BEGIN")  # one commit's tables
+        path = trained_vectors(index_dir, db)
+        total = ChunkTable(db).total_chunks()
+    finally:
+        db.close()
+    if path is None:
+        return ""
+    lists = VectorIndex.load_trained(path).lists
+    if not outgrows(lists, total):
+        return ""
+    return (
+        f"the index outgrew its vector training ({total:,} chunks for {lists} IVF lists):"
+        " every segment merged and trained again, nothing re-embedded"
+    )
 
 
 def merge_segments(

@@ -131,6 +131,11 @@ class VectorIndex:
         return "flat" if _is_flat(self._index) else "ivf"
 
     @property
+    def lists(self) -> int:
+        """IVF lists (0 for a flat index)."""
+        return int(self._index.nlist) if self.kind == "ivf" else 0
+
+    @property
     def shares_training(self) -> bool:
         """Whether this IVF index reuses another segment's training (see trained_like)."""
         return self._shared
@@ -304,7 +309,7 @@ class VectorIndex:
         flat_limit = self.flat_limit if flat_limit is None else flat_limit
         n = len(self)
         if self._shared:  # keep the index's one training until it has grown 4x
-            if _nlist_for(n) < 2 * int(self._index.nlist):
+            if not outgrows(int(self._index.nlist), n):
                 return False
             self._index = self._build_ivf(_nlist_for(n), seed)
             self._shared = False
@@ -316,7 +321,7 @@ class VectorIndex:
             return True
         if n < flat_limit // 2:
             self._index = self._build_flat()
-        elif self._provisional or _nlist_for(n) >= 2 * int(self._index.nlist):
+        elif self._provisional or outgrows(int(self._index.nlist), n):
             self._index = self._build_ivf(_nlist_for(n), seed)
         else:
             return False
@@ -477,6 +482,11 @@ def _hashtable() -> int:
     import faiss
 
     return int(faiss.DirectMap.Hashtable)  # type: ignore[attr-defined]  # not in faiss's stubs
+
+
+def outgrows(lists: int, n: int) -> bool:
+    """Whether ``n`` vectors call for twice an IVF training's ``lists`` (~4x its size)."""
+    return _nlist_for(n) >= 2 * lists
 
 
 def _nlist_for(n: int) -> int:
