@@ -313,11 +313,15 @@ def measure_dense(folder: Path, size: int, data: str) -> dict[str, Any]:
     import faiss  # noqa: F401  (loaded before the baseline: the library isn't the index)
 
     from assistant.store.segments import Segment, SegmentedVectors
+    from assistant.store.vectors import VectorIndex
 
     queries, truth = np.load(folder / "queries.npy"), np.load(folder / "truth.npy")
     baseline = _rss_mb()
     started = time.perf_counter()
-    loaded = [Segment.load(p) for p in sorted((folder / "index" / SEGMENTS).iterdir())]
+    loaded = []
+    for path in sorted((folder / "index" / SEGMENTS).iterdir()):
+        vectors = VectorIndex.load(path / VECTORS)  # the vectors alone: no BM25 postings
+        loaded.append(Segment(path.name, vectors, None, np.sort(vectors.ids())))  # type: ignore[arg-type]
     index = SegmentedVectors(loaded, [np.zeros(0, np.int64) for _ in loaded])
     load_s = time.perf_counter() - started
     for query in queries[:20]:  # warm up

@@ -138,9 +138,9 @@ class _Scan:
                     self.links.append((child, child_rel))
                     continue
                 child_real = os.path.join(real, entry.name)
-                if self._is_excluded(child_real):
-                    continue
                 if entry.is_dir(follow_symlinks=False):
+                    if self._is_excluded(child_real):  # files are only reached via folders
+                        continue
                     self.seen[child_real] = child_rel
                     self.folders.append((child, child_real, child_rel))
                 else:

@@ -147,6 +147,9 @@ class ChunkTable:
         """Chunk rows, counted (at a million chunks SQLite reads a whole index for it)."""
         return int(self._db.execute("SELECT count(*) FROM chunks").fetchone()[0])
 
+    def file_count(self) -> int:
+        return int(self._db.execute("SELECT count(*) FROM files").fetchone()[0])
+
     def total_chunks(self) -> int:
         """Chunks as the file rows record them: one row per file to read, not per chunk."""
         return int(self._db.execute("SELECT total(chunks) FROM files").fetchone()[0])

@@ -226,7 +226,7 @@ def complete_manifest(db: Any, manifest: dict[str, Any], dimension: int) -> dict
         "vector_index": kinds[-1] if kinds else "Flat",
         "segments": len(segments),
         "chunks": ChunkTable(db).total_chunks(),
-        "files": len(ChunkTable(db).files()),
+        "files": ChunkTable(db).file_count(),
     }
 
 
