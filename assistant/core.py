@@ -80,7 +80,46 @@ class Status:
         }
 
 
-class Assistant:
+class Answering:
+    """The one-question, streamed and conversational forms of ``search_many`` and
+    ``ask_many``, which a subclass defines (``Assistant``, ``Federation``)."""
+
+    def search_many(
+        self, queries: Sequence[str], *, k: int | None = None, mode: str | None = None
+    ) -> list[SearchResult]:
+        raise NotImplementedError
+
+    def ask_many(
+        self, questions: Sequence[str], *, k: int | None = None, mode: str | None = None
+    ) -> list[Answer]:
+        raise NotImplementedError
+
+    def search(self, query: str, *, k: int | None = None, mode: str | None = None) -> SearchResult:
+        return self.search_many([query], k=k, mode=mode)[0]
+
+    def search_all(
+        self, queries: Iterable[str], *, k: int | None = None, mode: str | None = None
+    ) -> Iterator[SearchResult]:
+        """Search a stream of queries, ``QUESTION_BATCH`` at a time."""
+        for group in batched(queries):
+            yield from self.search_many(group, k=k, mode=mode)
+
+    def ask(self, question: str, *, k: int | None = None, mode: str | None = None) -> Answer:
+        return self.ask_many([question], k=k, mode=mode)[0]
+
+    def ask_all(
+        self, questions: Iterable[str], *, k: int | None = None, mode: str | None = None
+    ) -> Iterator[Answer]:
+        """Answer a stream of questions, ``QUESTION_BATCH`` at a time."""
+        for group in batched(questions):
+            yield from self.ask_many(group, k=k, mode=mode)
+
+    def conversation(self) -> Conversation:
+        """A new conversation: follow-up questions lean on the ones before them."""
+        return Conversation(self)
+
+
+class Assistant(Answering):
     """Question answering over one corpus and its index.
 
     Args:
@@ -239,35 +278,11 @@ class Assistant:
         hits = retriever.search(queries, k or self.settings.k, mode or self.settings.mode)
         return [SearchResult(q, tuple(h)) for q, h in zip(queries, hits, strict=True)]
 
-    def search(self, query: str, *, k: int | None = None, mode: str | None = None) -> SearchResult:
-        return self.search_many([query], k=k, mode=mode)[0]
-
-    def search_all(
-        self, queries: Iterable[str], *, k: int | None = None, mode: str | None = None
-    ) -> Iterator[SearchResult]:
-        """Search a stream of queries, ``QUESTION_BATCH`` at a time."""
-        for group in batched(queries):
-            yield from self.search_many(group, k=k, mode=mode)
-
-    def ask(self, question: str, *, k: int | None = None, mode: str | None = None) -> Answer:
-        return self.ask_many([question], k=k, mode=mode)[0]
-
     def ask_many(
         self, questions: Sequence[str], *, k: int | None = None, mode: str | None = None
     ) -> list[Answer]:
         """Answer several questions, embedding them in one batch."""
         return [answer for answer, _ in self.answer_with_hits(questions, k=k, mode=mode)]
-
-    def ask_all(
-        self, questions: Iterable[str], *, k: int | None = None, mode: str | None = None
-    ) -> Iterator[Answer]:
-        """Answer a stream of questions, ``QUESTION_BATCH`` at a time."""
-        for group in batched(questions):
-            yield from self.ask_many(group, k=k, mode=mode)
-
-    def conversation(self) -> Conversation:
-        """A new conversation: follow-up questions lean on the ones before them."""
-        return Conversation(self)
 
     def answer_with_hits(
         self, questions: Sequence[str], *, k: int | None = None, mode: str | None = None

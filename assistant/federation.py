@@ -10,13 +10,12 @@ collection they came from. Must not import textual, click or torch.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from functools import partial
 
 from .config import Settings
-from .conversation import Conversation
-from .core import Assistant, batched
+from .core import Answering, Assistant
 from .records import Answer, Citation, Hit, SearchResult
 
 RRF_K = 60
@@ -25,7 +24,7 @@ RRF_K = 60
 _MARKER = re.compile(r"\[(\d+)\]")
 
 
-class Federation:
+class Federation(Answering):
     """Question answering over several named collections at once.
 
     Args:
@@ -61,15 +60,6 @@ class Federation:
             for i, query in enumerate(queries)
         ]
 
-    def search(self, query: str, *, k: int | None = None, mode: str | None = None) -> SearchResult:
-        return self.search_many([query], k=k, mode=mode)[0]
-
-    def search_all(
-        self, queries: Iterable[str], *, k: int | None = None, mode: str | None = None
-    ) -> Iterator[SearchResult]:
-        for group in batched(queries):
-            yield from self.search_many(group, k=k, mode=mode)
-
     def ask_many(
         self, questions: Sequence[str], *, k: int | None = None, mode: str | None = None
     ) -> list[Answer]:
@@ -81,18 +71,6 @@ class Federation:
             merge_answers([(name, answers[i]) for name, answers in each])
             for i in range(len(questions))
         ]
-
-    def ask(self, question: str, *, k: int | None = None, mode: str | None = None) -> Answer:
-        return self.ask_many([question], k=k, mode=mode)[0]
-
-    def ask_all(
-        self, questions: Iterable[str], *, k: int | None = None, mode: str | None = None
-    ) -> Iterator[Answer]:
-        for group in batched(questions):
-            yield from self.ask_many(group, k=k, mode=mode)
-
-    def conversation(self) -> Conversation:
-        return Conversation(self)
 
 
 def fuse(rankings: Sequence[tuple[str | None, Sequence[Hit]]], k: int) -> tuple[Hit, ...]:
