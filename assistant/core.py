@@ -18,7 +18,7 @@ from typing import Any
 from .answer import AnswerPolicy, compose_answer, sentences_to_embed
 from .config import Settings
 from .conversation import Conversation
-from .embedding import Encoders, open_encoders
+from .embedding import Encoders, Vectors, open_encoders
 from .embedding.cache import VectorCache
 from .embedding.encoders import in_background
 from .errors import AssistantError, IndexMismatchError, IndexUnusableError
@@ -32,7 +32,7 @@ from .indexing import (
     update_index,
 )
 from .reader import Reader, open_reader
-from .reading import compose_read_answer, passages_to_read
+from .reading import ReadPassages, passages_to_read, read_passages
 from .records import Answer, Hit, IndexReport, SearchResult
 from .retrieval import Retriever
 from .store import StoredIndex, open_index
@@ -297,7 +297,7 @@ class Assistant(Answering):
         all_hits = retriever.search(questions, passages, mode or self.settings.mode, vectors)
         reader = self.reader
         if reader is not None:
-            return self._read(questions, all_hits, reader, started)
+            return self._read(questions, vectors, all_hits, reader, started)
         wanted = [
             sentences_to_embed(q, h, self._policy) for q, h in zip(questions, all_hits, strict=True)
         ]
@@ -321,31 +321,33 @@ class Assistant(Answering):
     def _read(
         self,
         questions: Sequence[str],
+        vectors: Vectors,
         all_hits: Sequence[list[Hit]],
         reader: Reader,
         started: float,
     ) -> list[tuple[Answer, list[Hit]]]:
-        """Answers found by the reader, with the passages in the order it ranks them."""
+        """Answers with the reader's support, with the passages in the order it ranks them."""
         pairs = [
             (q, hit.chunk.text)
             for q, hits in zip(questions, all_hits, strict=True)
             for hit in passages_to_read(hits)
         ]
         readings = reader.read(pairs)  # one call: batches across questions pad less
+        read: list[ReadPassages] = []
+        offset = 0
+        for question, hits in zip(questions, all_hits, strict=True):
+            mine = readings[offset : offset + len(passages_to_read(hits))]
+            offset += len(mine)
+            read.append(read_passages(question, hits, mine, reader.no_answer_margin, self._policy))
+        wanted = [r.sentences_to_embed() for r in read]
+        flat = self._sentences()([s for sentences in wanted for s in sentences])
         each_ms = (time.perf_counter() - started) * 1000 / len(questions)
         results: list[tuple[Answer, list[Hit]]] = []
         offset = 0
-        for question, hits in zip(questions, all_hits, strict=True):
-            count = len(passages_to_read(hits))
-            answer, ranked = compose_read_answer(
-                question,
-                hits,
-                readings[offset : offset + count],
-                reader.no_answer_margin,
-                self._policy,
-            )
-            offset += count
-            results.append((replace(answer, elapsed_ms=each_ms), ranked))
+        for passages, vector, sentences in zip(read, vectors, wanted, strict=True):
+            answer = passages.answer(vector, flat[offset : offset + len(sentences)])
+            offset += len(sentences)
+            results.append((replace(answer, elapsed_ms=each_ms), passages.hits))
         return results
 
     # Indexing and status.

@@ -1,23 +1,28 @@
-"""Answers from a reader model: the sentence that holds the answer, its phrase marked.
+"""Answers with a reader model: it reranks the passages, backs sentences, marks the phrase.
 
-The reader reads the best retrieved passages with the question and marks a span in each,
-with a span score and a "no answer" score. The passages are reranked by how well the
-reader reads them, retrieval's order weighed in (``passage_order``); the answer is the
-sentence holding the best span (not the sentence that best repeats the question), cited
-exactly as ``answer.py`` cites, with the span as the answer phrase. Where the reader's
-"no answer" wins in every passage, the answer abstains. Must not import textual, click
-or torch.
+The reader reads the best retrieved passages with the question and marks spans in each,
+with span scores and a "no answer" score. The passages are reranked by how well the
+reader reads them, retrieval's order weighed in (``passage_order``). Then the sentence
+scorer of ``answer.py`` picks the answer sentence among the reranked passages, each
+sentence's score raised by how sure the reader is that the answer phrase is in it: the
+reader is a strong signal but a weak model, and the two err on different questions. The
+answer abstains when either is unsure: the scorer's confidence (a match at all) or the
+reader's "no answer" winning in every passage (a near miss: the right passage, but it
+does not say what was asked). The reader's best span in the answer sentence is marked as
+the answer phrase. Must not import textual, click or torch.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
-from .answer import AnswerPolicy, cite
+import numpy as np
+
+from .answer import AnswerPolicy, compose_answer, sentences_to_embed
 from .reader import Reading
 from .records import Answer, AnswerSpan, Citation, Hit
-from .text.sentences import sentence_spans
 
 READ_PASSAGES = 10
 """The most passages of a question the reader reads (all retrieved, up to this)."""
@@ -26,7 +31,6 @@ RANK_WEIGHT = 2.0
 reader's span score less its no-answer score, less ``RANK_WEIGHT * log2(rank + 1)``.
 Tuned on the held-out tuning articles (training/tune_reading.py): the span score alone
 ranks passages worse than retrieval did (R@1 0.69 against 0.81); blended, 0.84."""
-_LIST_LOOKBACK = 8  # sentences to look back for one ending in ":" that introduces a list
 
 
 def passages_to_read(hits: Sequence[Hit]) -> list[Hit]:
@@ -34,15 +38,86 @@ def passages_to_read(hits: Sequence[Hit]) -> list[Hit]:
     return list(hits[:READ_PASSAGES])
 
 
-def compose_read_answer(
+@dataclass(frozen=True)
+class ReadPassages:
+    """One question's passages as the reader read them: reranked, each with its reading.
+
+    Use ``sentences_to_embed`` to learn which sentences to embed, then ``answer``.
+    """
+
+    question: str
+    hits: list[Hit]
+    """The passages read, best read first, then those not read in retrieval order."""
+    readings: dict[tuple[str, int], Reading]
+    """Each read passage's reading, by (path, char_start) of its chunk."""
+    margin: float
+    policy: AnswerPolicy
+
+    def support(self, hit: Hit, start: int, end: int) -> float:
+        """How sure the reader is that its answer is in ``start:end`` of the passage."""
+        reading = self.readings.get((hit.chunk.path, hit.chunk.char_start))
+        span = None if reading is None else reading.best_within(start, end)
+        if reading is None or span is None:
+            return 0.0
+        return _sigmoid(span.score - reading.no_answer_score + self.margin)
+
+    def confidence(self) -> float:
+        """How sure the reader is that some passage answers: 0.5 exactly at its margin."""
+        return max((confidence(r, self.margin) for r in self.readings.values()), default=0.0)
+
+    def sentences_to_embed(self) -> list[str]:
+        return sentences_to_embed(self.question, self.hits, self.policy, self.support)
+
+    def answer(self, query_vector: np.ndarray, sentence_vectors: np.ndarray) -> Answer:
+        """The scorer's answer with the reader's support; abstains where either is unsure."""
+        scorer = replace(self.policy, abstain_below=self.policy.read_abstain_below)
+        answer = compose_answer(
+            self.question, query_vector, self.hits, sentence_vectors, scorer, self.support
+        )
+        read = self.confidence()
+        if answer.abstained or read < 0.5:
+            return Answer(self.question, "", True, confidence=min(answer.confidence, read))
+        return replace(answer, confidence=min(answer.confidence, read), span=self._phrase(answer))
+
+    def backing(self, citation: Citation) -> tuple[Hit, Reading] | None:
+        """The read passage that holds the cited sentence, and its reading."""
+        for hit in self.hits:
+            chunk = hit.chunk
+            if chunk.path == citation.path and chunk.char_start <= citation.char_start < (
+                chunk.char_end
+            ):
+                reading = self.readings.get((chunk.path, chunk.char_start))
+                if reading is not None:
+                    return hit, reading
+        return None
+
+    def _phrase(self, answer: Answer) -> AnswerSpan | None:
+        """The reader's best span inside the first citation, where it is sure of it."""
+        first = answer.citations[0]
+        backing = self.backing(first)
+        if backing is None:
+            return None
+        chunk, reading = backing[0].chunk, backing[1]
+        end = first.char_end - chunk.char_start
+        span = reading.best_within(first.char_start - chunk.char_start, end)
+        if span is None or span.score - reading.no_answer_score + self.margin < 0:
+            return None
+        low, high = _trimmed(chunk.text, span.start, min(span.end, end))
+        if high <= low:
+            return None
+        offset = chunk.char_start
+        return AnswerSpan(first.n, chunk.text[low:high], offset + low, offset + high)
+
+
+def read_passages(
     question: str,
     hits: Sequence[Hit],
     readings: Sequence[Reading],
     margin: float,
     policy: AnswerPolicy | None = None,
     order: Sequence[int] | None = None,
-) -> tuple[Answer, list[Hit]]:
-    """The answer the readings point to, and the passages reranked as the reader ranks them.
+) -> ReadPassages:
+    """The passages reranked as the reader ranks them, with their readings.
 
     Args:
         readings: one per passage of ``passages_to_read(hits)``, in that order.
@@ -55,32 +130,10 @@ def compose_read_answer(
         raise ValueError("readings must match passages_to_read")
     order = list(order) if order is not None else passage_order(readings)
     reranked = [read[i] for i in order] + list(hits[len(read) :])
-    answering = [i for i in order if readings[i].answers(margin)]
-    if not answering:
-        best = max((confidence(r, margin) for r in readings), default=0.0)
-        return Answer(question, "", True, confidence=best), reranked
-    most = (policy or AnswerPolicy()).max_citations
-    citations: list[Citation] = []
-    span: AnswerSpan | None = None
-    for i in answering:
-        if len(citations) == most:
-            break
-        n = len(citations) + 1
-        citation, phrase = _cite_span(n, read[i], readings[i], confidence(readings[i], margin))
-        if any((c.path, c.char_start) == (citation.path, citation.char_start) for c in citations):
-            continue  # overlapping chunks: the same sentence once
-        citations.append(citation)
-        if n == 1:
-            span = phrase
-    answer = Answer(
-        question,
-        f"{citations[0].sentence} [1]",
-        False,
-        tuple(citations),
-        confidence=citations[0].score,
-        span=span,
-    )
-    return answer, reranked
+    by_chunk: dict[tuple[str, int], Reading] = {}
+    for hit, reading in zip(read, readings, strict=True):
+        by_chunk.setdefault((hit.chunk.path, hit.chunk.char_start), reading)
+    return ReadPassages(question, reranked, by_chunk, margin, policy or AnswerPolicy())
 
 
 def passage_order(readings: Sequence[Reading], rank_weight: float = RANK_WEIGHT) -> list[int]:
@@ -97,35 +150,19 @@ def passage_order(readings: Sequence[Reading], rank_weight: float = RANK_WEIGHT)
 
 def confidence(reading: Reading, margin: float) -> float:
     """How sure the reader is that the passage answers: 0.5 exactly at its margin."""
-    logit = reading.span_score - reading.no_answer_score + margin
+    if reading.end <= reading.start:
+        return 0.0
+    return _sigmoid(reading.span_score - reading.no_answer_score + margin)
+
+
+def _sigmoid(logit: float) -> float:
     return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, logit))))
 
 
-def _cite_span(
-    n: int, hit: Hit, reading: Reading, score: float
-) -> tuple[Citation, AnswerSpan | None]:
-    """Cite the sentence holding the span (or the list holding it), and the span in it."""
-    text = hit.chunk.text
-    start, end = reading.start, reading.end
+def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
+    """``start:end`` without the white space at either end."""
     while start < end and text[start].isspace():
         start += 1
     while end > start and text[end - 1].isspace():
         end -= 1
-    spans = sentence_spans(text) or [(0, len(text))]
-    # The sentence the span starts in (or, between sentences, the one before it).
-    holder = max((k for k, (first, _) in enumerate(spans) if first <= start), default=0)
-    citation = cite(n, hit, *spans[holder], score)
-    # A list item is cited with the sentence that introduces the list ("demanding:").
-    for k in range(holder - 1, max(-1, holder - 1 - _LIST_LOOKBACK), -1):
-        if text[spans[k][0] : spans[k][1]].endswith(":"):
-            wider = cite(n, hit, *spans[k], score)
-            if wider.char_end - hit.chunk.char_start >= end:
-                citation = wider
-            break
-    # The phrase, clipped to the cited sentence, in the document's offsets.
-    low = max(start, citation.char_start - hit.chunk.char_start)
-    high = min(end, citation.char_end - hit.chunk.char_start)
-    if high <= low:
-        return citation, None
-    offset = hit.chunk.char_start
-    return citation, AnswerSpan(n, text[low:high], offset + low, offset + high)
+    return start, end

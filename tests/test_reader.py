@@ -35,6 +35,31 @@ def test_spans_map_back_to_the_passage_characters(folder: Path) -> None:
     assert second.span_score == 0.0 and not second.answers(reader.no_answer_margin)
 
 
+def test_each_sentence_gets_its_best_span(tmp_path: Path) -> None:
+    """Besides the best span, the reader keeps the best of other starts that overlap it
+    not, so a sentence that is not the best still shows how well it reads."""
+    folder = write_onnx_reader(tmp_path / "r", ["dec", "vote"], ["7", "congress"], no_answer=1.0)
+    reader = open_reader(folder)
+    assert reader is not None
+    passage = "He left on Dec. 7 at noon. The vote was in Congress."
+    (reading,) = reader.read([("When?", passage)])
+    assert [passage[s.start : s.end] for s in reading.spans[:2]] == [
+        "Dec. 7",
+        "vote was in Congress",
+    ]
+    assert (reading.start, reading.end, reading.span_score) == (
+        reading.spans[0].start,
+        reading.spans[0].end,
+        reading.spans[0].score,
+    )
+    spans = reading.spans
+    assert all(a.end <= b.start or b.end <= a.start for a in spans for b in spans if a != b)
+    second = passage.index("The vote")
+    within = reading.best_within(second, len(passage))
+    assert within is not None and passage[within.start : within.end] == "vote was in Congress"
+    assert reading.best_within(0, 3) is None  # "He " holds no span start
+
+
 def test_a_passage_longer_than_the_model_is_read_in_windows(folder: Path) -> None:
     reader = open_reader(folder)
     assert reader is not None

@@ -1,16 +1,17 @@
-"""Answers from a reader: the sentence holding its span, the phrase marked, abstention
-when it finds no answer anywhere, and nothing changed when the reader is off."""
+"""Answers with a reader: the sentence it backs wins, its phrase is marked, passages are
+reranked, it abstains when either the reader or the scorer is unsure, and nothing
+changes when the reader is off."""
 
 from __future__ import annotations
 
 import dataclasses
 
 from assistant import Assistant, Settings
-from assistant.answer import compose_answer, sentences_to_embed
+from assistant.answer import AnswerPolicy, compose_answer, sentences_to_embed
 from assistant.documents.loaders import load_document
 from assistant.embedding import Encoders
 from assistant.reader import Reading
-from assistant.reading import compose_read_answer, passage_order
+from assistant.reading import passage_order, passages_to_read, read_passages
 from assistant.records import Answer, Chunk, Hit
 from tests.fakes import FakeEmbedder, FakeReader
 
@@ -24,20 +25,43 @@ def hit(text: str, score: float = 1.0, path: str = "a.txt", start: int = 100) ->
     return Hit(Chunk(path, text, start, start + len(text), 1, 1 + text.count("\n")), score)
 
 
-def read(question: str, hits: list[Hit], reader: FakeReader) -> tuple[Answer, list[Hit]]:
-    readings = reader.read([(question, h.chunk.text) for h in hits])
-    return compose_read_answer(question, hits, readings, reader.no_answer_margin)
+def read(
+    question: str,
+    hits: list[Hit],
+    reader: FakeReader,
+    readings: list[Reading] | None = None,
+    margin: float | None = None,
+    order: list[int] | None = None,
+    policy: AnswerPolicy | None = None,
+) -> tuple[Answer, list[Hit]]:
+    """Answer as the assistant does with a reader (the fake embedder scoring sentences)."""
+    hits = scored(question, hits)
+    if readings is None:
+        readings = reader.read([(question, h.chunk.text) for h in passages_to_read(hits)])
+    margin = reader.no_answer_margin if margin is None else margin
+    passages = read_passages(question, hits, readings, margin, policy or AnswerPolicy(), order)
+    fake = FakeEmbedder()
+    query = fake.embed_queries([question])[0]
+    sentences = fake.embed_documents(passages.sentences_to_embed())
+    return passages.answer(query, sentences), passages.hits
+
+
+def scored(question: str, hits: list[Hit]) -> list[Hit]:
+    """The hits with the fake embedder's dense scores, as retrieval gives them."""
+    fake = FakeEmbedder()
+    query = fake.embed_queries([question])[0]
+    return [
+        dataclasses.replace(h, dense_score=float(fake.embed_documents([h.chunk.text])[0] @ query))
+        for h in hits
+    ]
 
 
 def old(question: str, hits: list[Hit]) -> Answer:
     fake = FakeEmbedder()
     query = fake.embed_queries([question])[0]
-    scored = [
-        dataclasses.replace(h, dense_score=float(fake.embed_documents([h.chunk.text])[0] @ query))
-        for h in hits
-    ]
-    sentences = fake.embed_documents(sentences_to_embed(question, scored))
-    return compose_answer(question, query, scored, sentences)
+    hits = scored(question, hits)
+    sentences = fake.embed_documents(sentences_to_embed(question, hits))
+    return compose_answer(question, query, hits, sentences)
 
 
 def test_the_answer_is_the_sentence_holding_the_span() -> None:
@@ -64,8 +88,10 @@ def test_passages_are_reranked_by_span_score_and_each_sentence_cited_once() -> N
     holds = hit(PASSAGE, score=1.0)
     again = hit(PASSAGE, score=0.5)  # an overlapping chunk: the same sentence again
     answer, ranked = read(QUESTION, [plain, holds, again], FakeReader("a majority in Congress"))
-    assert ranked[0] is holds and ranked[-1] is plain
-    assert [c.sentence for c in answer.citations] == [ANSWERS]
+    assert (ranked[0].chunk, ranked[0].score) == (holds.chunk, holds.score)
+    assert ranked[-1].chunk == plain.chunk
+    sentences = [c.sentence for c in answer.citations]
+    assert sentences[0] == ANSWERS and len(sentences) == len(set(sentences))
 
 
 def test_the_reader_finding_no_answer_anywhere_abstains() -> None:
@@ -78,8 +104,24 @@ def test_the_reader_finding_no_answer_anywhere_abstains() -> None:
 def test_no_answer_must_win_by_more_than_the_margin() -> None:
     readings = [Reading(0, 6, span_score=1.0, no_answer_score=2.5)]
     hits = [hit(PASSAGE)]
-    assert compose_read_answer(QUESTION, hits, readings, margin=1.0)[0].abstained
-    assert not compose_read_answer(QUESTION, hits, readings, margin=2.0)[0].abstained
+    reader = FakeReader()
+    assert read(QUESTION, hits, reader, readings, margin=1.0)[0].abstained
+    assert not read(QUESTION, hits, reader, readings, margin=2.0)[0].abstained
+
+
+def test_the_scorer_finding_no_match_abstains_though_the_reader_answers() -> None:
+    unrelated = hit("Basil grows best in full sun and well-drained soil.")
+    reader = FakeReader("full sun")  # it finds "an answer" in whatever it reads
+    answer, _ = read("What is the boiling point of mercury in kelvin?", [unrelated], reader)
+    assert answer.abstained and answer.citations == ()
+
+
+def test_the_phrase_is_marked_only_inside_the_answer_sentence() -> None:
+    # The reader's only span is in a sentence its support does not lift to the top.
+    policy = AnswerPolicy(reader_weight=0.0)
+    answer, _ = read(QUESTION, [hit(PASSAGE)], FakeReader("The capital"), policy=policy)
+    assert answer.citations[0].sentence != "The capital was calm."
+    assert answer.span is None
 
 
 def test_a_list_item_is_cited_with_the_sentence_that_introduces_the_list() -> None:
@@ -140,5 +182,5 @@ def test_retrieval_order_counts_beside_the_reader_when_weighted() -> None:
     # log2(3) - log2(2) = 0.58 of rank weighs more than 0.5 of span score.
     assert passage_order(readings, rank_weight=1.0) == [0, 1, 2]
     hits = [hit("First passage.", start=0), hit("Second passage.", start=50), hit("Third.")]
-    _, ranked = compose_read_answer(QUESTION, hits, readings, 100.0, order=[2, 0, 1])
+    _, ranked = read(QUESTION, hits, FakeReader(), readings, margin=100.0, order=[2, 0, 1])
     assert [h.chunk.text for h in ranked] == ["Third.", "First passage.", "Second passage."]

@@ -1,23 +1,27 @@
-"""Tune how answering ranks the passages the reader read (``assistant/reading.py``).
+"""Tune how answering weighs the reader (``assistant/reading.py``) and calibrate its margin.
 
-The reader scores each passage on its own; ranking them by that score alone throws away
-what retrieval knew. This reads the validation articles of SQuAD's tuning split (never
-trained on: see reader_data.split_articles) through the real pipeline, runs the reader
-once over every question's passages, then prints answer-hit@1, R@1 and span EM/F1 for
-each way of ordering the passages, the reader off beside them. Needs the SQuAD index
-that ``make bench-quality`` builds under benchmarks/.work/squad.
+Reads the validation articles of SQuAD's tuning split (never trained on: see
+reader_data.split_articles) through the real pipeline, runs the reader once over every
+question's passages, then prints answer-hit@1, R@1, the share answered and span EM/F1
+for each weight of the reader's support in the sentence score and each floor of the
+scorer's confidence under the reader's abstention, the reader off beside them. Then,
+for the shipped policy, the no-answer margins that let the reader answer given shares of
+these answerable questions (10 passages read, not the gold one alone), each with the
+share of near misses it abstains on. ``--write MARGIN`` stores a chosen margin in the
+reader's reader.json. Needs the SQuAD index that ``make bench-quality`` builds under
+benchmarks/.work/squad.
 
-    python -m training.tune_reading [--reader DIR] [--data ../shared/data]
+    python -m training.tune_reading [--reader DIR] [--data ../shared/data] [--write M]
 """
 
 from __future__ import annotations
 
 import argparse
-import math
+import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -27,6 +31,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from quality import squad_cases  # noqa: E402  (benchmarks/ is on sys.path)
 
 from assistant import Assistant, Settings  # noqa: E402
+from assistant.answer import AnswerPolicy  # noqa: E402
+from assistant.embedding.cache import VectorCache  # noqa: E402
 from assistant.evaluation import (  # noqa: E402
     EvalCase,
     contains_answer,
@@ -34,27 +40,25 @@ from assistant.evaluation import (  # noqa: E402
     f1,
     source_rank,
 )
-from assistant.reader import Reading, open_reader  # noqa: E402
-from assistant.reading import compose_read_answer, passages_to_read  # noqa: E402
-from assistant.records import Hit  # noqa: E402
+from assistant.reader import OnnxReader, Reading, open_reader, reader_folder  # noqa: E402
+from assistant.reading import passages_to_read, read_passages  # noqa: E402
+from assistant.records import Answer, Hit  # noqa: E402
 
 from .reader_data import load_articles, near_misses, split_articles  # noqa: E402
 
-Order = Callable[[Sequence[Reading]], list[int]]
+WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 3.0)
+FLOORS = (0.0, 0.2, 0.3, 0.4, 0.5)
+SHARES = (0.90, 0.92, 0.94, 0.95, 0.96)
 
 
-def blended(weight: float, relative: bool) -> Order:
-    """Span score (less the no-answer score when ``relative``) less weight*log2(rank+1)."""
+@dataclass
+class Asked:
+    """Questions with their retrieved passages, query vectors and the reader's readings."""
 
-    def order(readings: Sequence[Reading]) -> list[int]:
-        def key(i: int) -> float:
-            r = readings[i]
-            own = r.span_score - (r.no_answer_score if relative else 0.0)
-            return own - weight * math.log2(i + 2)
-
-        return sorted(range(len(readings)), key=key, reverse=True)
-
-    return order
+    questions: list[str]
+    hits: list[list[Hit]]
+    vectors: np.ndarray
+    readings: list[list[Reading]]
 
 
 def main() -> None:
@@ -63,7 +67,12 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=ROOT / "benchmarks" / ".work" / "squad")
     parser.add_argument("--reader", type=Path, help="reader folder (default: the installed one)")
     parser.add_argument("--k", type=int, default=10)
+    parser.add_argument("--write", type=float, help="store this no-answer margin in reader.json")
     args = parser.parse_args()
+    folder = args.reader or reader_folder()
+    if args.write is not None:
+        _write_margin(folder, args.write)
+        return
     articles = set(split_articles(48)["validation"])
     cases = [
         c
@@ -72,107 +81,139 @@ def main() -> None:
     ]
     settings = Settings(corpus=args.work / "corpus", index=args.work / "index", reader=False)
     assistant = Assistant(settings)
-    questions = [c.question for c in cases]
-    answered = assistant.answer_with_hits(questions, k=args.k, mode="hybrid")
-    reader = open_reader(args.reader)
+    reader = open_reader(folder)
     if reader is None:
         sys.exit("no reader model found")
-    all_hits = [hits for _, hits in answered]
-    pairs = [
-        (c.question, h.chunk.text)
-        for c, hits in zip(cases, all_hits, strict=True)
-        for h in passages_to_read(hits)
-    ]
-    readings = reader.read(pairs)
-    print(f"{len(cases)} validation questions, {len(pairs)} passages read")
-    scorer = [
-        (a.citations[0].sentence if a.citations else "", source_rank(h, c.source or ""))
-        for c, (a, h) in zip(cases, answered, strict=True)
-    ]
-    _row("reader off", cases, [s for s, _ in scorer], [r for _, r in scorer], None)
-    orders: list[tuple[str, Order]] = [("span score (was)", blended(0.0, False))]
-    for relative in (False, True):
-        for weight in (0.5, 1.0, 2.0, 3.0, 4.0, 6.0):
-            name = f"{'span-noans' if relative else 'span'} - {weight}*log2(rank+1)"
-            orders.append((name, blended(weight, relative)))
-    orders.append(("span-noans", blended(0.0, True)))
-    for name, order in orders:
-        sentences, ranks, phrases = [], [], []
-        offset = 0
-        for case, hits in zip(cases, all_hits, strict=True):
-            count = len(passages_to_read(hits))
-            mine = readings[offset : offset + count]
-            offset += count
-            answer, ranked = compose_read_answer(
-                case.question, hits, mine, reader.no_answer_margin, order=order(mine)
-            )
-            sentences.append(answer.citations[0].sentence if answer.citations else "")
-            ranks.append(source_rank(ranked, case.source or ""))
-            phrases.append(answer.span.text if answer.span else "")
-        _row(name, cases, sentences, ranks, phrases)
-    _calibrate(args, assistant, reader, _best_margins(readings, all_hits))
+    sentences = VectorCache(
+        assistant.encoders.passages.embed_documents, assistant.encoders.passages.dimension()
+    )
+    off = assistant.answer_with_hits([c.question for c in cases], k=args.k, mode="hybrid")
+    _row("reader off", cases, [a for a, _ in off], [h for _, h in off])
+    asked = _ask(assistant, reader, [c.question for c in cases], args.k)
+    without = _without_validation(args)
+    off_absent = without.answer_with_hits(asked.questions, k=args.k, mode="hybrid")
+    print(_abstained([a for a, _ in off_absent]), "(reader off)")
+    absent = _ask(without, reader, asked.questions, args.k)
+    margin = reader.no_answer_margin
+    print(f"{len(cases)} validation questions; reader margin {margin:.3f}")
+    for weight in WEIGHTS:
+        for floor in FLOORS:
+            policy = AnswerPolicy(reader_weight=weight, read_abstain_below=floor)
+            got = _answer(asked, sentences, policy, margin)
+            _row(f"weight {weight} scorer floor {floor}", cases, *zip(*got, strict=True))
+            print(_abstained([a for a, _ in _answer(absent, sentences, policy, margin)]))
+    _calibrate(args, assistant, reader, asked, absent, sentences, cases)
 
 
-def _best_margins(readings: Sequence[Reading], all_hits: Sequence[list[Hit]]) -> list[float]:
-    """Per question: the lowest no-answer score less span score over its passages (the
-    question is answered when this is at most the margin)."""
-    best, offset = [], 0
-    for hits in all_hits:
-        count = len(passages_to_read(hits))
-        mine = readings[offset : offset + count]
+def _without_validation(args: argparse.Namespace) -> Assistant:
+    """An assistant over the training articles alone: the validation questions have no
+    answer there (as the half-articles benchmark asks, on tuning data)."""
+    work = args.work.parent / "squad-train-articles"
+    squad_cases(args.data, work / "corpus", set(split_articles(48)["train"]))
+    assistant = Assistant(Settings(corpus=work / "corpus", index=work / "index", reader=False))
+    assistant.update_index()
+    return assistant
+
+
+def _abstained(answers: Sequence[Answer]) -> str:
+    return (
+        f"    asked without their articles, abstained {np.mean([a.abstained for a in answers]):.1%}"
+    )
+
+
+def _ask(assistant: Assistant, reader: OnnxReader, questions: list[str], k: int) -> Asked:
+    vectors = assistant.encoders.queries.embed_queries(questions)
+    hits = [list(r.hits) for r in assistant.search_many(questions, k=k, mode="hybrid")]
+    pairs = [(q, h.chunk.text) for q, hs in zip(questions, hits, strict=True) for h in hs[:10]]
+    flat = reader.read([(q, t) for q, t in pairs])
+    readings, offset = [], 0
+    for hs in hits:
+        count = len(passages_to_read(hs))
+        readings.append(flat[offset : offset + count])
         offset += count
-        best.append(min((r.no_answer_score - r.span_score for r in mine), default=1e9))
-    return best
+    return Asked(questions, hits, vectors, readings)
+
+
+def _answer(
+    asked: Asked, sentences: VectorCache, policy: AnswerPolicy, margin: float
+) -> list[tuple[Answer, list[Hit]]]:
+    """Answers as reading.py gives them with this policy and margin."""
+    results = []
+    for question, hits, vector, readings in zip(
+        asked.questions, asked.hits, asked.vectors, asked.readings, strict=True
+    ):
+        passages = read_passages(question, hits, readings, margin, policy)
+        vectors = sentences(passages.sentences_to_embed())
+        results.append((passages.answer(vector, vectors), passages.hits))
+    return results
 
 
 def _calibrate(
-    args: argparse.Namespace, assistant: Assistant, reader: Any, answerable: list[float]
+    args: argparse.Namespace,
+    assistant: Assistant,
+    reader: OnnxReader,
+    asked: Asked,
+    absent: Asked,
+    sentences: VectorCache,
+    cases: Sequence[EvalCase],
 ) -> None:
-    """The margin that answers 90% of answerable questions in the pipeline (10 passages
-    read, not the gold one alone), and the near misses it abstains on."""
+    """Margins that answer given shares of the answerable questions by the reader alone,
+    the shipped policy's figures with each, and the near misses it abstains on."""
     articles = load_articles(args.data / "squad-v1.1-dev" / "dev-v1.1.json")
     misses = near_misses(articles, split_articles(len(articles))["validation"], 1.0, seed=113)
-    questions = [m.question for m in misses]
-    hits = assistant.search_many(questions, k=args.k, mode="hybrid")
-    pairs = [
-        (q, h.chunk.text)
-        for q, r in zip(questions, hits, strict=True)
-        for h in passages_to_read(list(r.hits))
-    ]
-    missed = _best_margins(reader.read(pairs), [list(r.hits) for r in hits])
-    shipped = reader.no_answer_margin
-    for answered_share in (0.88, 0.90, 0.92, 0.94):
-        margin = float(np.quantile(answerable, answered_share))
-        abstained = float(np.mean([m > margin for m in missed]))
-        print(
-            f"pipeline margin for {answered_share:.0%} answered: {margin:.3f}, "
-            f"near misses abstained {abstained:.1%} (of {len(missed)})"
-        )
-    answered = float(np.mean([m <= shipped for m in answerable]))
-    abstained = float(np.mean([m > shipped for m in missed]))
-    print(
-        f"shipped margin {shipped:.3f}: answered {answered:.1%}, "
-        f"near misses abstained {abstained:.1%}"
+    missed = _ask(assistant, reader, [m.question for m in misses], args.k)
+    best = [_best_margin(r) for r in asked.readings]
+    policy = AnswerPolicy()
+    print(f"near misses: {len(misses)}; {policy}")
+    for share in SHARES:
+        margin = float(np.quantile(best, share))
+        got = _answer(asked, sentences, policy, margin)
+        near = _answer(missed, sentences, policy, margin)
+        abstained = float(np.mean([a.abstained for a, _ in near]))
+        _row(f"margin {margin:.3f} ({share:.0%} by reader)", cases, *zip(*got, strict=True))
+        print(f"    near misses abstained {abstained:.1%}", flush=True)
+        print(_abstained([a for a, _ in _answer(absent, sentences, policy, margin)]))
+
+
+def _best_margin(readings: Sequence[Reading]) -> float:
+    """The lowest no-answer score less span score over a question's passages (it is
+    answered when this is at most the margin)."""
+    return min((r.no_answer_score - r.span_score for r in readings), default=1e9)
+
+
+def _write_margin(folder: Path, margin: float) -> None:
+    path = folder / "reader.json"
+    info = json.loads(path.read_text())
+    info.setdefault("gold_paragraph_margin", info["no_answer_margin"])
+    info["no_answer_margin"] = round(margin, 4)
+    info["no_answer_calibration"] = (
+        "pipeline: make tune-reading on the validation articles (10 passages read)"
     )
+    path.write_text(json.dumps(info, indent=2) + "\n")
+    print(f"{path}: no_answer_margin {margin:.4f}")
 
 
 def _row(
     name: str,
     cases: Sequence[EvalCase],
-    sentences: Sequence[str],
-    ranks: Sequence[int | None],
-    phrases: Sequence[str] | None,
+    answers: Sequence[Answer],
+    rankings: Sequence[list[Hit]],
 ) -> None:
+    """hit@1 (an abstention is a miss), R@1, the share answered, span EM/F1."""
     n = len(cases)
-    hit = sum(contains_answer(s, c.answers) for s, c in zip(sentences, cases, strict=True)) / n
+    firsts = [a.citations[0].sentence if a.citations else "" for a in answers]
+    phrases = [a.span.text if a.span else "" for a in answers]
+    hit = sum(contains_answer(s, c.answers) for s, c in zip(firsts, cases, strict=True)) / n
+    ranks = [source_rank(h, c.source or "") for h, c in zip(rankings, cases, strict=True)]
     r1 = sum(r == 1 for r in ranks) / n
-    answered = sum(bool(s) for s in sentences) / n
-    line = f"{name:<32} hit@1 {hit:.3f}  R@1 {r1:.3f}  answered {answered:.3f}"
-    if phrases is not None:
-        em = sum(exact_match(p, c.answers) for p, c in zip(phrases, cases, strict=True)) / n
-        f = sum(f1(p, c.answers) for p, c in zip(phrases, cases, strict=True)) / n
-        line += f"  EM {em:.3f}  F1 {f:.3f}"
-    print(line, flush=True)
+    answered = sum(not a.abstained for a in answers) / n
+    em = sum(exact_match(p, c.answers) for p, c in zip(phrases, cases, strict=True)) / n
+    f = sum(f1(p, c.answers) for p, c in zip(phrases, cases, strict=True)) / n
+    print(
+        f"{name:<36} hit@1 {hit:.3f}  R@1 {r1:.3f}  answered {answered:.3f}  "
+        f"EM {em:.3f}  F1 {f:.3f}",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

@@ -6,6 +6,6 @@ textual, click or torch.
 """
 
 from .onnx_reader import OnnxReader, open_reader, reader_folder
-from .protocol import Reader, Reading
+from .protocol import Reader, Reading, Span
 
-__all__ = ["OnnxReader", "Reader", "Reading", "open_reader", "reader_folder"]
+__all__ = ["OnnxReader", "Reader", "Reading", "Span", "open_reader", "reader_folder"]

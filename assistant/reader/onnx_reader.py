@@ -20,13 +20,14 @@ from typing import Any
 import numpy as np
 
 from ..errors import ModelError
-from .protocol import Reading
+from .protocol import Reading, Span
 
 MODEL = "reader.int8.onnx"
 TOKENIZER = "tokenizer.json"
 INFO = "reader.json"
 _PACKAGED = Path(__file__).resolve().parent / "model"
 _MAX_ANSWER_TOKENS = 30  # a span is at most this many tokens, unless reader.json says
+_SPANS = 12  # spans kept per passage: enough for one in most of its sentences
 _STRIDE = 64  # tokens shared by consecutive windows of a long passage
 _BATCH = 16
 _RETRAIN = "reinstall Excerpta, or rebuild the reader: make train-reader"
@@ -140,8 +141,9 @@ class OnnxReader:
 
 
 def _best_span(window: Any, start: np.ndarray, end: np.ndarray, longest: int) -> Reading:
-    """The best span of one window: max start[i] + end[j] over passage tokens, i <= j <
-    i + longest; the no-answer score is start[0] + end[0] (the [CLS] token)."""
+    """The best spans of one window: start[i] + end[j] over passage tokens, i <= j <
+    i + longest; the best first, then the best of each other start that overlaps none
+    before it (up to ``_SPANS``). The no-answer score is start[0] + end[0] ([CLS])."""
     no_answer = float(start[0] + end[0])
     passage = np.array([s == 1 for s in window.sequence_ids], dtype=bool)
     tokens = np.flatnonzero(passage)
@@ -150,20 +152,34 @@ def _best_span(window: Any, start: np.ndarray, end: np.ndarray, longest: int) ->
     scores = start[tokens][:, None] + end[tokens][None, :]
     i, j = np.indices(scores.shape)
     scores = np.where((j >= i) & (j < i + longest), scores, -np.inf)
-    first, last = np.unravel_index(int(np.argmax(scores)), scores.shape)
     offsets = window.offsets
-    return Reading(
-        int(offsets[tokens[first]][0]),
-        int(offsets[tokens[last]][1]),
-        float(scores[first, last]),
-        no_answer,
-    )
+    ends = scores.argmax(axis=1)  # each start token's best end
+    best_from = scores[np.arange(tokens.size), ends]
+    spans: list[Span] = []
+    taken = np.zeros(tokens.size, dtype=bool)
+    for first in np.argsort(-best_from, kind="stable"):
+        last = int(ends[first])
+        if len(spans) == _SPANS or not np.isfinite(best_from[first]):
+            break
+        if taken[first : last + 1].any():
+            continue
+        taken[first : last + 1] = True
+        begin, finish = int(offsets[tokens[first]][0]), int(offsets[tokens[last]][1])
+        spans.append(Span(begin, finish, float(best_from[first])))
+    best = spans[0]
+    return Reading(best.start, best.end, best.score, no_answer, tuple(spans))
 
 
 def _better(kept: Reading | None, new: Reading) -> Reading:
-    """Across the windows of one passage: the best span, and the lowest no-answer score."""
+    """Across the windows of one passage: the best span, every window's spans (a span
+    read in two windows once, at its better score), and the lowest no-answer score."""
     if kept is None:
         return new
     best = new if new.span_score > kept.span_score else kept
     no_answer = min(kept.no_answer_score, new.no_answer_score)
-    return Reading(best.start, best.end, best.span_score, no_answer)
+    scores: dict[tuple[int, int], float] = {}
+    for span in (*kept.spans, *new.spans):
+        where = (span.start, span.end)
+        scores[where] = max(span.score, scores.get(where, -np.inf))
+    spans = sorted((Span(a, b, x) for (a, b), x in scores.items()), key=lambda s: -s.score)
+    return Reading(best.start, best.end, best.span_score, no_answer, tuple(spans))

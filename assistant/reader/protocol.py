@@ -13,18 +13,37 @@ from typing import Protocol
 
 
 @dataclass(frozen=True)
+class Span:
+    """A span the reader marked in a passage: character offsets and its score."""
+
+    start: int
+    end: int
+    score: float
+
+
+@dataclass(frozen=True)
 class Reading:
     """What a reader found in one passage.
 
     ``start`` / ``end`` are character offsets of the best span inside the passage (equal
     when the passage holds no span at all). The reader says "no answer" for the passage
-    when ``no_answer_score - span_score`` is above its ``no_answer_margin``.
+    when ``no_answer_score - span_score`` is above its ``no_answer_margin``. ``spans``
+    are the passage's best spans that do not overlap, best first (the best is
+    ``start:end``), so that each sentence of the passage can be weighed by how well the
+    reader reads it; a reader may give none beyond the best.
     """
 
     start: int
     end: int
     span_score: float
     no_answer_score: float
+    spans: tuple[Span, ...] = ()
+
+    def best_within(self, start: int, end: int) -> Span | None:
+        """The best span that starts inside ``start:end``, if any."""
+        spans = self.spans or (Span(self.start, self.end, self.span_score),)
+        inside = [s for s in spans if start <= s.start < end and s.end > s.start]
+        return max(inside, key=lambda s: s.score, default=None)
 
     def answers(self, margin: float) -> bool:
         """Whether the span beats "no answer" by the reader's calibrated margin."""
