@@ -32,7 +32,7 @@ from .indexing import (
     update_index,
 )
 from .reader import Reader, open_reader
-from .reading import ReadPassages, passages_to_read, read_passages
+from .reading import read_passages, read_questions
 from .records import Answer, Hit, IndexReport, SearchResult
 from .retrieval import Retriever
 from .store import StoredIndex, open_index
@@ -327,18 +327,11 @@ class Assistant(Answering):
         started: float,
     ) -> list[tuple[Answer, list[Hit]]]:
         """Answers with the reader's support, with the passages in the order it ranks them."""
-        pairs = [
-            (q, hit.chunk.text)
-            for q, hits in zip(questions, all_hits, strict=True)
-            for hit in passages_to_read(hits)
+        readings = read_questions(reader, questions, all_hits)
+        read = [
+            read_passages(question, hits, mine, reader.no_answer_margin, self._policy)
+            for question, hits, mine in zip(questions, all_hits, readings, strict=True)
         ]
-        readings = reader.read(pairs)  # one call: batches across questions pad less
-        read: list[ReadPassages] = []
-        offset = 0
-        for question, hits in zip(questions, all_hits, strict=True):
-            mine = readings[offset : offset + len(passages_to_read(hits))]
-            offset += len(mine)
-            read.append(read_passages(question, hits, mine, reader.no_answer_margin, self._policy))
         wanted = [r.sentences_to_embed() for r in read]
         flat = self._sentences()([s for sentences in wanted for s in sentences])
         each_ms = (time.perf_counter() - started) * 1000 / len(questions)

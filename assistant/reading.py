@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .answer import AnswerPolicy, compose_answer, sentences_to_embed
-from .reader import Reading
+from .reader import Reader, Reading
 from .records import Answer, AnswerSpan, Citation, Hit
 
 READ_PASSAGES = 10
@@ -36,6 +36,21 @@ ranks passages worse than retrieval did (R@1 0.69 against 0.81); blended, 0.84."
 def passages_to_read(hits: Sequence[Hit]) -> list[Hit]:
     """The passages the reader reads for one question: the best ``READ_PASSAGES``."""
     return list(hits[:READ_PASSAGES])
+
+
+def read_questions(
+    reader: Reader, questions: Sequence[str], all_hits: Sequence[Sequence[Hit]]
+) -> list[list[Reading]]:
+    """Each question's readings of its ``passages_to_read``, read in one call: batches
+    across questions pad less."""
+    read = [passages_to_read(hits) for hits in all_hits]
+    pairs = [(q, hit.chunk.text) for q, hits in zip(questions, read, strict=True) for hit in hits]
+    flat = reader.read(pairs)
+    readings, offset = [], 0
+    for hits in read:
+        readings.append(flat[offset : offset + len(hits)])
+        offset += len(hits)
+    return readings
 
 
 @dataclass(frozen=True)

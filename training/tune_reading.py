@@ -41,7 +41,7 @@ from assistant.evaluation import (  # noqa: E402
     source_rank,
 )
 from assistant.reader import OnnxReader, Reading, open_reader, reader_folder  # noqa: E402
-from assistant.reading import passages_to_read, read_passages  # noqa: E402
+from assistant.reading import read_passages, read_questions  # noqa: E402
 from assistant.records import Answer, Hit  # noqa: E402
 
 from .reader_data import load_articles, near_misses, split_articles  # noqa: E402
@@ -124,13 +124,7 @@ def _abstained(answers: Sequence[Answer]) -> str:
 def _ask(assistant: Assistant, reader: OnnxReader, questions: list[str], k: int) -> Asked:
     vectors = assistant.encoders.queries.embed_queries(questions)
     hits = [list(r.hits) for r in assistant.search_many(questions, k=k, mode="hybrid")]
-    pairs = [(q, h.chunk.text) for q, hs in zip(questions, hits, strict=True) for h in hs[:10]]
-    flat = reader.read([(q, t) for q, t in pairs])
-    readings, offset = [], 0
-    for hs in hits:
-        count = len(passages_to_read(hs))
-        readings.append(flat[offset : offset + count])
-        offset += count
+    readings = read_questions(reader, questions, hits)
     return Asked(questions, hits, vectors, readings)
 
 
