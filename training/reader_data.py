@@ -195,7 +195,7 @@ def perturb(
     paragraph, so the changed question asks about something the paragraph doesn't say.
     """
     lowered = context.lower()
-    spots = []
+    spots: list[tuple[str, str]] = []
     for kind, pattern in _KINDS:
         found = _names(question) if kind == "name" else pattern.findall(question)
         if kind == "number":

@@ -62,7 +62,7 @@ def encode(tokenizer: Any, examples: Sequence[Example], max_tokens: int) -> Enco
                 start, end = inside[0], inside[-1]
         encoded.input_ids.append(batch["input_ids"][n])
         encoded.token_type_ids.append(batch["token_type_ids"][n])
-        encoded.offsets.append(offsets)  # type: ignore[arg-type]
+        encoded.offsets.append(offsets)
         encoded.passage.append(passage)
         encoded.starts.append(start)
         encoded.ends.append(end)

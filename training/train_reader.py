@@ -173,7 +173,7 @@ def batches(lengths: list[int], size: int, rng: random.Random) -> list[list[int]
     order = list(range(len(lengths)))
     rng.shuffle(order)
     pool = size * 50
-    result = []
+    result: list[list[int]] = []
     for first in range(0, len(order), pool):
         chunk = sorted(order[first : first + pool], key=lambda i: lengths[i])
         result.extend(chunk[i : i + size] for i in range(0, len(chunk), size))

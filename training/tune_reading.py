@@ -28,7 +28,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from quality import squad_cases  # noqa: E402  (benchmarks/ is on sys.path)
+from quality import squad_cases  # type: ignore[import-not-found]  # noqa: E402  (on sys.path)
 
 from assistant import Assistant, Settings  # noqa: E402
 from assistant.answer import AnswerPolicy  # noqa: E402
