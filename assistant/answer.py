@@ -371,11 +371,3 @@ def _as_read(text: str, spans: Sequence[tuple[int, int]], mark: int) -> tuple[st
             offset = len(out)
         out += join_lines(text[s:e])
     return out, offset
-
-
-def cite(n: int, hit: Hit, start: int, end: int, score: float) -> Citation:
-    """Cite the sentence at ``start:end`` of ``hit``'s passage as answers cite theirs: with
-    its neighbours as the excerpt, and the list that a sentence ending in ":" introduces."""
-    text = hit.chunk.text
-    sentence = join_lines(text[start:end])  # as it reads, like every candidate
-    return _cite(n, _Candidate(hit, 0, start, end, sentence, sentence), score)
