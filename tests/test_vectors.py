@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -189,11 +190,11 @@ class _SwitchSpy:
         self.built: list[int] = []
         real = VectorIndex._build_ivf
 
-        def spy(index: VectorIndex, nlist: int, seed: int) -> object:
+        def spy(index: VectorIndex, nlist: int, seed: int, *cancel: Any) -> object:
             if index.kind == "flat":
                 self.trained_on.append(len(index))
             self.built.append(nlist)
-            return real(index, nlist, seed)
+            return real(index, nlist, seed, *cancel)
 
         monkeypatch.setattr(VectorIndex, "_build_ivf", spy)
 

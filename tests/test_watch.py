@@ -1,7 +1,8 @@
 """`excerpta index --watch` through the real CLI (tests/fake_model_cli.py): a saved file
 is answerable and a deleted one uncited within seconds; another `index` refuses; SIGINT
-exits 130 and SIGTERM 0, quickly, with the index whole. Time bounds are generous hang
-guards (the machine is shared); the measured times are printed with -s."""
+exits 130 and SIGTERM 0, quickly, with the index whole, also in the middle of embedding
+a large file. Time bounds are generous hang guards (the machine is shared); the measured
+times are printed with -s."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from assistant.config import Settings
 from assistant.core import Assistant
 from assistant.embedding import Encoders
 from tests.fakes import FakeEmbedder
-from tests.index_state import orphans
+from tests.index_state import orphans, rows
 
 pytestmark = pytest.mark.usefixtures("isolated")
 
@@ -44,11 +45,10 @@ def _cited(settings: Settings) -> bool:
     return any(c.path == "lighthouse.txt" for c in answer.citations)
 
 
-@pytest.fixture
-def watching(settings: Settings, tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], Path]]:
-    log = tmp_path / "stderr.log"
+def _start(settings: Settings, log: Path, **env: str) -> subprocess.Popen[str]:
+    """`excerpta index --watch` with the fake model, its stderr to ``log``."""
     with log.open("w") as err:
-        process = subprocess.Popen(
+        return subprocess.Popen(
             [
                 sys.executable,
                 str(HOOK),
@@ -62,9 +62,15 @@ def watching(settings: Settings, tmp_path: Path) -> Iterator[tuple[subprocess.Po
             stdout=subprocess.PIPE,
             stderr=err,
             text=True,
-            env=dict(os.environ),
+            env=dict(os.environ, **env),
             cwd=ROOT,
         )
+
+
+@pytest.fixture
+def watching(settings: Settings, tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], Path]]:
+    log = tmp_path / "stderr.log"
+    process = _start(settings, log)
     try:
         _wait(lambda: "indexed:" in log.read_text(), "the first update")
         yield process, log
@@ -128,3 +134,35 @@ def test_sigterm_exits_0_with_the_index_whole(
         "When were the tomatoes planted?"
     )
     assert "May" in answer.text
+
+
+def test_sigterm_stops_the_embedding_of_a_large_file(settings: Settings, tmp_path: Path) -> None:
+    log, ready = tmp_path / "stderr.log", tmp_path / "embedding"
+    # 20 ms a chunk: the large file's ~340 chunks take ~7 s, a slice of 32 well under 1 s.
+    process = _start(settings, log, EXCERPTA_FAKE_SLEEP="0.02", EXCERPTA_FAKE_READY=str(ready))
+    try:
+        _wait(lambda: "indexed:" in log.read_text(), "the first update")
+        ready.unlink()  # the marker is made again when the next embedding begins
+        words = "lantern harbour granite orchard copper violin meadow falcon".split()
+        (settings.corpus / "large.txt").write_text(
+            "\n\n".join(
+                f"Part {n}: " + " ".join(words[(n + i) % 8] for i in range(120)) for n in range(300)
+            )
+        )
+        _wait(ready.exists, "embedding the large file")
+        process.send_signal(signal.SIGTERM)
+        started = time.monotonic()
+        process.communicate(timeout=BOUND)
+        print(
+            f"\nSIGTERM mid-embedding -> exit {process.returncode}"
+            f" in {time.monotonic() - started:.2f} s"
+        )
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0, log.read_text()
+    assert "Traceback" not in log.read_text()
+    # Stopped between slices: the file never reached a commit, and nothing is left over.
+    assert ("large.txt",) not in rows(settings.index, "SELECT path FROM files")
+    assert orphans(settings.index) == []

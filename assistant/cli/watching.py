@@ -1,7 +1,8 @@
 """`excerpta index --watch`: the CLI side of a ``Watcher`` (one stderr line per update).
 
-SIGINT (Ctrl-C) ends it through KeyboardInterrupt, exit 130; SIGTERM asks it to stop,
-exit 0. Either way an update in progress is abandoned and the index stays whole.
+SIGINT (Ctrl-C) ends it through KeyboardInterrupt, exit 130; SIGTERM sets the stop
+event, which an update or merge checks between batches, exit 0. Either way an update or
+merge in progress is abandoned and the index stays whole.
 """
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,6 +31,7 @@ import numpy as np
 
 from ..embedding import Embedder, Encoders
 from ..errors import ClusterError
+from ..store.cancel import checkpoint
 from .chunk_embedder import Batch, ChunkEmbedder
 from .rolling_writer import RollingWriter
 
@@ -174,8 +176,10 @@ def _connect(ray: Any, address: str) -> None:
 class RayChunkEmbedder(ChunkEmbedder):
     """A ``ChunkEmbedder`` whose batches are embedded by the cluster's actors, in order."""
 
-    def __init__(self, writer: RollingWriter, cluster: RayCluster) -> None:
-        super().__init__(writer, None)
+    def __init__(
+        self, writer: RollingWriter, cluster: RayCluster, cancel: threading.Event | None = None
+    ) -> None:
+        super().__init__(writer, None, cancel)
         self._cluster = cluster
         self._load = [0] * len(cluster.actors)
         self._in_flight: deque[tuple[Batch, int, Any]] = deque()
@@ -185,6 +189,7 @@ class RayChunkEmbedder(ChunkEmbedder):
         return len(self._cluster.actors)
 
     def flush(self) -> None:
+        checkpoint(self._cancel)
         batch = self._take()
         if batch is None:
             return

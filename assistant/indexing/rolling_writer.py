@@ -9,6 +9,7 @@ Must not import textual or torch.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ class RollingWriter:
     Args:
         full: the first commit starts from nothing (see ``SegmentWriter``).
         manifest: the manifest of each commit; dimension: of the vectors.
+        cancel: stops a commit under way (``Cancelled``; see ``SegmentWriter``).
     """
 
     def __init__(
@@ -37,13 +39,15 @@ class RollingWriter:
         manifest: Callable[[], dict[str, Any]],
         dimension: Callable[[], int],
         on_stage: StageCallback | None = None,
+        cancel: threading.Event | None = None,
     ) -> None:
         self._index_dir = index_dir
         self._commit_every = commit_every
         self._manifest = manifest
         self._dimension = dimension
         self._on_stage = on_stage
-        self._writer = SegmentWriter(index_dir, full=full, on_stage=on_stage)
+        self._cancel = cancel
+        self._writer = SegmentWriter(index_dir, full=full, on_stage=on_stage, cancel=cancel)
         self._since_commit = 0
         self.commits = 0  # made before the last one
 
@@ -62,7 +66,9 @@ class RollingWriter:
             self._writer.commit(self._manifest(), self._dimension())
             self.commits += 1
             self._since_commit = 0
-            self._writer = SegmentWriter(self._index_dir, full=False, on_stage=self._on_stage)
+            self._writer = SegmentWriter(
+                self._index_dir, full=False, on_stage=self._on_stage, cancel=self._cancel
+            )
 
     def commit(self, manifest: dict[str, Any], dimension: int) -> dict[str, Any]:
         """Commit what is left (see ``SegmentWriter.commit``)."""

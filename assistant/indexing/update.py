@@ -23,9 +23,10 @@ from ..documents.loaders import load_document, normalise_suffixes
 from ..documents.scan import scan_corpus
 from ..embedding import Encoders
 from ..embedding.encoders import in_background
-from ..errors import Cancelled, CorpusError, IndexLockedError, IndexUnusableError, LoaderError
+from ..errors import CorpusError, IndexLockedError, IndexUnusableError, LoaderError
 from ..records import VERSION, IndexReport, Skipped
 from ..store.bm25 import LexicalIndex
+from ..store.cancel import checkpoint
 from ..store.chunk_table import ChunkTable, FileRecord
 from ..store.commits import FORMAT_VERSION, clean_up, read_manifest
 from ..store.merge import merge_segments, outgrown_training
@@ -146,7 +147,9 @@ def update_locked(
             compact, report.rebuilt_because = True, retrain
     if plan.to_embed or plan.full or plan.removed or compact:
         stage = _stage_reporter(progress)
-        report.segments_merged = merge_segments(settings.index, compact=compact, on_stage=stage)
+        report.segments_merged = merge_segments(
+            settings.index, compact=compact, on_stage=stage, cancel=cancel
+        )
     _count_formats(report, plan)
     report.seconds = time.perf_counter() - started
     return report
@@ -210,11 +213,12 @@ def _write_segment(
         manifest=lambda: _manifest(settings, encoders),
         dimension=lambda: encoders.passages.dimension() if encoders is not None else 0,
         on_stage=_stage_reporter(progress),
+        cancel=cancel,
     )
     try:
         for path in plan.removed + plan.changed:
             writer.remove_file(path)
-        with _chunk_embedder(settings, writer, encoders, plan) as embedder:
+        with _chunk_embedder(settings, writer, encoders, plan, cancel) as embedder:
             started = time.perf_counter()
             _embed_files(settings, encoders, plan, report, writer, embedder, progress, cancel)
             seconds = time.perf_counter() - started
@@ -231,16 +235,20 @@ def _write_segment(
 
 @contextmanager
 def _chunk_embedder(
-    settings: Settings, writer: RollingWriter, encoders: Encoders | None, plan: UpdatePlan
+    settings: Settings,
+    writer: RollingWriter,
+    encoders: Encoders | None,
+    plan: UpdatePlan,
+    cancel: threading.Event | None,
 ) -> Iterator[ChunkEmbedder]:
     """What embeds the chunks: this process, or a Ray cluster's workers (``settings.ray``)."""
     if not settings.ray or not plan.to_embed or encoders is None:
-        yield ChunkEmbedder(writer, encoders)
+        yield ChunkEmbedder(writer, encoders, cancel)
         return
     from .ray_embed import RayChunkEmbedder, RayCluster  # Ray: an optional extra
 
     with RayCluster.open(settings.ray, settings.workers, encoders) as cluster:
-        yield RayChunkEmbedder(writer, cluster)
+        yield RayChunkEmbedder(writer, cluster, cancel)
 
 
 def _embed_files(
@@ -258,8 +266,7 @@ def _embed_files(
     workers = getattr(embedder, "workers", 0)
     suffixes = normalise_suffixes(settings.text_extensions)
     for done, (source, digest) in enumerate(plan.to_embed):
-        if cancel is not None and cancel.is_set():
-            raise Cancelled("indexing cancelled; the index keeps its last commit")
+        checkpoint(cancel)
         if progress is not None:
             progress("embed", done, total)
             if workers:

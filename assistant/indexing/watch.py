@@ -4,8 +4,9 @@ A ``Watcher`` holds the index lock for as long as it runs (another ``excerpta in
 refuses with the usual message), loads the encoders once, and waits on the corpus with
 ``watchfiles`` (MIT): a batch is applied once no change has come for ``settle_ms``
 (~0.5 s). Each update's report goes to a callback; setting ``stop`` ends it within
-about ``settle_ms``, and an update in progress is cancelled, so the index stays the
-last commit. Must not import textual or torch; watchfiles is imported when it runs.
+about ``settle_ms``, and an update or merge in progress is cancelled at its next check
+(between embedding slices, BM25 batches, vector blocks and steps), so the index stays
+the last commit. Must not import textual or torch; watchfiles is imported when it runs.
 """
 
 from __future__ import annotations
@@ -76,6 +77,8 @@ class Watcher:
 
         with index_lock(self._settings.index, self._settings.corpus):
             self._update()
+            if self.stop.is_set():  # stopped during the first update: nothing to watch
+                return
             caught_up = False
             for changes in watchfiles.watch(
                 self._settings.corpus.resolve(),

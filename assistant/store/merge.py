@@ -7,20 +7,25 @@ all. ``compact`` merges every segment into one. A merge writes its segment like 
 update (temporary folder, fsync, rename) and commits a new generation that lists it,
 drops the merged ones and forgets their tombstones; the chunk ids and rows don't
 change. A crash at any instant leaves the commit before or after, and the next writer
-deletes the half-written folder; running it again is safe. Stages reported:
-"merge", "merge-rename", "merge-commit", "merge-prune". Must not import textual or torch.
+deletes the half-written folder; running it again is safe. A set ``cancel`` event stops
+it the same way, at its next check (between vector blocks and BM25 batches, before
+publishing, before committing): ``Cancelled``, the temporary folder deleted, the previous
+commit live. Stages reported: "merge", "merge-rename", "merge-commit", "merge-prune".
+Must not import textual or torch.
 """
 
 from __future__ import annotations
 
 import math
 import shutil
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from .bm25_write import write_bm25
+from .cancel import checkpoint
 from .chunk_table import ChunkTable
 from .commits import (
     BM25_DIR,
@@ -89,9 +94,15 @@ def merge_segments(
     *,
     compact: bool = False,
     on_stage: Callable[[str], None] | None = None,
+    cancel: threading.Event | None = None,
 ) -> int:
     """Merge what the policy picks (``compact``: every segment, if more than one or any
-    holds deleted chunks). Call it holding the index lock. Returns segments merged."""
+    holds deleted chunks). Call it holding the index lock. Returns segments merged.
+
+    Raises:
+        Cancelled: ``cancel`` was set before the merge committed; the index keeps its
+            previous commit and the merge's folder is deleted.
+    """
     report = on_stage or (lambda stage: None)
     db = connect(index_dir, write=True)
     try:
@@ -111,9 +122,11 @@ def merge_segments(
     final = index_dir / SEGMENTS / name
     committed = False
     try:
+        checkpoint(cancel)
         loaded = [Segment.load(segment_folder(index_dir, n)) for n in names]
-        rows = _write_merged(index_dir, temporary, loaded, dead)
+        rows = _write_merged(index_dir, temporary, loaded, dead, cancel)
         report("merge-rename")
+        checkpoint(cancel)
         publish_segment(temporary, final)
         db = connect(index_dir, write=True)
         try:
@@ -132,6 +145,7 @@ def merge_segments(
             manifest = complete_manifest(db, previous, int(previous.get("dimension", 0)))
             record_commit(db, generation, manifest)
             report("merge-commit")
+            checkpoint(cancel)  # the last chance: once committed, it is the index
             db.execute("COMMIT")
             committed = True
         finally:
@@ -145,8 +159,15 @@ def merge_segments(
     return len(names)
 
 
-def _write_merged(index_dir: Path, folder: Path, segments: list[Segment], dead: np.ndarray) -> int:
-    """Write the merged segment's files into ``folder``; returns its rows."""
+def _write_merged(
+    index_dir: Path,
+    folder: Path,
+    segments: list[Segment],
+    dead: np.ndarray,
+    cancel: threading.Event | None = None,
+) -> int:
+    """Write the merged segment's files into ``folder``; returns its rows. ``cancel`` is
+    checked between blocks of vectors and batches of BM25, before and after optimizing."""
     folder.mkdir(parents=True)
     # The largest segment's training (IVF, once trained) is kept: no k-means here.
     largest = max(segments, key=lambda s: len(s.vectors)).vectors
@@ -154,18 +175,22 @@ def _write_merged(index_dir: Path, folder: Path, segments: list[Segment], dead: 
     for segment in segments:
         live = np.setdiff1d(segment.ids, dead, assume_unique=True)
         for start in range(0, len(live), _BLOCK):
+            checkpoint(cancel)
             block = live[start : start + _BLOCK]
             vectors.add(block, segment.vectors.reconstruct(block))
     live_ids = np.sort(
         np.concatenate([np.setdiff1d(s.ids, dead, assume_unique=True) for s in segments])
     )
+    checkpoint(cancel)
     db = connect(index_dir, write=False)
     try:
         db.execute("BEGIN")
-        write_bm25(folder / BM25_DIR, ChunkTable(db).texts_of(live_ids), term_frequencies=True)
+        texts = ChunkTable(db).texts_of(live_ids)
+        write_bm25(folder / BM25_DIR, texts, term_frequencies=True, cancel=cancel)
     finally:
         db.close()
-    vectors.optimize()
+    vectors.optimize(cancel=cancel)
+    checkpoint(cancel)
     vectors.save(folder / VECTORS)
     vectors.save_trained(folder / TRAINED)
     return len(vectors)

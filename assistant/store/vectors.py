@@ -30,6 +30,7 @@ from __future__ import annotations
 import io
 import math
 import tempfile
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
 from pathlib import Path
@@ -38,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import REBUILD_HINT, IndexCorruptError
+from .cancel import checkpoint
 from .recall import ExactTopK, calibrated_nprobe, perturbed_queries
 from .scope import Selection, exact_top_k, id_bitmap
 
@@ -286,7 +288,9 @@ class VectorIndex:
         faiss.write_index(_empty_copy(self._index), str(path))
         return True
 
-    def optimize(self, *, flat_limit: int | None = None, seed: int = 0) -> bool:
+    def optimize(
+        self, *, flat_limit: int | None = None, seed: int = 0, cancel: threading.Event | None = None
+    ) -> bool:
         """Pick the index type for the current size, rebuilding if it changes.
 
         Flat up to ``flat_limit`` vectors; IVF-SQ8 above it, rebuilt with more lists once
@@ -297,7 +301,7 @@ class VectorIndex:
         fell to 0.50 at 500,000 vectors added topic by topic, 0.97 once retrained).
         Takes about half a minute at a million vectors on two cores. Rebuilding an IVF
         index moves its codes to a temporary file in :attr:`scratch` first; if the
-        rebuild then fails, the index is left empty: discard it.
+        rebuild then fails or ``cancel`` stops it, the index is left empty: discard it.
 
         Args:
             flat_limit: the size limit of a flat index; :attr:`flat_limit` when None.
@@ -311,18 +315,18 @@ class VectorIndex:
         if self._shared:  # keep the index's one training until it has grown 4x
             if not outgrows(int(self._index.nlist), n):
                 return False
-            self._index = self._build_ivf(_nlist_for(n), seed)
+            self._index = self._build_ivf(_nlist_for(n), seed, cancel)
             self._shared = False
             return True
         if self.kind == "flat":
             if n <= flat_limit:
                 return False
-            self._index = self._build_ivf(_nlist_for(n), seed)
+            self._index = self._build_ivf(_nlist_for(n), seed, cancel)
             return True
         if n < flat_limit // 2:
             self._index = self._build_flat()
         elif self._provisional or outgrows(int(self._index.nlist), n):
-            self._index = self._build_ivf(_nlist_for(n), seed)
+            self._index = self._build_ivf(_nlist_for(n), seed, cancel)
         else:
             return False
         self._provisional = False
@@ -341,7 +345,7 @@ class VectorIndex:
             flat.add_with_ids(vectors, block_ids)
         return flat
 
-    def _build_ivf(self, nlist: int, seed: int) -> Any:
+    def _build_ivf(self, nlist: int, seed: int, cancel: threading.Event | None = None) -> Any:
         """A new IVF index of these vectors; an IVF index is emptied on the way (_Spill)."""
         import faiss
 
@@ -373,6 +377,7 @@ class VectorIndex:
             del sample  # ~100 MB at 1024 lists
             truth = ExactTopK(queries, k=10)
             for block_ids, vectors in blocks:
+                checkpoint(cancel)
                 ivf.add_with_ids(vectors, block_ids)
                 truth.update(block_ids, vectors)
         ivf.nprobe = calibrated_nprobe(ivf, queries, truth)

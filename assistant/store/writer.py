@@ -8,7 +8,9 @@ folder, syncs and renames it, then commits the transaction that lists it with th
 generation's manifest (see commits.py). It reports each stage through ``on_stage``
 before doing it ("bm25", "vectors", "rename", "commit", "prune"), so a caller can show
 progress or a test can stop there; an error or Ctrl-C before the SQLite commit leaves
-the previous commit as it was. Must not import textual or torch.
+the previous commit as it was. A set ``cancel`` event raises ``Cancelled`` between
+stages and between BM25 batches and vector blocks, with the same effect (the caller
+abandons the writer). Must not import textual or torch.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import hashlib
 import json
 import shutil
 import sqlite3
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -27,6 +30,7 @@ import numpy as np
 from ..errors import IndexCorruptError
 from ..records import Chunk
 from .bm25_write import write_bm25
+from .cancel import checkpoint
 from .chunk_table import ChunkTable, FileRecord
 from .commits import (
     BM25_DIR,
@@ -58,13 +62,21 @@ class SegmentWriter:
     Args:
         full: start from nothing (every listed segment is dropped by this commit).
         on_stage: told each stage's name before the stage runs.
+        cancel: once set, ``commit`` raises ``Cancelled`` at its next check; then call
+            ``abandon``.
     """
 
     def __init__(
-        self, index_dir: Path, *, full: bool, on_stage: StageCallback | None = None
+        self,
+        index_dir: Path,
+        *,
+        full: bool,
+        on_stage: StageCallback | None = None,
+        cancel: threading.Event | None = None,
     ) -> None:
         self._index_dir = index_dir
         self._on_stage = on_stage or (lambda stage: None)
+        self._cancel = cancel
         self._db = _open_for_writing(index_dir, full=full)
         self._temporary: Path | None = None
         self._published: Path | None = None
@@ -123,6 +135,9 @@ class SegmentWriter:
 
         Returns ``manifest`` completed with the vector index, chunk, file and segment
         counts, as committed. ``dimension``: of the vectors, used when there are none.
+
+        Raises:
+            Cancelled: ``cancel`` was set before the SQLite commit; call ``abandon``.
         """
         if self.vectors is not None and len(self.vectors):
             self._write_segment(self.vectors)
@@ -133,6 +148,7 @@ class SegmentWriter:
         manifest = complete_manifest(self._db, manifest, dimension)
         record_commit(self._db, self.generation, manifest)
         self._on_stage("commit")
+        checkpoint(self._cancel)  # the last chance: once committed, it is the index
         self._db.execute("COMMIT")
         self._committed = True
         self._db.close()
@@ -149,13 +165,17 @@ class SegmentWriter:
             self._temporary / BM25_DIR,
             self.table.texts_in_id_order(self._first_id),
             term_frequencies=True,
+            cancel=self._cancel,
         )
         self._on_stage("vectors")
-        vectors.optimize()  # flat while small, IVF-SQ8 once large (see vectors.py)
+        checkpoint(self._cancel)
+        vectors.optimize(cancel=self._cancel)  # flat while small, IVF-SQ8 once large
+        checkpoint(self._cancel)
         vectors.save(self._temporary / VECTORS)
         if not vectors.shares_training:  # the segment it shares with keeps the file
             vectors.save_trained(self._temporary / TRAINED)
         self._on_stage("rename")
+        checkpoint(self._cancel)
         final = self._index_dir / SEGMENTS / name
         publish_segment(self._temporary, final)
         self._temporary, self._published = None, final
