@@ -4,18 +4,26 @@ them before its top-k (FAISS IDSelector, exact for small scopes, BM25 row mask).
 from __future__ import annotations
 
 import json
+import re
+import subprocess
+import sys
+from fnmatch import fnmatchcase
+from functools import cache
 from pathlib import Path
 
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from assistant.cli import main
 from assistant.config import Settings
 from assistant.core import Assistant
 from assistant.embedding import Encoders
+from assistant.errors import UsageError
 from assistant.store import vectors as vectors_module
-from assistant.store.scope import glob_pattern, matching, select_scope
+from assistant.store.scope import check_globs, glob_pattern, matching, select_scope
 from tests.fakes import FakeEmbedder
 from tests.test_vectors import LIMIT, build
 
@@ -40,7 +48,7 @@ PATHS = ["a.pdf", "notes/garden.md", "notes/deep/plan.md", "notes.txt", "x/notes
     ],
 )
 def test_globs(glob: str, expected: list[str]) -> None:
-    assert [p for p in PATHS if glob_pattern(glob).fullmatch(p)] == expected
+    assert [p for p in PATHS if glob_pattern(glob).fullmatch(p + "/")] == expected
 
 
 def test_matching_names_the_globs_that_match_nothing() -> None:
@@ -181,3 +189,106 @@ def test_with_several_collections_a_glob_warns_only_if_it_matches_in_none(
         members.append((name, assistant))
     warn_unmatched(Federation(members))
     assert capsys.readouterr().err == "excerpta: warning: --in 'zzz/**' matches no indexed file\n"
+
+
+# --- globs of any shape, in linear time ----------------------------------------------
+
+
+def _reference(glob: str, path: str) -> bool:
+    """What a glob means, by plain recursion over folders (slow on purpose, never
+    used by the product): "**" spans whole folders, fnmatch matches one name."""
+    glob = glob.strip().lstrip("/")
+    if glob.endswith("/"):
+        glob += "**"
+    parts = [p for p in glob.split("/") if p]
+    if "/" not in glob:
+        parts = ["**", *parts]
+    names = path.split("/")
+
+    @cache
+    def match(i: int, j: int) -> bool:
+        if i == len(parts):
+            return j == len(names)
+        if parts[i] == "**":
+            if i == len(parts) - 1:  # a trailing ** : one folder or more below
+                return j < len(names)
+            return any(match(i + 1, n) for n in range(j, len(names) + 1))
+        name = re.sub(r"\*+", "*", parts[i])
+        return j < len(names) and fnmatchcase(names[j], name) and match(i + 1, j + 1)
+
+    return match(0, 0)
+
+
+_NAMES = st.lists(st.sampled_from(["a", "b", "*", "?", "[ab]", "[!a]"]), min_size=1, max_size=4)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    glob=st.lists(st.one_of(_NAMES.map("".join), st.just("**")), min_size=1, max_size=5).map(
+        "/".join
+    ),
+    path=st.lists(st.text("ab", min_size=1, max_size=4), min_size=1, max_size=6).map("/".join),
+)
+def test_glob_matching_agrees_with_plain_recursion(glob: str, path: str) -> None:
+    assert bool(glob_pattern(glob).fullmatch(path + "/")) == _reference(glob, path)
+
+
+DEEP = "/".join(f"d{n}" for n in range(30))
+GLOB_PROBE = """
+import json, sys
+from assistant.store.scope import matching
+glob, paths = json.loads(sys.stdin.read())
+print(json.dumps(matching(paths, [glob])[0]))
+"""
+
+
+@pytest.mark.parametrize(
+    ("glob", "matches"),
+    [
+        ("**/" * 12 + "x*.txt", [f"{DEEP}/xa.txt"]),  # hung: ** backtracked over folders
+        ("*" * 40 + "z", []),
+        ("**/d/" * 150 + "x", []),
+        (("*a" * 500)[:1000], []),
+        ("**/d29/*a*a*a*a*a*a*a*a*a*a*b", []),
+    ],
+)
+def test_pathological_globs_answer_at_once(glob: str, matches: list[str]) -> None:
+    """In a process of its own: a regular expression that backtracks holds the GIL, so
+    no thread of this one could stop it. The timeout is a hang guard, not a speed goal."""
+    paths = [f"{DEEP}/xa.txt", f"{DEEP}/ya.txt", "a" * 60 + ".txt", f"{'a' * 200}/b.txt"]
+    done = subprocess.run(
+        [sys.executable, "-c", GLOB_PROBE],
+        input=json.dumps([glob, paths]),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == matches
+
+
+def test_a_glob_over_1000_characters_is_a_usage_error() -> None:
+    glob_pattern("a" * 1000)
+    with pytest.raises(UsageError) as raised:
+        check_globs(["*.md", "a" * 1001])
+    assert "1,001 characters" in raised.value.message and raised.value.hint
+
+
+def test_a_malformed_class_is_a_usage_error() -> None:
+    with pytest.raises(UsageError):
+        check_globs(["notes/[z-a].md"])
+
+
+def test_the_cli_refuses_a_glob_over_the_limit(settings: Settings) -> None:
+    where = ["--corpus", str(settings.corpus), "--index", str(settings.index)]
+    result = CliRunner().invoke(main, ["search", "basil", "--in", "*" * 1001, *where])
+    assert result.exit_code == 2 and "over the limit of 1,000" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_refused_scope_keeps_the_one_before(scoped: Assistant) -> None:
+    scoped.set_scope(["notes/**"])
+    with pytest.raises(UsageError):
+        scoped.set_scope(["x" * 1001])
+    assert scoped.settings.scope == ("notes/**",)

@@ -8,13 +8,19 @@ from typing import Any, TypeVar
 import click
 
 from ..core import Assistant
+from ..errors import UsageError
 from ..federation import Federation
+from ..store.scope import check_globs
 from .text import safe_path
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _given(_ctx: click.Context, _param: click.Parameter, value: tuple[str, ...]) -> Any:
+    try:
+        check_globs(value)
+    except UsageError as exc:  # raised while click parses: its own error, exit 2
+        raise click.BadParameter(f"{exc.message} ({exc.hint})") from exc
     return value or None  # not given: the TOML file's scope, if any, holds
 
 
