@@ -13,6 +13,7 @@ Must not import textual, click or torch.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +24,8 @@ from .config import Settings, load_settings
 from .errors import ConfigError, UsageError
 
 ENVIRONMENT = "EXCERPTA_COLLECTION"
+NAME_RULE = "a letter or digit, then up to 63 letters, digits, '_', '.' or '-'"
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 _LOCATIONS = ("corpus", "index")
 
 
@@ -75,6 +78,7 @@ def read_user_config(path: Path | None = None) -> UserConfig:
         raise ConfigError(f"collections in {path} is not a table", hint="use [collections.NAME]")
     collections: dict[str, dict[str, Any]] = {}
     for name, table in tables.items():
+        check_name(name, f"in {path}")
         if not isinstance(table, dict) or "corpus" not in table:
             raise ConfigError(
                 f"collection {name!r} in {path} has no corpus",
@@ -84,6 +88,20 @@ def read_user_config(path: Path | None = None) -> UserConfig:
         values.setdefault("index", data_home() / name)
         collections[name] = values
     return UserConfig(path, _located(data, path.parent), collections)
+
+
+def check_name(name: str, where: str = "") -> str:
+    """``name`` if it may name a collection: its index goes in a folder of that name
+    under ``data_home()``, so it can't hold a "/" or be "." or "..".
+
+    Raises:
+        UsageError: it breaks the rule (exit code 2); ``where`` says where it was found.
+    """
+    if not _NAME.fullmatch(name) or name in (".", ".."):
+        shown = name if len(name) <= 80 else name[:77] + "..."
+        place = f" {where}" if where else ""
+        raise ConfigError(f"bad collection name {shown!r}{place}", hint=f"a name is {NAME_RULE}")
+    return name
 
 
 def _located(values: dict[str, Any], folder: Path) -> dict[str, Any]:
@@ -124,6 +142,7 @@ def collection_settings(
     given = {k: v for k, v in (overrides or {}).items() if v is not None}
     if name is None:
         return load_settings(given, config_file=config_file, user=user.settings)
+    check_name(name)
     if name not in user.collections:
         raise UsageError(f"unknown collection {name!r}", hint=user.known())
     clash = [key for key in _LOCATIONS if key in given]

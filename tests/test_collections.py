@@ -197,3 +197,40 @@ def test_no_collections_defined_says_where_to_define_them(fake: FakeEmbedder) ->
     assert "no collections are defined in" in result.stderr
     assert "no collections" in _ok(runner.invoke(main, ["collections"])).stdout
     shutil.rmtree(Path(os.environ["XDG_CONFIG_HOME"]), ignore_errors=True)
+
+
+# --- names that can't climb out of the data folder -----------------------------------
+
+
+def _victim() -> Path:
+    """A file of the user's own where `-C ../victim index` used to clean up."""
+    mine = Path(os.environ["XDG_DATA_HOME"]) / "victim" / "segments" / "mine.txt"
+    mine.parent.mkdir(parents=True)
+    mine.write_text("not Excerpta's\n")
+    return mine
+
+
+@pytest.mark.parametrize("name", ["..", ".", "../victim", "a/b", "-dash", "", "x" * 65, "é"])
+def test_a_bad_collection_name_in_the_config_is_exit_2_and_touches_nothing(
+    fake: FakeEmbedder, corpus: Path, name: str
+) -> None:
+    mine = _victim()
+    _config_file().write_text(f'[collections."{name}"]\ncorpus = "{corpus}"\n')
+    before = sorted(Path(os.environ["XDG_DATA_HOME"]).rglob("*"))
+    result = CliRunner().invoke(main, ["-C", name, "index"])
+    assert result.exit_code == 2, result.stderr
+    assert "bad collection name" in result.stderr and "a letter or digit" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert sorted(Path(os.environ["XDG_DATA_HOME"]).rglob("*")) == before
+    assert mine.read_text() == "not Excerpta's\n"
+
+
+def test_a_bad_name_given_with_C_is_exit_2(fake: FakeEmbedder, two: dict[str, Path]) -> None:
+    result = CliRunner().invoke(main, ["-C", "..", "status"])
+    assert result.exit_code == 2 and "bad collection name '..'" in result.stderr
+
+
+@pytest.mark.parametrize("name", ["notes", "Work-2026", "a.b_c", "x" * 64])
+def test_good_collection_names(corpus: Path, name: str) -> None:
+    _config_file().write_text(f'[collections."{name}"]\ncorpus = "{corpus}"\n')
+    assert read_user_config().names == [name]

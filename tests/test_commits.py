@@ -3,6 +3,7 @@ pickle, corruption, and an old-format index."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 from collections.abc import Callable
@@ -23,6 +24,7 @@ from assistant.errors import (
     IndexCorruptError,
     IndexMissingError,
     IndexUnusableError,
+    UsageError,
 )
 from assistant.indexing import update_index
 from assistant.store import open_index
@@ -361,3 +363,72 @@ def test_corrupt_vectors_raise_index_corrupt(settings: Settings, built: Path) ->
     (built / "vectors.faiss").write_bytes(b"not faiss")
     with pytest.raises(IndexCorruptError, match="vector index"):
         open_index(settings.index)
+
+
+# --- a folder that is not Excerpta's -------------------------------------------------
+
+
+def _own_files(folder: Path) -> list[Path]:
+    """A folder of someone's own: a report, and a file in a folder named segments."""
+    (folder / "segments").mkdir(parents=True)
+    (folder / "segments" / "mine.txt").write_text("mine\n")
+    (folder / "report.txt").write_text("report\n")
+    return sorted(folder.rglob("*"))
+
+
+def test_an_update_refuses_a_folder_of_other_files(settings: Settings, tmp_path: Path) -> None:
+    folder = tmp_path / "userdocs"
+    before = _own_files(folder)
+    chosen = dataclasses.replace(settings, index=folder)
+    with pytest.raises(UsageError) as raised:
+        update_index(chosen, Encoders.single(FakeEmbedder()))
+    assert "is not an Excerpta index" in raised.value.message and raised.value.hint
+    assert sorted(folder.rglob("*")) == before  # not even a lock file
+
+
+def test_the_cli_refuses_it_with_exit_2(settings: Settings, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from assistant.cli import main
+
+    folder = tmp_path / "userdocs"
+    before = _own_files(folder)
+    result = CliRunner().invoke(
+        main, ["index", "--corpus", str(settings.corpus), "--index", str(folder)]
+    )
+    assert result.exit_code == 2 and "not an Excerpta index" in result.stderr
+    assert sorted(folder.rglob("*")) == before
+
+
+@pytest.mark.parametrize("present", [[], [".gitignore"], [".lock", "encoder-abc123"]])
+def test_an_empty_folder_or_one_before_its_first_commit_is_indexed(
+    settings: Settings, tmp_path: Path, present: list[str]
+) -> None:
+    folder = tmp_path / "fresh"
+    folder.mkdir()
+    for name in present:
+        (folder / name).mkdir() if name.startswith("encoder-") else (folder / name).touch()
+    chosen = dataclasses.replace(settings, index=folder)
+    report = update_index(chosen, Encoders.single(FakeEmbedder()))
+    assert report.chunks_total > 0 and (folder / INDEX_DB).exists()
+
+
+def test_cleanup_leaves_names_excerpta_does_not_write(settings: Settings) -> None:
+    embedder = FakeEmbedder()
+    update_index(settings, Encoders.single(embedder))
+    stray = settings.index / "segments" / "mine.txt"
+    stray.write_text("mine\n")
+    (settings.index / "segments" / "seg-notmine").mkdir()
+    (settings.corpus / "more.txt").write_text("Herons nest by the river.\n")
+    update_index(settings, Encoders.single(embedder))
+    update_index(settings, Encoders.single(embedder), full=True, compact=True)
+    assert stray.read_text() == "mine\n" and (settings.index / "segments" / "seg-notmine").is_dir()
+
+
+def test_a_full_rebuild_of_a_damaged_index_keeps_foreign_files(settings: Settings) -> None:
+    update_index(settings, Encoders.single(FakeEmbedder()))
+    stray = settings.index / "segments" / "mine.txt"
+    stray.write_text("mine\n")
+    (settings.index / INDEX_DB).write_bytes(b"not a database" * 100)
+    update_index(settings, Encoders.single(FakeEmbedder()), full=True)
+    assert stray.read_text() == "mine\n" and open_index(settings.index).generation > 0

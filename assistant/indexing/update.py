@@ -28,7 +28,7 @@ from ..records import VERSION, IndexReport, Skipped
 from ..store.bm25 import LexicalIndex
 from ..store.cancel import checkpoint
 from ..store.chunk_table import ChunkTable, FileRecord
-from ..store.commits import FORMAT_VERSION, clean_up, read_manifest
+from ..store.commits import FORMAT_VERSION, claim_index_folder, clean_up, read_manifest
 from ..store.merge import merge_segments, outgrown_training
 from ..text.bpe import get_encoding
 from .chunk_embedder import ChunkEmbedder
@@ -95,6 +95,7 @@ def index_lock(index_dir: Path, corpus: Path) -> Iterator[None]:
     """
     if not corpus.is_dir():  # before creating the index folder for nothing
         scan_corpus(corpus)  # raises the CorpusError with its hint
+    claim_index_folder(index_dir)  # never an update (and its cleanup) in someone's folder
     index_dir.mkdir(parents=True, exist_ok=True)
     from filelock import FileLock, Timeout  # a real OS lock, portable
 

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import REBUILD_HINT, IndexCorruptError, IndexMissingError
+from ..errors import REBUILD_HINT, IndexCorruptError, IndexMissingError, UsageError
 
 INDEX_DB = "index.sqlite"
 SEGMENTS = "segments"
@@ -43,6 +43,10 @@ FORMAT_VERSION = 4
 OLD_FORMAT = "the index is in an older format (whole generations); it is rebuilt as segments"
 OLDER_SEGMENTS = "the index is in an older format (of an earlier version); it is rebuilt"
 _SEGMENT = re.compile(r"^seg-(\d{6})$")
+_SEGMENT_FOLDER = re.compile(r"^(?:\.tmp-)?seg-\d{6}$")  # what cleanup may delete in segments/
+# What a folder holds before its first commit: the index/ folder's .gitignore, the update
+# lock, the encoder export made on a first update (embedding/export.py).
+_BEFORE_FIRST_COMMIT = re.compile(r"^(?:\.gitignore|\.lock|encoder-.+)$")
 _OLD_GENERATION = re.compile(r"^gen-\d{6}$")
 
 SCHEMA = """
@@ -103,6 +107,28 @@ def is_old_format(index_dir: Path) -> bool:
     """Whether ``index_dir`` holds an index of generations (formats 2 and 3: CURRENT and
     gen-* folders)."""
     return (index_dir / "CURRENT").exists() and not (index_dir / INDEX_DB).exists()
+
+
+def claim_index_folder(index_dir: Path) -> None:
+    """Check that an update may write (and clean up) in ``index_dir``: it is missing,
+    empty, or already an Excerpta index. A writer deletes what no commit lists, so a
+    folder of someone's own files is never taken for an index.
+
+    Raises:
+        UsageError: the folder holds files and no Excerpta index.
+    """
+    if index_dir.exists() and not index_dir.is_dir():
+        raise UsageError(
+            f"the index folder {index_dir} is a file", hint="give --index a folder's path"
+        )
+    if not index_dir.is_dir() or (index_dir / INDEX_DB).exists() or is_old_format(index_dir):
+        return
+    foreign = sorted(p.name for p in index_dir.iterdir() if not _BEFORE_FIRST_COMMIT.match(p.name))
+    if foreign:
+        raise UsageError(
+            f"{index_dir} is not an Excerpta index and holds other files ({foreign[0]}, ...)",
+            hint="give --index an empty or new folder, or one Excerpta made",
+        )
 
 
 def latest_generation(db: sqlite3.Connection) -> int:
@@ -277,6 +303,8 @@ def clean_up(index_dir: Path, *, just_committed: bool = False) -> list[str]:
     folder = index_dir / SEGMENTS
     if folder.is_dir():
         for path in folder.iterdir():
+            if not _SEGMENT_FOLDER.match(path.name):
+                continue  # not a name Excerpta writes: never delete it
             if path.name not in listed or path.name in expired:
                 shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink()
                 deleted.append(path.name)
@@ -289,6 +317,16 @@ def clean_up(index_dir: Path, *, just_committed: bool = False) -> list[str]:
                 path.unlink()
                 deleted.append(path.name)
     return deleted
+
+
+def remove_segment_folders(index_dir: Path) -> None:
+    """Delete every segment folder (a full rebuild of an unreadable index), and nothing
+    else in ``segments/``."""
+    folder = index_dir / SEGMENTS
+    if folder.is_dir():
+        for path in folder.iterdir():
+            if _SEGMENT_FOLDER.match(path.name):
+                shutil.rmtree(path, ignore_errors=True)
 
 
 def fsync_path(path: Path) -> None:

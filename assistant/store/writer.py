@@ -47,6 +47,7 @@ from .commits import (
     meta_int,
     next_segment_name,
     publish_segment,
+    remove_segment_folders,
     set_meta,
     trained_vectors,
 )
@@ -214,7 +215,7 @@ def _open_for_writing(index_dir: Path, *, full: bool) -> sqlite3.Connection:
             raise
     for suffix in ("", "-wal", "-shm", "-journal"):
         (index_dir / f"{INDEX_DB}{suffix}").unlink(missing_ok=True)
-    shutil.rmtree(index_dir / SEGMENTS, ignore_errors=True)
+    remove_segment_folders(index_dir)
     db = connect(index_dir, write=True)
     ChunkTable(db, write=True)
     return db
