@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
@@ -31,13 +32,15 @@ from .indexing import (
     plan_update,
     update_index,
 )
+from .questions import FittedQuestion, fit_question
 from .reader import Reader, open_reader
 from .reading import read_passages, read_questions
 from .records import Answer, Hit, IndexReport, SearchResult
 from .retrieval import Retriever
 from .store import StoredIndex, open_index
 from .store.commits import committed_generation, read_manifest
-from .store.scope import Selection, select_scope
+from .store.pins import IndexPins
+from .store.scope import Selection, check_globs, select_scope
 
 QUESTION_BATCH = 64
 """Questions embedded and searched together by ``ask_all`` and ``search_all``."""
@@ -142,7 +145,7 @@ class Assistant(Answering):
         self.settings = settings
         self._policy = policy or AnswerPolicy()
         self._lock = threading.RLock()
-        self._index: StoredIndex | None = None
+        self._pins = IndexPins(self._open_index)
         # Called with True by updates (documents only); what a test injects serves both.
         self._open_encoders: Callable[[bool], Encoders] = (
             self._open_model_encoders if encoders is None else lambda for_indexing: encoders
@@ -221,34 +224,33 @@ class Assistant(Answering):
 
     # The index.
 
-    def _opened(self) -> StoredIndex:
-        with self._lock:
-            if self._index is None:
-                index = open_index(self.settings.index)
-                reason = mismatch_reason(index.manifest, self.settings)
-                if reason:
-                    index.close()
-                    raise IndexMismatchError(reason, hint="rebuild it: excerpta index")
-                self._index = index
-            return self._index
+    def _open_index(self) -> StoredIndex:
+        index = open_index(self.settings.index)
+        reason = mismatch_reason(index.manifest, self.settings)
+        if reason:
+            index.close()
+            raise IndexMismatchError(reason, hint="rebuild it: excerpta index")
+        return index
 
     def reload(self) -> None:
         """Drop the opened index and encoders so the next query opens the live generation
         (and the encoder export an update may have made)."""
         with self._lock:
-            if self._index is not None:
-                self._index.close()
-            self._index = None
-            self._selection = None
+            self.refresh_index()
             self._encoders = None
             self._sentence_vectors = None
 
     # The scope: which files questions search.
 
     def set_scope(self, globs: Sequence[str]) -> None:
-        """Search only the files these globs match (``settings.scope``); () clears it."""
+        """Search only the files these globs match (``settings.scope``); () clears it.
+
+        Raises:
+            UsageError: a glob is too long or malformed; the scope stays as it was.
+        """
+        chosen = check_globs(g for g in globs if g.strip())
         with self._lock:
-            self.settings = replace(self.settings, scope=tuple(g for g in globs if g.strip()))
+            self.settings = replace(self.settings, scope=chosen)
 
     def selection(self) -> Selection | None:
         """The chunks the scope selects in the live index (None: no scope, search all).
@@ -257,26 +259,39 @@ class Assistant(Answering):
         """
         if not self.settings.scope:
             return None
-        with self._lock:
-            index = self._opened()
-            cached = self._selection
-            if cached is None or cached[0] is not index or cached[1].globs != self.settings.scope:
-                files = index.table.files()
-                chosen = select_scope(files, index.table.chunk_ids_of, self.settings.scope)
-                self._selection = cached = (index, chosen)
-            return cached[1]
+        with self._pins.pinned() as index:
+            return self._selection_in(index)
 
-    def _retriever(self) -> Retriever:
-        return Retriever(self._opened(), self.encoders.queries, self.selection())
+    def _selection_in(self, index: StoredIndex) -> Selection | None:
+        with self._lock:
+            scope = self.settings.scope
+            cached = self._selection
+        if not scope:
+            return None
+        if cached is None or cached[0] is not index or cached[1].globs != scope:
+            chosen = select_scope(index.table.files(), index.table.chunk_ids_of, scope)
+            with self._lock:
+                self._selection = cached = (index, chosen)
+        return cached[1]
+
+    @contextmanager
+    def _retriever(self) -> Iterator[Retriever]:
+        """A retriever over the live index, pinned until the block ends."""
+        with self._pins.pinned() as index:
+            yield Retriever(index, self.encoders.queries, self._selection_in(index))
 
     # Searching and answering.
 
     def search_many(
         self, queries: Sequence[str], *, k: int | None = None, mode: str | None = None
     ) -> list[SearchResult]:
-        retriever = self._retriever()
-        hits = retriever.search(queries, k or self.settings.k, mode or self.settings.mode)
-        return [SearchResult(q, tuple(h)) for q, h in zip(queries, hits, strict=True)]
+        fitted = [fit_question(q, self.encoders.queries, None) for q in queries]
+        searched = [f.searched for f in fitted]
+        with self._retriever() as retriever:
+            hits = retriever.search(searched, k or self.settings.k, mode or self.settings.mode)
+        return [
+            SearchResult(f.asked, tuple(h), f.truncated) for f, h in zip(fitted, hits, strict=True)
+        ]
 
     def ask_many(
         self, questions: Sequence[str], *, k: int | None = None, mode: str | None = None
@@ -287,61 +302,71 @@ class Assistant(Answering):
     def answer_with_hits(
         self, questions: Sequence[str], *, k: int | None = None, mode: str | None = None
     ) -> list[tuple[Answer, list[Hit]]]:
-        """Answers together with the ranked passages they were drawn from."""
+        """Answers together with the ranked passages they were drawn from. A question
+        longer than the models read is answered from its first part, and says so."""
         if not questions:
             return []
         started = time.perf_counter()
-        retriever = self._retriever()
-        vectors = retriever.embed(questions)
-        passages = max(k or self.settings.k, 5)
-        all_hits = retriever.search(questions, passages, mode or self.settings.mode, vectors)
         reader = self.reader
-        if reader is not None:
-            return self._read(questions, vectors, all_hits, reader, started)
+        fitted = [fit_question(q, self.encoders.queries, reader) for q in questions]
+        searched = [f.searched for f in fitted]
+        with self._retriever() as retriever:  # the index stays open until answered
+            vectors = retriever.embed(searched)
+            passages = max(k or self.settings.k, 5)
+            all_hits = retriever.search(searched, passages, mode or self.settings.mode, vectors)
+            if reader is not None:
+                answered = self._read(fitted, vectors, all_hits, reader)
+            else:
+                answered = self._score(searched, vectors, all_hits)
+        each_ms = (time.perf_counter() - started) * 1000 / len(questions)
+        return [
+            (replace(a, question=f.asked, question_truncated=f.truncated, elapsed_ms=each_ms), h)
+            for f, (a, h) in zip(fitted, answered, strict=True)
+        ]
+
+    def _score(
+        self, questions: Sequence[str], vectors: Vectors, all_hits: Sequence[list[Hit]]
+    ) -> list[tuple[Answer, list[Hit]]]:
+        """Answers by the sentence scorer alone."""
         wanted = [
             sentences_to_embed(q, h, self._policy) for q, h in zip(questions, all_hits, strict=True)
         ]
-        # One call for every question's candidate sentences: batches sorted by length
-        # pad less than one small batch per question.
-        flat = self._sentences()([s for sentences in wanted for s in sentences])
-        each_ms = (time.perf_counter() - started) * 1000 / len(questions)
-        results: list[tuple[Answer, list[Hit]]] = []
-        offset = 0
-        for question, vector, hits, sentences in zip(
-            questions, vectors, all_hits, wanted, strict=True
-        ):
-            begun = time.perf_counter()
-            sentence_vectors = flat[offset : offset + len(sentences)]
-            offset += len(sentences)
-            answer = compose_answer(question, vector, hits, sentence_vectors, self._policy)
-            elapsed = each_ms + (time.perf_counter() - begun) * 1000
-            results.append((replace(answer, elapsed_ms=elapsed), hits))
-        return results
+        embedded = self._embed_each(wanted)
+        return [
+            (compose_answer(question, vector, hits, sentences, self._policy), hits)
+            for question, vector, hits, sentences in zip(
+                questions, vectors, all_hits, embedded, strict=True
+            )
+        ]
 
     def _read(
         self,
-        questions: Sequence[str],
+        fitted: Sequence[FittedQuestion],
         vectors: Vectors,
         all_hits: Sequence[list[Hit]],
         reader: Reader,
-        started: float,
     ) -> list[tuple[Answer, list[Hit]]]:
         """Answers with the reader's support, with the passages in the order it ranks them."""
-        readings = read_questions(reader, questions, all_hits)
+        readings = read_questions(reader, [f.read for f in fitted], all_hits)
         read = [
-            read_passages(question, hits, mine, reader.no_answer_margin, self._policy)
-            for question, hits, mine in zip(questions, all_hits, readings, strict=True)
+            read_passages(f.searched, hits, mine, reader.no_answer_margin, self._policy)
+            for f, hits, mine in zip(fitted, all_hits, readings, strict=True)
         ]
-        wanted = [r.sentences_to_embed() for r in read]
+        embedded = self._embed_each([r.sentences_to_embed() for r in read])
+        return [
+            (passages.answer(vector, sentences), passages.hits)
+            for passages, vector, sentences in zip(read, vectors, embedded, strict=True)
+        ]
+
+    def _embed_each(self, wanted: Sequence[list[str]]) -> list[Vectors]:
+        """Each question's candidate sentences embedded, in one call for all of them:
+        batches sorted by length pad less than one small batch per question."""
         flat = self._sentences()([s for sentences in wanted for s in sentences])
-        each_ms = (time.perf_counter() - started) * 1000 / len(questions)
-        results: list[tuple[Answer, list[Hit]]] = []
-        offset = 0
-        for passages, vector, sentences in zip(read, vectors, wanted, strict=True):
-            answer = passages.answer(vector, flat[offset : offset + len(sentences)])
+        embedded, offset = [], 0
+        for sentences in wanted:
+            embedded.append(flat[offset : offset + len(sentences)])
             offset += len(sentences)
-            results.append((replace(answer, elapsed_ms=each_ms), passages.hits))
-        return results
+        return embedded
 
     # Indexing and status.
 
@@ -399,11 +424,11 @@ class Assistant(Answering):
         )
 
     def refresh_index(self) -> None:
-        """Let the next question open the latest commit (the encoders stay loaded)."""
+        """Let the next question open the latest commit (the encoders stay loaded); the
+        open one closes once no question reads it."""
         with self._lock:
-            if self._index is not None:
-                self._index.close()
-            self._index = None
+            self._selection = None
+        self._pins.retire()
 
     def committed(self) -> int:
         """The index's latest commit generation (0: none); cheap enough to poll."""
@@ -411,8 +436,8 @@ class Assistant(Answering):
 
     def opened_generation(self) -> int:
         """The commit the open index pinned (0 when none is open)."""
-        with self._lock:
-            return self._index.generation if self._index is not None else 0
+        index = self._pins.current()
+        return index.generation if index is not None else 0
 
     def status(self) -> Status:
         """Read the manifest and compare the corpus with it; loads no model."""

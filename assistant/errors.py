@@ -5,6 +5,8 @@ The faces (CLI, TUI) decide how to show them; the core never prints.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import IntEnum
 
 REBUILD_HINT = "rebuild it: excerpta index --full"
@@ -54,6 +56,20 @@ class LoaderError(AssistantError):
 
 class ModelError(AssistantError):
     """The embedding model can't be found or loaded."""
+
+
+@contextmanager
+def model_errors(what: str, hint: str) -> Iterator[None]:
+    """Turn what a model runtime raises (tokenizers' and onnxruntime's exceptions, and
+    pyo3's PanicException, which derives from BaseException alone) into a ModelError.
+    Ctrl-C, exits and Excerpta's own errors pass through."""
+    try:
+        yield
+    except (AssistantError, KeyboardInterrupt, SystemExit, GeneratorExit, MemoryError):
+        raise
+    except BaseException as exc:  # a panic in Rust code is a BaseException only
+        first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+        raise ModelError(f"{what} failed: {first}", hint=hint) from exc
 
 
 class IndexUnusableError(AssistantError):

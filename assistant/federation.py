@@ -56,7 +56,11 @@ class Federation(Answering):
         ]
         wanted = k or self.settings.k
         return [
-            SearchResult(query, fuse([(name, results[i].hits) for name, results in each], wanted))
+            SearchResult(
+                query,
+                fuse([(name, results[i].hits) for name, results in each], wanted),
+                any(results[i].query_truncated for _, results in each),
+            )
             for i, query in enumerate(queries)
         ]
 
@@ -95,9 +99,10 @@ def merge_answers(answers: Sequence[tuple[str | None, Answer]]) -> Answer:
         key=lambda pair: pair[1].confidence,
         reverse=True,
     )
+    truncated = any(answer.question_truncated for _, answer in answers)
     if not found:
         first = answers[0][1]
-        return replace(first, elapsed_ms=elapsed)
+        return replace(first, elapsed_ms=elapsed, question_truncated=truncated)
     texts: list[str] = []
     citations: list[Citation] = []
     span = None
@@ -115,6 +120,7 @@ def merge_answers(answers: Sequence[tuple[str | None, Answer]]) -> Answer:
         citations=tuple(citations),
         span=span,
         elapsed_ms=elapsed,
+        question_truncated=truncated,
     )
 
 

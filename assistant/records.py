@@ -11,6 +11,9 @@ from typing import Any
 VERSION = "0.1.0"
 """The package version (also ``assistant.__version__``), recorded in index manifests."""
 NOT_FOUND = "Not found in your documents."
+TRUNCATED = (
+    "The question was long: it was answered from its first part, as much as the models read."
+)
 """What every face says when the documents hold no answer."""
 
 
@@ -180,6 +183,7 @@ class Answer:
     elapsed_ms: float = 0.0
     confidence: float = 0.0
     span: AnswerSpan | None = None  # the phrase a reader marked, if one read the passages
+    question_truncated: bool = False  # answered from its first part (see questions.py)
 
     def span_in_answer(self) -> tuple[int, int] | None:
         """Where the answer phrase sits in ``text`` (its sentence is the first one)."""
@@ -198,6 +202,7 @@ class Answer:
             "abstained": self.abstained,
             "citations": [c.to_json() for c in self.citations],
             "answer_span": None if self.span is None else self.span.to_json(),
+            "question_truncated": self.question_truncated,
             "elapsed_ms": round(self.elapsed_ms, 1),
         }
 
@@ -208,9 +213,14 @@ class SearchResult:
 
     query: str
     hits: tuple[Hit, ...]
+    query_truncated: bool = False  # searched by its first part (see questions.py)
 
     def to_json(self) -> dict[str, Any]:
-        return {"query": self.query, "hits": [h.to_json() for h in self.hits]}
+        return {
+            "query": self.query,
+            "hits": [h.to_json() for h in self.hits],
+            "query_truncated": self.query_truncated,
+        }
 
 
 @dataclass(frozen=True)

@@ -75,6 +75,10 @@ class FakeEmbedder:
         return out / norms
 
 
+QUESTION_WORDS = 64
+"""The most words of a question ``FakeReader`` reads."""
+
+
 class FakeReader:
     """A deterministic reader: the answer is ``phrase`` wherever a passage holds it.
 
@@ -94,7 +98,15 @@ class FakeReader:
     def no_answer_margin(self) -> float:
         return 0.0
 
+    def fit_question(self, question: str) -> str:
+        """The first ``QUESTION_WORDS`` words, as the real reader keeps its first word pieces."""
+        words = list(re.finditer(r"\S+", question))
+        if len(words) <= QUESTION_WORDS:
+            return question
+        return question[: words[QUESTION_WORDS - 1].end()]
+
     def read(self, pairs: Sequence[tuple[str, str]]) -> list[Reading]:
+        pairs = [(self.fit_question(q), p) for q, p in pairs]
         self.pairs.extend(pairs)
         return [self._read(question, passage) for question, passage in pairs]
 

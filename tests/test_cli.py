@@ -46,7 +46,15 @@ INDEX_KEYS = {
     "chunks_per_second",
     "workers",
 }
-ANSWER_KEYS = {"question", "answer", "abstained", "citations", "answer_span", "elapsed_ms"}
+ANSWER_KEYS = {
+    "question",
+    "answer",
+    "abstained",
+    "citations",
+    "answer_span",
+    "question_truncated",
+    "elapsed_ms",
+}
 CITATION_KEYS = {
     "n",
     "path",
@@ -60,7 +68,7 @@ CITATION_KEYS = {
     "ocr",
     "collection",  # null unless the answer came from a named collection
 }
-SEARCH_KEYS = {"query", "hits"}
+SEARCH_KEYS = {"query", "hits", "query_truncated"}
 HIT_KEYS = {
     "path",
     "start_line",
@@ -377,10 +385,26 @@ def test_bad_mode_is_exit_2(runner: CliRunner, indexed: list[str], command: str)
     assert "--mode" in result.stderr and "fuzzy" in result.stderr
 
 
-def test_bad_k_is_exit_2(runner: CliRunner, indexed: list[str]) -> None:
-    result = _failed(runner.invoke(main, ["ask", TOMATO_QUESTION, "-k", "0", *indexed]), 2)
-    assert "k must be at least 1" in result.stderr
-    assert "hint:" in result.stderr
+@pytest.mark.parametrize("k", ["0", "-5", "51"])
+@pytest.mark.parametrize("command", ["ask", "search", "batch"])
+def test_k_outside_1_to_50_is_exit_2(
+    runner: CliRunner, indexed: list[str], command: str, k: str
+) -> None:
+    given = "-" if command == "batch" else TOMATO_QUESTION
+    result = runner.invoke(main, [command, given, "-k", k, *indexed], input=TOMATO_QUESTION)
+    _failed(result, 2)
+    assert "1<=x<=50" in result.stderr
+
+
+@pytest.mark.parametrize("k", ["0", "51"])
+def test_k_outside_1_to_50_in_the_toml_file_is_exit_2(
+    runner: CliRunner, indexed: list[str], tmp_path: Path, k: str
+) -> None:
+    config = tmp_path / "k.toml"
+    config.write_text(f"k = {k}\n")
+    result = runner.invoke(main, ["ask", TOMATO_QUESTION, "--config", str(config), *indexed])
+    _failed(result, 2)
+    assert "k must be from 1 to 50" in result.stderr and "hint:" in result.stderr
 
 
 # --- batch ---------------------------------------------------------------------------

@@ -27,7 +27,15 @@ from assistant.mcp_server.tools import checked
 ROOT = Path(__file__).resolve().parent.parent
 HOOK = ROOT / "tests" / "fake_model_cli.py"
 TIMEOUT = 120  # seconds; a hang guard, never a speed goal
-ANSWER_KEYS = {"question", "answer", "abstained", "citations", "answer_span", "elapsed_ms"}
+ANSWER_KEYS = {
+    "question",
+    "answer",
+    "abstained",
+    "citations",
+    "answer_span",
+    "question_truncated",
+    "elapsed_ms",
+}
 
 pytestmark = pytest.mark.usefixtures("isolated")
 
@@ -166,6 +174,8 @@ def test_bad_arguments_are_tool_errors(where: list[str]) -> None:
                 ({"question": "tomatoes", "colour": "red"}, "unknown argument 'colour'"),
                 ({"question": "tomatoes", "in": [3]}, "in must be a list of globs"),
                 ({"question": "tomatoes", "k": "5x"}, "k must be a whole number"),
+                ({"question": "tomatoes", "in": "*" * 1001}, "a glob of 1,001 characters"),
+                ({"question": "tomatoes", "in": ["[z-a]"]}, "bad glob '[z-a]'"),
             ):
                 result = await session.call_tool("ask", arguments)
                 assert result.is_error, arguments
@@ -173,6 +183,30 @@ def test_bad_arguments_are_tool_errors(where: list[str]) -> None:
             # The server is still there after them.
             ok = await session.call_tool("ask", {"question": "When were the tomatoes planted?"})
             assert not ok.is_error
+
+    _run(test)
+
+
+def test_a_pasted_page_and_a_pathological_glob_are_answered(where: list[str]) -> None:
+    """A page of text as the question is answered from its first part and says so; a
+    12-``**`` glob answers at once, and the server keeps serving after both."""
+    page = " ".join(["When were the tomatoes planted?"] * 80)  # 400 words
+
+    async def test() -> None:
+        async with _session(where) as session:
+            asked = await session.call_tool("ask", {"question": page})
+            assert not asked.is_error and asked.structured_content is not None
+            assert asked.structured_content["question_truncated"] is True
+            assert asked.structured_content["question"] == page
+            assert _text(asked).startswith("The question was long")
+            deep = await session.call_tool(
+                "search", {"query": "tomatoes", "in": "**/" * 12 + "x*.txt"}
+            )
+            assert not deep.is_error and deep.structured_content is not None
+            assert deep.structured_content["hits"] == []
+            ok = await session.call_tool("ask", {"question": "When were the tomatoes planted?"})
+            assert ok.structured_content is not None
+            assert ok.structured_content["question_truncated"] is False
 
     _run(test)
 

@@ -20,16 +20,18 @@ from typing import Any, TextIO, TypeVar
 import click
 
 from .. import __version__
-from ..config import MODES, Settings
+from ..config import MAX_K, MODES, Settings
 from ..core import Assistant
 from ..errors import AssistantError, ExitCode
 from ..indexing import shown_progress
+from ..records import TRUNCATED
 from .report import print_report, print_status
 from .scope import scope_option, warn_unmatched
 from .selection import answerer, collection_option, one_settings, tui_choices
 from .text import answer_text, hits_text, metrics_table, safe_path
 
 F = TypeVar("F", bound=Callable[..., Any])
+K_RANGE = click.IntRange(1, MAX_K)  # the same range as the TOML file's k and MCP's
 
 
 def make_assistant(settings: Settings) -> Assistant:
@@ -221,7 +223,7 @@ def index(
 @main.command()
 @_location_options
 @click.argument("question")
-@click.option("-k", type=int, default=None, help="How many passages to consider [default 5].")
+@click.option("-k", type=K_RANGE, default=None, help="How many passages to consider [default 5].")
 @click.option("--mode", type=click.Choice(MODES), default=None, help="Retrieval mode.")
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
 @_reader_option
@@ -244,6 +246,8 @@ def ask(
     assistant = answerer(ctx, k=k, mode=mode, reader=_reader(reader), **flags)
     warn_unmatched(assistant)
     answer = assistant.ask(question)
+    if answer.question_truncated:
+        _note(TRUNCATED)
     if as_json:
         click.echo(json.dumps(answer.to_json(), ensure_ascii=False))
     else:  # click.echo drops the style when stdout is not a terminal
@@ -253,7 +257,7 @@ def ask(
 @main.command()
 @_location_options
 @click.argument("source", type=click.File("r", encoding="utf-8"))
-@click.option("-k", type=int, default=None, help="How many passages to consider [default 5].")
+@click.option("-k", type=K_RANGE, default=None, help="How many passages to consider [default 5].")
 @click.option("--mode", type=click.Choice(MODES), default=None, help="Retrieval mode.")
 @click.option(
     "--conversation",
@@ -289,14 +293,16 @@ def batch(
         if as_conversation
         else assistant.ask_all(questions)
     )
-    for answer in answers:
+    for number, answer in enumerate(answers, 1):
+        if answer.question_truncated:
+            _note(f"question {number}: {TRUNCATED}")
         click.echo(json.dumps(answer.to_json(), ensure_ascii=False))
 
 
 @main.command()
 @_location_options
 @click.argument("query")
-@click.option("-k", type=int, default=None, help="How many passages [default 5].")
+@click.option("-k", type=K_RANGE, default=None, help="How many passages [default 5].")
 @click.option("--mode", type=click.Choice(MODES), default=None, help="Retrieval mode.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (always, when QUERY is -).")
 @scope_option
@@ -310,10 +316,16 @@ def search(
     warn_unmatched(assistant)
     if query == "-":
         queries = [line.strip() for line in sys.stdin if line.strip()]
-        for result in assistant.search_all(queries):
+        for number, result in enumerate(assistant.search_all(queries), 1):
+            if result.query_truncated:
+                _note(f"query {number}: {QUERY_TRUNCATED}")
             click.echo(json.dumps(result.to_json(), ensure_ascii=False))
         return
+    if not query.strip():
+        raise click.UsageError("the query is empty")
     result = assistant.search(query)
+    if result.query_truncated:
+        _note(QUERY_TRUNCATED)
     click.echo(json.dumps(result.to_json(), ensure_ascii=False) if as_json else hits_text(result))
 
 
@@ -373,6 +385,14 @@ def evaluate(
         click.echo(json.dumps(table))
         return
     click.echo(metrics_table(table))
+
+
+QUERY_TRUNCATED = "The query was long: passages were found for its first part."
+
+
+def _note(message: str) -> None:
+    """One line on stderr that qualifies the output without failing the command."""
+    click.echo(f"excerpta: note: {message}", err=True)
 
 
 def _bold(text: str) -> str:

@@ -10,11 +10,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..config import MODES
+from ..config import MAX_K, MODES
 from ..errors import UsageError
-from ..records import NOT_FOUND, Answer, SearchResult
-
-MAX_K = 50
+from ..records import NOT_FOUND, TRUNCATED, Answer, SearchResult
+from ..store.scope import check_globs
 
 _COMMON: dict[str, Any] = {
     "k": {
@@ -94,6 +93,7 @@ TOOLS = (
                 "abstained": {"type": "boolean"},
                 "citations": {"type": "array", "items": _CITATION},
                 "answer_span": {"type": ["object", "null"]},
+                "question_truncated": {"type": "boolean"},
                 "elapsed_ms": {"type": "number"},
             },
             "required": ["question", "answer", "abstained", "citations"],
@@ -106,7 +106,11 @@ TOOLS = (
         _input("query", "What to look for."),
         {
             "type": "object",
-            "properties": {"query": {"type": "string"}, "hits": {"type": "array", "items": _HIT}},
+            "properties": {
+                "query": {"type": "string"},
+                "hits": {"type": "array", "items": _HIT},
+                "query_truncated": {"type": "boolean"},
+            },
             "required": ["query", "hits"],
         },
     ),
@@ -163,7 +167,7 @@ def checked(tool: str, arguments: Mapping[str, Any]) -> Query:
         not isinstance(scope, list) or not all(isinstance(g, str) and g for g in scope)
     ):
         raise UsageError("in must be a list of globs", hint='for example ["reports/*.pdf"]')
-    return Query(text.strip(), k, mode, tuple(scope or ()))
+    return Query(text.strip(), k, mode, check_globs(scope or ()))
 
 
 def _lenient(value: Any) -> Any:
@@ -178,9 +182,10 @@ def _lenient(value: Any) -> Any:
 
 def answer_text(answer: Answer) -> str:
     """The answer and its numbered citations, as a client shows a tool's text."""
+    note = [TRUNCATED, ""] if answer.question_truncated else []
     if answer.abstained:
-        return NOT_FOUND
-    lines = [answer.text, ""]
+        return "\n".join([*note, NOT_FOUND])
+    lines = [*note, answer.text, ""]
     for c in answer.citations:
         lines.append(f"[{c.n}] {_where(c.collection, c.path, c.start_line, c.end_line, c.page)}")
     return "\n".join(lines)

@@ -4,7 +4,9 @@ A reader folder holds ``reader.int8.onnx``, ``tokenizer.json`` (MiniLM's) and
 ``reader.json`` (``max_tokens``, ``inputs``, ``outputs``, ``sha256``,
 ``no_answer_margin``). The model file is checked against its SHA-256 before first use.
 Each (question, passage) pair is encoded as "[CLS] question [SEP] passage [SEP]"; a
-passage longer than ``max_tokens`` is read in overlapping windows. Must not import
+passage longer than ``max_tokens`` is read in overlapping windows; a question is read up
+to its first ``max_tokens // 4`` word pieces, so the passage always keeps most of each
+window (``fit_question``). Tokenizer and onnxruntime failures are ``ModelError``s. Must not import
 textual, click or torch; onnxruntime is imported when a reader is opened.
 """
 
@@ -19,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ModelError
+from ..errors import ModelError, model_errors
 from .protocol import Reading, Span
 
 MODEL = "reader.int8.onnx"
@@ -30,6 +32,7 @@ _MAX_ANSWER_TOKENS = 30  # a span is at most this many tokens, unless reader.jso
 _SPANS = 12  # spans kept per passage: enough for one in most of its sentences
 _STRIDE = 64  # tokens shared by consecutive windows of a long passage
 _BATCH = 16
+_CHARS_PER_PIECE = 100  # WordPiece reads a longer word as one [UNK]
 _RETRAIN = "reinstall Excerpta, or rebuild the reader: make train-reader"
 
 
@@ -92,6 +95,7 @@ class OnnxReader:
                 str(folder / MODEL), options, providers=["CPUExecutionProvider"]
             )
             self._tokenizer = Tokenizer.from_file(str(folder / TOKENIZER))
+            self._counter = Tokenizer.from_file(str(folder / TOKENIZER))
         # onnxruntime's and tokenizers' own errors derive from Exception alone.
         except Exception as exc:
             raise ModelError(f"cannot load the reader in {folder}: {exc}", hint=_RETRAIN) from exc
@@ -103,16 +107,36 @@ class OnnxReader:
             stride=min(_STRIDE, self._max_tokens // 4),
             strategy="only_second",
         )
+        self._counter.no_padding()
+        self._counter.no_truncation()
         self._batch_size = batch_size
 
     @property
     def no_answer_margin(self) -> float:
         return self._margin
 
+    @property
+    def max_question_tokens(self) -> int:
+        """The most word pieces of a question read: a quarter of the window, so that
+        with the stride a window keeps over half its tokens for the passage."""
+        return self._max_tokens // 4
+
+    def fit_question(self, question: str) -> str:
+        """``question`` cut after its first ``max_question_tokens`` word pieces."""
+        limit = self.max_question_tokens
+        head = question[: limit * _CHARS_PER_PIECE]
+        with model_errors("the reader's tokenizer", _RETRAIN):
+            offsets = self._counter.encode(head, add_special_tokens=False).offsets
+        if len(offsets) <= limit and len(head) == len(question):
+            return question
+        return head[: offsets[limit - 1][1]] if len(offsets) >= limit else head
+
     def read(self, pairs: Sequence[tuple[str, str]]) -> list[Reading]:
         if not pairs:
             return []
-        encoded = self._tokenizer.encode_batch([(q, p) for q, p in pairs])
+        fitted = [(self.fit_question(q), p) for q, p in pairs]
+        with model_errors("the reader's tokenizer", _RETRAIN):
+            encoded = self._tokenizer.encode_batch(fitted)
         # Every window of every pair, remembered by the pair it reads.
         windows = [(i, w) for i, e in enumerate(encoded) for w in (e, *e.overflowing)]
         found: list[Reading | None] = [None] * len(pairs)
@@ -136,7 +160,8 @@ class OnnxReader:
             feeds["input_ids"][row, :size] = window.ids
             feeds["attention_mask"][row, :size] = window.attention_mask
             feeds["token_type_ids"][row, :size] = window.type_ids
-        outputs = self._session.run(self._outputs, {n: feeds[n] for n in self._inputs})
+        with model_errors("the reader model", _RETRAIN):
+            outputs = self._session.run(self._outputs, {n: feeds[n] for n in self._inputs})
         return np.asarray(outputs[0], np.float32), np.asarray(outputs[1], np.float32)
 
 

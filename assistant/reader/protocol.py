@@ -58,6 +58,11 @@ class Reader(Protocol):
         """How far the no-answer score may exceed the span score before it wins."""
         ...
 
+    def fit_question(self, question: str) -> str:
+        """The question as it is read: cut to the reader's limit, so that a passage keeps
+        room beside it (``read`` cuts every question so)."""
+        ...
+
     def read(self, pairs: Sequence[tuple[str, str]]) -> list[Reading]:
         """One ``Reading`` per (question, passage) pair, in order."""
         ...

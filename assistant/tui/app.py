@@ -24,7 +24,7 @@ from textual.worker import Worker, WorkerState
 from ..conversation import Conversation, Exchange
 from ..errors import AssistantError, Cancelled, IndexUnusableError
 from ..indexing import shown_progress
-from ..records import Citation
+from ..records import TRUNCATED, Citation
 from . import messages as m
 from .editor import open_cited
 from .live import COMMIT_POLL_S, LiveIndex, export_conversation
@@ -165,7 +165,11 @@ class ExcerptaApp(App[int]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="scope")
     def _set_scope(self, globs: tuple[str, ...]) -> None:
         assert self.assistant is not None
-        self.assistant.set_scope(globs)
+        try:
+            self.assistant.set_scope(globs)
+        except AssistantError as exc:
+            self.post_message(m.ScopeFailed(exc))
+            return
         try:
             chosen = self.assistant.selection()
         except AssistantError:  # no usable index yet: the scope applies once there is one
@@ -215,6 +219,8 @@ class ExcerptaApp(App[int]):
             self.conversation.record(message.question, message.answer)
         corpus = self.assistant.settings.corpus if self.assistant is not None else None
         await self.query_one(ChatLog).add(AnswerEntry(message.answer, corpus))
+        if message.answer.question_truncated:
+            await self.query_one(ChatLog).add(Notice(TRUNCATED, kind="warning"))
         self.busy = False
 
     @on(m.AskFailed)
@@ -265,6 +271,11 @@ class ExcerptaApp(App[int]):
     def _commit_noticed(self, message: m.CommitNoticed) -> None:
         self.query_one(StatusBar).show(note=f"index updated (commit {message.generation})")
         self._read_status()  # ctrl+r is offered only if the corpus is still ahead
+
+    @on(m.ScopeFailed)
+    async def _scope_failed(self, message: m.ScopeFailed) -> None:
+        error = message.error
+        await self.query_one(ChatLog).add(Notice(error.message, error.hint, kind="error"))
 
     @on(m.ScopeSet)
     async def _scope_set(self, message: m.ScopeSet) -> None:

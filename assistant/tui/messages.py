@@ -42,6 +42,13 @@ class CommitNoticed(Message):
 
 
 @dataclass
+class ScopeFailed(Message):
+    """A ``/in`` command's globs were refused (too long, malformed)."""
+
+    error: AssistantError
+
+
+@dataclass
 class ScopeSet(Message):
     """Questions now search only the files the globs match (() : every file).
 
