@@ -15,7 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import model_errors
 from .protocol import Vectors
+
+_REEXPORT = "if it fails again, reinstall Excerpta (make setup) and rebuild: excerpta index --full"
 
 # How making or opening an export can fail: no onnxruntime (or onnx), a damaged or partial
 # file, an export of an incompatible version. Each only costs speed: the model serves.
@@ -74,7 +77,8 @@ class OnnxEmbedder:
         return int(self._info["dimension"])
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
-        encoded = self._counter.encode_batch(list(texts), add_special_tokens=False)
+        with model_errors("the encoder's tokenizer", _REEXPORT):
+            encoded = self._counter.encode_batch(list(texts), add_special_tokens=False)
         return [len(e.ids) for e in encoded]
 
     def embed_documents(self, texts: Sequence[str]) -> Vectors:
@@ -95,8 +99,8 @@ class OnnxEmbedder:
         return out
 
     def _encode_batch(self, texts: list[str]) -> Vectors:
-        with self._lock:  # the tokenizer's padding state is shared
-            self._tokenizer.enable_padding()
+        with self._lock, model_errors("the encoder's tokenizer", _REEXPORT):
+            self._tokenizer.enable_padding()  # its padding state is shared: hence the lock
             encoded = self._tokenizer.encode_batch(texts)
         feeds = {
             "input_ids": np.array([e.ids for e in encoded], dtype=np.int64),
@@ -104,7 +108,8 @@ class OnnxEmbedder:
             "token_type_ids": np.array([e.type_ids for e in encoded], dtype=np.int64),
         }
         inputs = {n: feeds[n] for n in self._info["inputs"]}
-        hidden = self._session.run(None, inputs)[0]
+        with model_errors("the encoder model", _REEXPORT):
+            hidden = self._session.run(None, inputs)[0]
         mask = feeds["attention_mask"][..., None].astype(np.float32)
         pooling = self._info["pooling"]
         if pooling == "cls":
