@@ -18,6 +18,10 @@ from .reader import Reader
 
 _CHARS_PER_TOKEN = 100  # a word piece longer than this is one [UNK]: no token spans more
 _WORD_END = re.compile(r"\S(?=\s|$)")
+# Terminal escape sequences (CSI, OSC) and other control characters a paste can carry:
+# the models would read "[31m" as words.
+_ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b.?")
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]+")
 
 
 @dataclass(frozen=True)
@@ -25,6 +29,8 @@ class FittedQuestion:
     """One question as asked, as searched and as read."""
 
     asked: str
+    cleaned: str
+    """Without terminal escape sequences and control characters."""
     searched: str
     """Cut to the query encoder's window: what retrieval and the sentence scorer read."""
     read: str
@@ -32,15 +38,21 @@ class FittedQuestion:
 
     @property
     def truncated(self) -> bool:
-        return self.read != self.asked or self.searched != self.asked
+        return self.read != self.cleaned or self.searched != self.cleaned
 
 
 def fit_question(question: str, encoder: Embedder, reader: Reader | None) -> FittedQuestion:
-    """``question`` cut to ``encoder.max_tokens`` for searching and, where a reader reads
-    it, to the reader's limit."""
-    searched = cut_to_tokens(question, encoder.max_tokens, encoder.count_tokens)
+    """``question`` cleaned of control characters, then cut to ``encoder.max_tokens``
+    for searching and, where a reader reads it, to the reader's limit."""
+    cleaned = clean_question(question)
+    searched = cut_to_tokens(cleaned, encoder.max_tokens, encoder.count_tokens)
     read = reader.fit_question(searched) if reader is not None else searched
-    return FittedQuestion(question, searched, read)
+    return FittedQuestion(question, cleaned, searched, read)
+
+
+def clean_question(question: str) -> str:
+    """``question`` without escape sequences, its other control characters as spaces."""
+    return _CONTROLS.sub(" ", _ESCAPES.sub("", question)).strip()
 
 
 def cut_to_tokens(text: str, limit: int, count: Callable[[Sequence[str]], list[int]]) -> str:

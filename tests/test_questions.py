@@ -189,3 +189,17 @@ def test_model_errors_become_model_errors_with_a_hint(raised: BaseException) -> 
 def test_model_errors_let_interrupts_and_own_errors_through(raised: BaseException) -> None:
     with pytest.raises(type(raised)), model_errors("the tokenizer", "reinstall"):
         raise raised
+
+
+@pytest.mark.parametrize(
+    ("typed", "read"),
+    [
+        ("\x1b[31mWhen were the tomatoes planted?\x1b[0m", "When were the tomatoes planted?"),
+        ("\x1b]0;title\x07When?", "When?"),
+        ("When\x00were\x08the\x7ftomatoes\x9bplanted?", "When were the tomatoes planted?"),
+        ("When?\u200f\n", "When?\u200f"),  # a right-to-left mark is text: kept
+    ],
+)
+def test_escape_codes_and_control_characters_are_not_read(typed: str, read: str) -> None:
+    fitted = fit_question(typed, FakeEmbedder(), FakeReader())
+    assert (fitted.searched, fitted.read, fitted.truncated) == (read, read, False)
