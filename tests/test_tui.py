@@ -20,8 +20,8 @@ from assistant.config import Settings
 from assistant.conversation import Conversation
 from assistant.core import Status
 from assistant.errors import AssistantError, Cancelled, IndexMissingError
-from assistant.records import Answer, AnswerSpan, Citation, IndexReport
-from assistant.store.scope import Selection, select_scope
+from assistant.records import TRUNCATED, Answer, AnswerSpan, Citation, IndexReport
+from assistant.store.scope import Selection, check_globs, select_scope
 from assistant.tui import ExcerptaApp
 from assistant.tui.widgets import (
     AnswerEntry,
@@ -162,7 +162,7 @@ class FakeAssistant:
         return Conversation(self)
 
     def set_scope(self, globs: Sequence[str]) -> None:
-        self.settings = dataclasses.replace(self.settings, scope=tuple(globs))
+        self.settings = dataclasses.replace(self.settings, scope=check_globs(globs))
 
     def selection(self) -> Selection | None:
         if not self.settings.scope:
@@ -699,3 +699,28 @@ def test_an_excerpt_keeps_its_list_items_on_their_own_lines_and_rejoins_prose() 
     )
     highlighted = [text.plain[s.start : s.end] for s in text.spans]
     assert highlighted == [sentence]
+
+
+def test_a_pasted_page_shows_its_beginning_and_says_it_was_cut(fake: FakeAssistant) -> None:
+    fake.reply = replace(ANSWER, question_truncated=True)
+    page = "When was Castillo removed? " + "And more words of the page. " * 200
+
+    async def scenario(app: ExcerptaApp, pilot: Pilot[int]) -> None:
+        await ask(app, pilot, page)
+        shown = plain(app.query_one(QuestionEntry))
+        assert shown.startswith("When was Castillo removed?") and len(shown) < 300
+        assert shown.endswith("(1,204 words in all)")
+        assert TRUNCATED in chat_text(app) and fake.asked == [page.strip()]
+        assert REMOVED in chat_text(app)  # the answer, on screen at 80x24
+
+    drive(fake, scenario, size=(80, 24))
+
+
+def test_a_glob_over_the_limit_is_refused_with_a_message(fake: FakeAssistant) -> None:
+    async def scenario(app: ExcerptaApp, pilot: Pilot[int]) -> None:
+        await ask(app, pilot, "/in notes/**")
+        await ask(app, pilot, "/in " + "*" * 1001)
+        assert "over the limit of 1,000" in chat_text(app)
+        assert fake.settings.scope == ("notes/**",)  # the scope it had
+
+    drive(fake, scenario)

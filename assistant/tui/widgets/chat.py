@@ -24,11 +24,17 @@ from .question import QuestionInput
 
 
 class QuestionEntry(Static):
-    """A question as the user typed it."""
+    """A question as the user typed it; a pasted page shows its beginning only, so that
+    the answer stays on screen."""
+
+    SHOWN_CHARS = 200
 
     def __init__(self, question: str) -> None:
         # A str would be parsed as markup; the user's text is data.
-        super().__init__(Text(question))
+        text = Text(question[: self.SHOWN_CHARS])
+        if len(question) > self.SHOWN_CHARS:
+            text.append(f" … ({len(question.split()):,} words in all)", style="italic")
+        super().__init__(text)
         self.question = question
 
 
