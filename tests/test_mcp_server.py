@@ -23,19 +23,11 @@ from mcp.types import CallToolResult, TextContent
 
 from assistant.errors import UsageError
 from assistant.mcp_server.tools import checked
+from tests.test_cli import ANSWER_KEYS
 
 ROOT = Path(__file__).resolve().parent.parent
 HOOK = ROOT / "tests" / "fake_model_cli.py"
 TIMEOUT = 120  # seconds; a hang guard, never a speed goal
-ANSWER_KEYS = {
-    "question",
-    "answer",
-    "abstained",
-    "citations",
-    "answer_span",
-    "question_truncated",
-    "elapsed_ms",
-}
 
 pytestmark = pytest.mark.usefixtures("isolated")
 
