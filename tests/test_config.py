@@ -250,3 +250,18 @@ def test_a_local_build_commits_at_its_end_and_a_ray_build_every_50000_chunks() -
     assert dataclasses.replace(local, ray="local").commit_interval == RAY_COMMIT_EVERY == 50_000
     assert dataclasses.replace(local, commit_every=8).commit_interval == 8
     assert dataclasses.replace(local, ray="auto", commit_every=8).commit_interval == 8
+
+
+@pytest.mark.parametrize("scope", [["x" * 1001], ["notes/[z-a]"]])
+def test_a_scope_the_globs_refuse_is_a_config_error(scope: list[str]) -> None:
+    with pytest.raises(ConfigError) as raised:
+        Settings(scope=tuple(scope)).validate()
+    assert raised.value.message.startswith("scope: ") and raised.value.hint
+
+
+def test_a_home_folder_that_does_not_exist_is_a_config_error(tmp_path: Path) -> None:
+    config = tmp_path / "excerpta.toml"
+    config.write_text('corpus = "~nosuchuser-excerpta/docs"\n')
+    with pytest.raises(ConfigError) as raised:
+        load_settings(config_file=config)
+    assert "bad value '~nosuchuser-excerpta/docs' for corpus" in raised.value.message

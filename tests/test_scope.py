@@ -22,8 +22,9 @@ from assistant.config import Settings
 from assistant.core import Assistant
 from assistant.embedding import Encoders
 from assistant.errors import UsageError
+from assistant.globs import check_globs, glob_pattern
 from assistant.store import vectors as vectors_module
-from assistant.store.scope import check_globs, glob_pattern, matching, select_scope
+from assistant.store.scope import matching, select_scope
 from tests.fakes import FakeEmbedder
 from tests.test_vectors import LIMIT, build
 

@@ -20,8 +20,9 @@ from assistant.config import Settings
 from assistant.conversation import Conversation
 from assistant.core import Status
 from assistant.errors import AssistantError, Cancelled, IndexMissingError
+from assistant.globs import check_globs
 from assistant.records import TRUNCATED, Answer, AnswerSpan, Citation, IndexReport
-from assistant.store.scope import Selection, check_globs, select_scope
+from assistant.store.scope import Selection, select_scope
 from assistant.tui import ExcerptaApp
 from assistant.tui.widgets import (
     AnswerEntry,

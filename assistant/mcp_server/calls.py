@@ -56,6 +56,8 @@ class Tools:
                 return self._call(name, arguments)
         except AssistantError as exc:
             return Reply(exc.message + (f" (hint: {exc.hint})" if exc.hint else ""), None, True)
+        except OSError as exc:  # the machine's (a name too long, a folder unreadable)
+            return Reply(f"{exc.strerror or exc}: {exc.filename}", None, True)
 
     def _call(self, name: str, arguments: Mapping[str, Any]) -> Reply:
         if name == "status":

@@ -12,8 +12,8 @@ from typing import Any
 
 from ..config import MAX_K, MODES
 from ..errors import UsageError
+from ..globs import check_globs
 from ..records import NOT_FOUND, TRUNCATED, Answer, SearchResult
-from ..store.scope import check_globs
 
 _COMMON: dict[str, Any] = {
     "k": {
@@ -175,7 +175,7 @@ def _lenient(value: Any) -> Any:
     if isinstance(value, str) and value.strip()[:1] in ("[", *"0123456789"):
         try:
             return json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested thousands deep
             return value
     return value
 
