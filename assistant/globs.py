@@ -12,6 +12,7 @@ click or torch.
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Iterable
 from functools import lru_cache
 
@@ -70,7 +71,9 @@ def glob_pattern(glob: str) -> re.Pattern[str]:
         else:
             body += f"(?>{_ANY_SEGMENTS}?{''.join(run)})"  # lazy: the first place
     try:
-        return re.compile(body, re.DOTALL)
+        with warnings.catch_warnings():  # "[a--z]": re warns of set syntax to come
+            warnings.simplefilter("ignore", FutureWarning)
+            return re.compile(body, re.DOTALL)
     except re.error as exc:  # its message may quote control characters: not shown
         raise UsageError(
             f"bad glob {glob!r}: a malformed [...] class", hint="for example [a-z] or [!0-9]"
