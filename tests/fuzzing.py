@@ -23,19 +23,20 @@ from assistant.config import Settings
 from assistant.core import Assistant
 from assistant.embedding import Encoders
 from assistant.errors import ExitCode
+from assistant.globs import MAX_GLOB_CHARS
 from tests.fakes import FakeEmbedder, write_onnx_reader
+from tests.test_cli import ANSWER_KEYS as CLI_ANSWER_KEYS
+from tests.test_cli import SEARCH_KEYS as CLI_SEARCH_KEYS
 
 ROOT = Path(__file__).resolve().parent.parent
 HANG_GUARD_S = 30.0  # per case; answers here take milliseconds
 DOCUMENTED = frozenset(int(code) for code in ExitCode)
-MAX_K, MAX_GLOB, LONGEST = 50, 1_000, 100_000
+MAX_GLOB, LONGEST = MAX_GLOB_CHARS, 100_000
 QUESTION = "When were the tomatoes planted?"
 XYLOPHONE = "When do the xylophone lessons start?"
 DEEP = "/".join(f"d{n:02}" for n in range(1, 31))  # a file 30 folders deep
-ANSWER_KEYS = frozenset(
-    {"question", "answer", "abstained", "citations", "answer_span", "elapsed_ms"}
-)
-SEARCH_KEYS = frozenset({"query", "hits"})
+ANSWER_KEYS = frozenset(CLI_ANSWER_KEYS)  # the documented JSON schema, one list of it
+SEARCH_KEYS = frozenset(CLI_SEARCH_KEYS)
 
 
 # --- the hang guard ---------------------------------------------------------------------

@@ -31,7 +31,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from assistant.cli import main
-from assistant.config import MODES, Settings
+from assistant.config import MAX_K, MODES, Settings
 from assistant.core import Assistant
 from assistant.embedding import Encoders
 from assistant.reader import open_reader
@@ -44,7 +44,6 @@ from tests.fuzzing import (
     JSON_VALUES,
     LETTERS,
     MAX_GLOB,
-    MAX_K,
     NO_HOME,
     NOT_WHOLE,
     PROFILES,

@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from mcp import ClientSession, StdioServerParameters, stdio_client
 from mcp.types import CallToolResult, TextContent
 
-from assistant.config import MODES
+from assistant.config import MAX_K, MODES
 from tests.fuzzing import (
     ANSWER_KEYS,
     BACKTRACKING,
@@ -34,7 +34,6 @@ from tests.fuzzing import (
     JSON_VALUES,
     LETTERS,
     MAX_GLOB,
-    MAX_K,
     NOT_WHOLE,
     PROFILES,
     QUESTION,
