@@ -134,7 +134,9 @@ class OnnxReader:
     def read(self, pairs: Sequence[tuple[str, str]]) -> list[Reading]:
         if not pairs:
             return []
-        fitted = [(self.fit_question(q), p) for q, p in pairs]
+        # Each question is read with up to 10 passages: cut it once.
+        cut = {q: self.fit_question(q) for q in dict.fromkeys(q for q, _ in pairs)}
+        fitted = [(cut[q], p) for q, p in pairs]
         with model_errors("the reader's tokenizer", _RETRAIN):
             encoded = self._tokenizer.encode_batch(fitted)
         # Every window of every pair, remembered by the pair it reads.
