@@ -34,12 +34,13 @@ def load_pptx(data: bytes) -> Document:
     """
     open_zip(data, _KIND).close()
     from pptx import Presentation
-    from pptx.exc import PackageNotFoundError
+    from pptx.exc import PythonPptxError
 
     try:
         presentation = Presentation(io.BytesIO(data))
         slides = list(presentation.slides)
-    except (zipfile.BadZipFile, zlib.error, EOFError, PackageNotFoundError) as exc:
+    # PythonPptxError: python-pptx's own, e.g. InvalidXmlError for a relationship with no Id
+    except (zipfile.BadZipFile, zlib.error, EOFError, PythonPptxError) as exc:
         raise LoaderError(f"not valid PPTX: {describe(exc)}") from exc
     except KeyError as exc:
         missing = str(exc.args[0]) if exc.args else "a part is missing"
