@@ -3,19 +3,22 @@
 A prediction is the best span start[i] + end[j] (i <= j, both in the passage, at most
 ``MAX_SPAN`` tokens) against the no-answer score start[0] + end[0] (the [CLS] position).
 Its ``margin`` is no-answer minus best span: the reader abstains when the margin exceeds
-the calibrated ``no_answer_margin``. Plain numpy; no torch here.
+the calibrated ``no_answer_margin``. EM and F1 are the product's own (``excerpta eval``'s,
+from ``assistant.evaluation``), so the reader's figures and the product's agree. Plain
+numpy; no torch here.
 """
 
 from __future__ import annotations
 
-import collections
-import re
-import string
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+# Re-exported: training code has imported them from here.
+from assistant.evaluation import exact_match as exact_match
+from assistant.evaluation import f1 as f1
 
 from .reader_data import Example
 
@@ -131,31 +134,6 @@ def decode(start: np.ndarray, end: np.ndarray, passage: Sequence[bool]) -> Predi
 
 def span_text(example: Example, offsets: Sequence[tuple[int, int]], p: Prediction) -> str:
     return example.context[offsets[p.start][0] : offsets[p.end][1]]
-
-
-def normalize(text: str) -> str:
-    """SQuAD's official answer normalisation."""
-    text = text.lower()
-    text = "".join(ch for ch in text if ch not in set(string.punctuation))
-    text = re.sub(r"\b(a|an|the)\b", " ", text)
-    return " ".join(text.split())
-
-
-def exact_match(prediction: str, gold: Sequence[str]) -> float:
-    return float(max(normalize(prediction) == normalize(g) for g in gold))
-
-
-def f1(prediction: str, gold: Sequence[str]) -> float:
-    return max(_f1(normalize(prediction).split(), normalize(g).split()) for g in gold)
-
-
-def _f1(predicted: list[str], truth: list[str]) -> float:
-    common = collections.Counter(predicted) & collections.Counter(truth)
-    same = sum(common.values())
-    if same == 0:
-        return 0.0
-    precision, recall = same / len(predicted), same / len(truth)
-    return 2 * precision * recall / (precision + recall)
 
 
 def margin_for(margins: Sequence[float], answered: float) -> float:
