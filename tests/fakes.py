@@ -180,11 +180,12 @@ def write_onnx_reader(
     model.ir_version = 8
     onnx.save(model, folder / "reader.int8.onnx")
     digest = hashlib.sha256((folder / "reader.int8.onnx").read_bytes()).hexdigest()
+    tokens = hashlib.sha256((folder / "tokenizer.json").read_bytes()).hexdigest()
     info = {
         "max_tokens": 256,
         "inputs": ["input_ids", "attention_mask", "token_type_ids"],
         "outputs": ["start_logits", "end_logits"],
-        "sha256": {"reader.int8.onnx": sha256 or digest},
+        "sha256": {"reader.int8.onnx": sha256 or digest, "tokenizer.json": tokens},
         "no_answer_margin": margin,
     }
     (folder / "reader.json").write_text(json.dumps(info))

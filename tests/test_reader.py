@@ -11,7 +11,7 @@ import pytest
 
 from assistant import Assistant, Settings
 from assistant.errors import ModelError
-from assistant.reader import open_reader, reader_folder
+from assistant.reader import onnx_reader, open_reader, reader_folder
 from assistant.reader.onnx_reader import _PACKAGED, MODEL
 from tests.fakes import write_onnx_reader
 
@@ -76,6 +76,30 @@ def test_a_model_that_fails_its_sha256_is_a_model_error(tmp_path: Path) -> None:
     with pytest.raises(ModelError) as raised:
         open_reader(folder)
     assert "SHA-256" in raised.value.message and raised.value.hint
+
+
+def test_an_altered_tokenizer_is_a_model_error(tmp_path: Path) -> None:
+    folder = write_onnx_reader(tmp_path / "reader", ["dec"], ["7"])
+    with (folder / "tokenizer.json").open("a") as handle:
+        handle.write(" ")
+    with pytest.raises(ModelError) as raised:
+        open_reader(folder)
+    assert "tokenizer.json" in raised.value.message
+
+
+def test_the_packaged_reader_is_checked_against_the_sha256_pinned_in_code(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whoever alters the packaged model can rewrite reader.json beside it too: the
+    packaged files are checked against shipped.py's hashes, not reader.json's."""
+    folder = write_onnx_reader(tmp_path / "reader", ["dec"], ["7"])
+    monkeypatch.setattr(onnx_reader, "_PACKAGED", folder.resolve())
+    with pytest.raises(ModelError) as raised:
+        open_reader(folder)  # reader.json's hashes match; the pinned ones do not
+    assert "ships" in raised.value.message
+    info = json.loads((folder / "reader.json").read_text())
+    monkeypatch.setattr(onnx_reader, "SHIPPED_SHA256", info["sha256"])
+    assert open_reader(folder) is not None
 
 
 def test_reader_json_without_a_sha256_is_a_model_error(folder: Path, tmp_path: Path) -> None:

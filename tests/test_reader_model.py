@@ -1,8 +1,8 @@
 """The shipped reader model (assistant/reader/model/) and the data it was trained on.
 
-The `model` tests load the real int8 ONNX file with onnxruntime; the `slow` test builds
-training data from SQuAD v1.1 dev (../shared/data) and checks the reporting split's
-articles stay out of it.
+The `model` tests load the real int8 ONNX file with onnxruntime; the `slow` test splits
+SQuAD v1.1 train (../shared/data) as training does and checks that the held-out SQuAD
+2.0 articles and every dev article stay out of what the reader learns from.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "assistant" / "reader" / "model"
-SQUAD = ROOT.parent / "shared" / "data" / "squad-v1.1-dev" / "dev-v1.1.json"
+DATA = ROOT.parent / "shared" / "data"
 shipped = pytest.mark.skipif(
     not (MODEL / "reader.int8.onnx").is_file(),
     reason="no trained reader in assistant/reader/model/ (make train-reader writes one)",
@@ -30,11 +30,12 @@ def _info() -> dict[str, object]:
 
 @pytest.mark.model
 @shipped
-def test_shipped_reader_matches_its_sha256() -> None:
-    expected = _info()["sha256"]
-    assert isinstance(expected, dict)
-    with (MODEL / "reader.int8.onnx").open("rb") as handle:
-        assert hashlib.file_digest(handle, "sha256").hexdigest() == expected["reader.int8.onnx"]
+def test_shipped_reader_matches_the_sha256_pinned_in_code() -> None:
+    from assistant.reader.shipped import SHIPPED_SHA256
+
+    for name in ("reader.int8.onnx", "tokenizer.json"):
+        with (MODEL / name).open("rb") as handle:
+            assert hashlib.file_digest(handle, "sha256").hexdigest() == SHIPPED_SHA256[name]
 
 
 @pytest.mark.model
@@ -68,22 +69,26 @@ def test_shipped_reader_answers_a_trivial_question() -> None:
 
 
 @pytest.mark.slow
-def test_training_data_holds_no_reporting_article() -> None:
-    from training.reader_data import load_articles, split_articles, training_examples
+def test_training_data_holds_no_held_out_or_dev_article() -> None:
+    from training.reader_data import (
+        CALIBRATION_FILE,
+        DEV_TITLES,
+        TRAIN_FILE,
+        load_articles,
+        split_train,
+        training_examples,
+    )
 
-    if not SQUAD.is_file():
-        pytest.skip(f"no SQuAD data at {SQUAD}")
-    articles = load_articles(SQUAD)
-    splits = split_articles(len(articles))
-    assert not set(splits["train"]) & set(splits["report"])
-    assert not set(splits["validation"]) & set(splits["train"])
-    assert all(a % 2 == 0 for a in splits["train"] + splits["validation"])
-    examples = training_examples(articles, splits["train"][:3], seed=13)
-    kinds = {e.kind for e in examples}
-    assert kinds == {"answer", "other_paragraph", "near_miss"}
-    reporting = {p["context"] for a in splits["report"] for p in articles[a]["paragraphs"]} | {
-        q["id"] for a in splits["report"] for p in articles[a]["paragraphs"] for q in p["qas"]
-    }
-    assert all(e.article in splits["train"][:3] for e in examples)
-    assert not any(e.context in reporting for e in examples)
-    assert not any(e.qid.removesuffix("-nm") in reporting for e in examples)
+    if not (DATA / TRAIN_FILE).is_file():
+        pytest.skip(f"no SQuAD train data at {DATA / TRAIN_FILE}")
+    articles = load_articles(DATA / TRAIN_FILE)
+    held_out = {a["title"] for a in load_articles(DATA / CALIBRATION_FILE)}
+    splits = split_train(articles, held_out)
+    assert {articles[a]["title"] for a in splits["calibration"]} == held_out
+    assert len(held_out) == 10 and not splits["dev_titled"]
+    learned = splits["train"]
+    assert not set(learned) & set(splits["validation"] + splits["calibration"])
+    assert not {articles[a]["title"] for a in learned} & (DEV_TITLES | held_out)
+    examples = training_examples(articles, learned[:3], seed=13)
+    assert {e.kind for e in examples} == {"answer", "other_paragraph", "near_miss"}
+    assert {e.article for e in examples} <= set(learned[:3])

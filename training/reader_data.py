@@ -1,22 +1,24 @@
-"""The reader's training and evaluation examples, built from SQuAD v1.1 dev only.
+"""The reader's training and calibration examples, from SQuAD's training side only.
 
-SQuAD v1.1 dev's articles at even index in its ``data`` list are the tuning split (the
-reader may learn from them); those at odd index are the reporting split, used here only
-to measure. A few tuning articles are held out again as this script's own validation
-split (calibration of the no-answer margin). Besides each question with its gold span,
-two kinds of unanswerable pairs teach "not found" (target: the [CLS] position):
+The reader learns from SQuAD v1.1 train; all of SQuAD v1.1 dev is kept for measuring, and
+no dev article is ever read here (``DEV_TITLES`` also drops any train article that
+carries a dev article's title). ``split_train`` sets aside the 10 articles that open SQuAD
+2.0 train (their real unanswerable questions calibrate "not found") and every 40th other
+article (validation). Besides each question with its gold span, two kinds of unanswerable
+pairs teach "not found" (target: the [CLS] position):
 
 - hard negatives: the question with another paragraph of the same article that does not
   contain its answer;
 - near misses: the question perturbed (an entity, number or year swapped for another of
   the same kind from the same article that the gold paragraph does not mention, or the
-  question negated) with its gold paragraph, SQuAD 2.0 style.
+  question negated) with its gold paragraph, SQuAD 2.0 style (``perturb``).
 
 Plain functions on dicts and strings; no torch here.
 """
 
 from __future__ import annotations
 
+import gzip
 import json
 import random
 from dataclasses import dataclass, replace
@@ -25,8 +27,26 @@ from typing import Any
 
 from .near_miss import entity_inventory, perturb
 
-VALIDATION_EVERY = 8
-"""Every 8th tuning article (by position among the tuning articles) is held out."""
+TRAIN_FILE = Path("squad-v1.1-train") / "train-v1.1.json.gz"
+CALIBRATION_FILE = Path("squad-v2.0-train-first10") / "train-v2.0-first10.json"
+VALIDATION_EVERY = 40
+"""Every 40th training article (after the calibration ones) is held out for validation."""
+
+DEV_TITLES = frozenset({
+    "Super_Bowl_50", "Warsaw", "Normans", "Nikola_Tesla", "Computational_complexity_theory",
+    "Teacher", "Martin_Luther", "Southern_California", "Sky_(United_Kingdom)",
+    "Victoria_(Australia)", "Huguenot", "Steam_engine", "Oxygen", "1973_oil_crisis",
+    "Apollo_program", "European_Union_law", "Amazon_rainforest", "Ctenophora",
+    "Fresno,_California", "Packet_switching", "Black_Death", "Geology",
+    "Newcastle_upon_Tyne", "Victoria_and_Albert_Museum", "American_Broadcasting_Company",
+    "Genghis_Khan", "Pharmacy", "Immune_system", "Civil_disobedience", "Construction",
+    "Private_school", "Harvard_University", "Jacksonville,_Florida", "Economic_inequality",
+    "Doctor_Who", "University_of_Chicago", "Yuan_dynasty", "Kenya",
+    "Intergovernmental_Panel_on_Climate_Change", "Chloroplast", "Prime_number", "Rhine",
+    "Scottish_Parliament", "Islamism", "Imperialism", "United_Methodist_Church",
+    "French_and_Indian_War", "Force",
+})  # fmt: skip
+"""The 48 article titles of SQuAD v1.1 dev: never trained or calibrated on."""
 
 ANSWER, OTHER_PARAGRAPH, NEAR_MISS = "answer", "other_paragraph", "near_miss"
 
@@ -49,20 +69,42 @@ class Example:
 
 
 def load_articles(path: Path) -> list[dict[str, Any]]:
-    """The ``data`` list of a SQuAD json file."""
-    articles: list[dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))["data"]
+    """The ``data`` list of a SQuAD json file (gzip'd when its name ends in .gz)."""
+    raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+    articles: list[dict[str, Any]] = json.loads(raw.decode("utf-8"))["data"]
     return articles
 
 
-def split_articles(count: int) -> dict[str, list[int]]:
-    """Article indices of the train, validation (both tuning) and report splits."""
-    tuning = list(range(0, count, 2))
-    validation = [a for n, a in enumerate(tuning) if n % VALIDATION_EVERY == VALIDATION_EVERY - 1]
-    return {
-        "train": [a for a in tuning if a not in validation],
-        "validation": validation,
-        "report": list(range(1, count, 2)),
-    }
+def split_train(
+    articles: list[dict[str, Any]], held_out_titles: set[str], every: int = VALIDATION_EVERY
+) -> dict[str, list[int]]:
+    """Article indices of SQuAD train: ``train``, ``validation`` (every ``every``-th of
+    the rest), ``calibration`` (titles in ``held_out_titles``) and ``dev_titled``
+    (articles named like a dev article: in no split, expected empty)."""
+    splits: dict[str, list[int]] = {"train": [], "validation": [], "calibration": []}
+    splits["dev_titled"] = []
+    rest = 0
+    for index, article in enumerate(articles):
+        title = article.get("title", "")
+        if title in DEV_TITLES:
+            splits["dev_titled"].append(index)
+        elif title in held_out_titles:
+            splits["calibration"].append(index)
+        else:
+            rest += 1
+            splits["validation" if rest % every == 0 else "train"].append(index)
+    return splits
+
+
+def unanswerable_questions(articles: list[dict[str, Any]]) -> list[Example]:
+    """SQuAD 2.0's real unanswerable questions (``is_impossible``), with their paragraph."""
+    return [
+        _unanswerable(qa["id"], a, qa["question"], paragraph["context"], "impossible")
+        for a, article in enumerate(articles)
+        for paragraph in article["paragraphs"]
+        for qa in paragraph["qas"]
+        if qa.get("is_impossible")
+    ]
 
 
 def answerable(articles: list[dict[str, Any]], indices: list[int]) -> list[Example]:
@@ -71,6 +113,8 @@ def answerable(articles: list[dict[str, Any]], indices: list[int]) -> list[Examp
     for a in indices:
         for paragraph in articles[a]["paragraphs"]:
             for qa in paragraph["qas"]:
+                if not qa["answers"]:  # SQuAD 2.0's unanswerable questions
+                    continue
                 first = qa["answers"][0]
                 examples.append(
                     Example(
@@ -97,7 +141,7 @@ def hard_negatives(
         contexts = [p["context"] for p in articles[a]["paragraphs"]]
         for paragraph in articles[a]["paragraphs"]:
             for qa in paragraph["qas"]:
-                if rng.random() >= share:
+                if rng.random() >= share or not qa["answers"]:
                     continue
                 answers = [x["text"].lower() for x in qa["answers"]]
                 others = [
@@ -124,7 +168,7 @@ def near_misses(
         inventory = entity_inventory(" ".join(p["context"] for p in articles[a]["paragraphs"]))
         for paragraph in articles[a]["paragraphs"]:
             for qa in paragraph["qas"]:
-                if rng.random() >= share:
+                if rng.random() >= share or not qa["answers"]:
                     continue
                 changed = perturb(qa["question"].strip(), paragraph["context"], inventory, rng)
                 if changed is not None:
@@ -139,21 +183,29 @@ def _unanswerable(qid: str, article: int, question: str, context: str, kind: str
     return Example(qid, article, question.strip(), context, -1, "", kind=kind)
 
 
-ANSWERABLE_SHARE, HARD_NEGATIVE_SHARE, NEAR_MISS_SHARE = 1.0, 0.12, 0.25
-"""Sized to the CPU budget of a shared 2-core machine: ~6,400 pairs, one pass."""
+HARD_NEGATIVE_SHARE, NEAR_MISS_SHARE = 0.12, 0.2
+"""Unanswerable pairs per answerable question: enough to teach "not found", few enough
+that a 2-core machine trains on most of SQuAD in two hours."""
 
 
 def training_examples(
-    articles: list[dict[str, Any]], indices: list[int], seed: int
+    articles: list[dict[str, Any]], indices: list[int], seed: int, questions: int = 0
 ) -> list[Example]:
-    """A seeded sample of answerable questions, hard negatives and near misses."""
+    """A seeded sample of ``questions`` answerable questions (0: all), hard negatives and
+    near misses, in a seeded order."""
     rng = random.Random(seed)
-    questions = [e for e in answerable(articles, indices) if rng.random() < ANSWERABLE_SHARE]
-    return (
-        questions
-        + hard_negatives(articles, indices, HARD_NEGATIVE_SHARE, seed=seed + 1)
-        + near_misses(articles, indices, NEAR_MISS_SHARE, seed=seed + 2)
+    found = answerable(articles, indices)
+    share = 1.0
+    if 0 < questions < len(found):
+        share = questions / len(found)
+        found = rng.sample(found, questions)
+    examples = (
+        found
+        + hard_negatives(articles, indices, HARD_NEGATIVE_SHARE * share, seed=seed + 1)
+        + near_misses(articles, indices, NEAR_MISS_SHARE * share, seed=seed + 2)
     )
+    rng.shuffle(examples)
+    return examples
 
 
 def crop(example: Example, chars: int, rng: random.Random) -> Example:

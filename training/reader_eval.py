@@ -1,11 +1,8 @@
-"""Scoring the reader: span decoding as the runtime does it, SQuAD EM/F1, abstention.
+"""The reader's training targets and raw logits: tokenized pairs, gold token positions.
 
-A prediction is the best span start[i] + end[j] (i <= j, both in the passage, at most
-``MAX_SPAN`` tokens) against the no-answer score start[0] + end[0] (the [CLS] position).
-Its ``margin`` is no-answer minus best span: the reader abstains when the margin exceeds
-the calibrated ``no_answer_margin``. EM and F1 are the product's own (``excerpta eval``'s,
-from ``assistant.evaluation``), so the reader's figures and the product's agree. Plain
-numpy; no torch here.
+Spans are decoded only by the runtime reader (assistant/reader/onnx_reader.py: windows,
+span scores, the no-answer score), which reader_figures.py measures through; EM and F1 are
+the product's own (``assistant.evaluation``). Plain numpy; no torch here.
 """
 
 from __future__ import annotations
@@ -16,13 +13,7 @@ from typing import Any
 
 import numpy as np
 
-# Re-exported: training code has imported them from here.
-from assistant.evaluation import exact_match as exact_match
-from assistant.evaluation import f1 as f1
-
 from .reader_data import Example
-
-MAX_SPAN = 30
 
 
 @dataclass(frozen=True)
@@ -107,37 +98,3 @@ def predict_logits(
         for row, i in enumerate(batch):
             result[i] = (start[row, : lengths[i]], end[row, : lengths[i]])
     return result
-
-
-@dataclass(frozen=True)
-class Prediction:
-    start: int
-    end: int
-    margin: float
-    """No-answer score minus the best span's score."""
-
-
-def decode(start: np.ndarray, end: np.ndarray, passage: Sequence[bool]) -> Prediction:
-    """The best span within the passage, as the runtime chooses it."""
-    inside = np.asarray(passage, dtype=bool)
-    s = np.where(inside, start, -np.inf)
-    e = np.where(inside, end, -np.inf)
-    scores = s[:, None] + e[None, :]
-    n = len(start)
-    i, j = np.indices((n, n))
-    scores = np.where((j >= i) & (j - i < MAX_SPAN), scores, -np.inf)
-    best = int(np.argmax(scores))
-    bi, bj = divmod(best, n)
-    null = float(start[0] + end[0])
-    return Prediction(bi, bj, null - float(scores[bi, bj]))
-
-
-def span_text(example: Example, offsets: Sequence[tuple[int, int]], p: Prediction) -> str:
-    return example.context[offsets[p.start][0] : offsets[p.end][1]]
-
-
-def margin_for(margins: Sequence[float], answered: float) -> float:
-    """The smallest no-answer margin that still answers ``answered`` of these questions."""
-    ordered = sorted(margins)
-    k = max(0, int(np.ceil(answered * len(ordered))) - 1)
-    return float(ordered[k])

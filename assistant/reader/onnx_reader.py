@@ -2,7 +2,8 @@
 
 A reader folder holds ``reader.int8.onnx``, ``tokenizer.json`` (MiniLM's) and
 ``reader.json`` (``max_tokens``, ``inputs``, ``outputs``, ``sha256``,
-``no_answer_margin``). The model file is checked against its SHA-256 before first use.
+``no_answer_margin``). The model and tokenizer files are checked against their SHA-256
+before first use (pinned in ``shipped.py`` for the packaged reader).
 Each (question, passage) pair is encoded as "[CLS] question [SEP] passage [SEP]"; a
 passage longer than ``max_tokens`` is read in overlapping windows; a question is read up
 to its first ``max_tokens // 4`` word pieces, so the passage always keeps most of each
@@ -23,6 +24,7 @@ import numpy as np
 
 from ..errors import ModelError, model_errors
 from .protocol import Reading, Span
+from .shipped import SHIPPED_SHA256
 
 MODEL = "reader.int8.onnx"
 TOKENIZER = "tokenizer.json"
@@ -55,21 +57,29 @@ def open_reader(folder: Path | None = None) -> OnnxReader | None:
 
 
 def verify_model(folder: Path, info: dict[str, Any]) -> None:
-    """Check the model file against the SHA-256 that ``reader.json`` gives for it."""
-    path = folder / MODEL
-    expected = info.get("sha256", {}).get(MODEL) if isinstance(info.get("sha256"), dict) else None
-    if not isinstance(expected, str):
-        raise ModelError(f"{folder / INFO} gives no SHA-256 for {MODEL}", hint=_RETRAIN)
-    try:
-        with path.open("rb") as handle:
-            digest = hashlib.file_digest(handle, "sha256").hexdigest()
-    except OSError as exc:
-        raise ModelError(f"cannot read the reader model {path}: {exc}", hint=_RETRAIN) from exc
-    if digest != expected.lower():
-        raise ModelError(
-            f"the reader model {path} does not match its SHA-256 in {INFO}",
-            hint=f"{_RETRAIN}; the file was altered or is incomplete",
-        )
+    """Check the model and tokenizer files against their SHA-256: the ones pinned in
+    ``shipped.py`` for the packaged reader, else the ones its ``reader.json`` gives."""
+    pinned = folder.resolve() == _PACKAGED
+    recorded = info.get("sha256")
+    given: dict[str, Any] = recorded if isinstance(recorded, dict) else {}
+    for name in (MODEL, TOKENIZER):
+        expected = SHIPPED_SHA256.get(name) if pinned else given.get(name)
+        if not isinstance(expected, str):
+            if name == TOKENIZER:  # readers trained before tokenizer.json was hashed
+                continue
+            raise ModelError(f"{folder / INFO} gives no SHA-256 for {name}", hint=_RETRAIN)
+        path = folder / name
+        try:
+            with path.open("rb") as handle:
+                digest = hashlib.file_digest(handle, "sha256").hexdigest()
+        except OSError as exc:
+            raise ModelError(f"cannot read the reader's {path}: {exc}", hint=_RETRAIN) from exc
+        if digest != expected.lower():
+            where = "the SHA-256 Excerpta ships for it" if pinned else f"its SHA-256 in {INFO}"
+            raise ModelError(
+                f"the reader's {path} does not match {where}",
+                hint=f"{_RETRAIN}; the file was altered or is incomplete",
+            )
 
 
 class OnnxReader:
