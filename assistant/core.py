@@ -35,7 +35,7 @@ from .indexing import (
 )
 from .questions import FittedQuestion, fit_question
 from .reader import Reader, open_reader
-from .reading import read_passages, read_questions
+from .reading import is_question, read_passages, read_questions
 from .records import Answer, Hit, IndexReport, SearchResult
 from .retrieval import Retriever
 from .store import StoredIndex, open_index
@@ -347,17 +347,29 @@ class Assistant(Answering):
         all_hits: Sequence[list[Hit]],
         reader: Reader,
     ) -> list[tuple[Answer, list[Hit]]]:
-        """Answers with the reader's support, with the passages in the order it ranks them."""
-        readings = read_questions(reader, [f.read for f in fitted], all_hits)
+        """Answers with the reader's support for questions (in the order it ranks the
+        passages); claims and keywords, which hold no question to read, by the scorer."""
+        asking = [n for n, f in enumerate(fitted) if is_question(f.searched)]
+        answered: list[tuple[Answer, list[Hit]] | None] = [None] * len(fitted)
+        readings = read_questions(
+            reader, [fitted[n].read for n in asking], [all_hits[n] for n in asking]
+        )
         read = [
-            read_passages(f.searched, hits, mine, reader.no_answer_margin, self._policy)
-            for f, hits, mine in zip(fitted, all_hits, readings, strict=True)
+            read_passages(
+                fitted[n].searched, all_hits[n], mine, reader.no_answer_margin, self._policy
+            )
+            for n, mine in zip(asking, readings, strict=True)
         ]
         embedded = self._embed_each([r.sentences_to_embed() for r in read])
-        return [
-            (passages.answer(vector, sentences), passages.hits)
-            for passages, vector, sentences in zip(read, vectors, embedded, strict=True)
-        ]
+        for n, passages, sentences in zip(asking, read, embedded, strict=True):
+            answered[n] = (passages.answer(vectors[n], sentences), passages.hits)
+        rest = [n for n in range(len(fitted)) if answered[n] is None]
+        if rest:
+            searched = [fitted[n].searched for n in rest]
+            scored = self._score(searched, vectors[rest], [all_hits[n] for n in rest])
+            for n, pair in zip(rest, scored, strict=True):
+                answered[n] = pair
+        return [pair for pair in answered if pair is not None]
 
     def _embed_each(self, wanted: Sequence[list[str]]) -> list[Vectors]:
         """Each question's candidate sentences embedded, in one call for all of them:

@@ -1,56 +1,124 @@
-"""Answers with a reader model: it reranks the passages, backs sentences, marks the phrase.
+"""Answers with a reader model: it backs sentences, marks the phrase, and reranks only
+the passages it reads with confidence.
 
-The reader reads the best retrieved passages with the question and marks spans in each,
-with span scores and a "no answer" score. The passages are reranked by how well the
-reader reads them, retrieval's order weighed in (``passage_order``). Then the sentence
-scorer of ``answer.py`` picks the answer sentence among the reranked passages, each
-sentence's score raised by how sure the reader is that the answer phrase is in it: the
-reader is a strong signal but a weak model, and the two err on different questions. The
-answer abstains when either is unsure: the scorer's confidence (a match at all) or the
-reader's "no answer" winning in every passage (a near miss: the right passage, but it
-does not say what was asked). The reader's best span in the answer sentence is marked as
-the answer phrase. Must not import textual, click or torch.
+The reader reads a window of the best retrieved passages with the question (the
+sentences that match the question best, ``reading_window``: part of the chunk) and marks
+spans in each, with span scores and a "no answer" score. It reads fewer passages when
+retrieval is sure of its first (``passages_to_read``). A passage moves ahead of
+retrieval's order only where the reader's span clearly beats its "no answer"
+(``passage_order``); otherwise retrieval's order stands, so on documents unlike those
+the reader learned from (Wikipedia) it steps aside. Then the sentence scorer of
+``answer.py`` picks the answer sentence among the passages, each sentence's score raised
+by how sure the reader is that the answer phrase is in it. The answer abstains when
+either is unsure: the scorer's confidence (a match at all) or the reader's "no answer"
+winning in every passage (a near miss: the right passage, but it does not say what was
+asked). The reader's best span in the answer sentence is marked as the answer phrase. A
+request that is not a question (a claim, a few keywords: ``is_question``) is not read.
+Must not import textual, click or torch.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from .answer import AnswerPolicy, compose_answer, sentences_to_embed
-from .reader import Reader, Reading
+from .reader import Reader, Reading, Span
 from .records import Answer, AnswerSpan, Citation, Hit
+from .text.sentences import sentence_spans
+from .text.terms import tokenize
 
-READ_PASSAGES = 10
-"""The most passages of a question the reader reads (all retrieved, up to this)."""
+READ_PASSAGES = 5
+"""The most passages of a question the reader reads."""
+SURE_GAP = 0.08
+"""Retrieval is sure of its first passage when its dense score beats the second's by
+this much: then only ``READ_WHEN_SURE`` passages are read."""
+READ_WHEN_SURE = 2
+WINDOW_CHARS = 480
+"""About how much of a passage the reader reads: the best-matching sentence and its
+neighbours (a chunk is ~700 characters; reading costs grow with every word piece)."""
 RANK_WEIGHT = 2.0
-"""How much retrieval's order counts beside the reader when ranking passages: the
-reader's span score less its no-answer score, less ``RANK_WEIGHT * log2(rank + 1)``.
-Tuned on the held-out tuning articles (training/tune_reading.py): the span score alone
-ranks passages worse than retrieval did (R@1 0.69 against 0.81); blended, 0.84."""
+"""How much retrieval's order counts beside the reader among the passages it reads with
+confidence: the reader's span score less its no-answer score, less ``RANK_WEIGHT *
+log2(rank + 1)``."""
+RERANK_ABOVE = 0.0
+"""A passage is reranked by the reader only where its span beats "no answer" by at
+least this much past the reader's margin (0: exactly where the reader would answer)."""
+_ASKING = re.compile(
+    r"^\W*(who|whom|whose|what|when|where|which|why|how|is|are|was|were|do|does|did|can|"
+    r"could|will|would|should|shall|has|have|had|may|might|must|name|list|tell|give|"
+    r"explain|describe)\b",
+    re.IGNORECASE,
+)
+_QUESTION_MARKS = ("?", "？", "؟")  # Latin, full-width, Arabic
+
+
+def is_question(text: str) -> bool:
+    """Whether ``text`` asks something (a question mark, or a question word first), so
+    that an extractive reader has a phrase to find; claims and keywords are not read."""
+    stripped = text.strip()
+    return stripped.endswith(_QUESTION_MARKS) or bool(_ASKING.match(stripped))
 
 
 def passages_to_read(hits: Sequence[Hit]) -> list[Hit]:
-    """The passages the reader reads for one question: the best ``READ_PASSAGES``."""
-    return list(hits[:READ_PASSAGES])
+    """The passages the reader reads for one question: the best ``READ_PASSAGES``, or
+    only ``READ_WHEN_SURE`` where retrieval is sure of its first."""
+    first, second = (hits[i].dense_score if i < len(hits) else None for i in (0, 1))
+    sure = first is not None and second is not None and first - second >= SURE_GAP
+    return list(hits[: READ_WHEN_SURE if sure else READ_PASSAGES])
+
+
+def reading_window(question: str, text: str, chars: int = WINDOW_CHARS) -> tuple[int, int]:
+    """The part of ``text`` the reader reads: the sentence that shares most of the
+    question's words, then its neighbours (the next first) while they fit in ``chars``."""
+    if len(text) <= chars:
+        return 0, len(text)
+    spans = sentence_spans(text) or [(0, len(text))]
+    terms = set(tokenize([question])[0])
+    overlap = [len(terms & set(words)) for words in tokenize([text[a:b] for a, b in spans])]
+    best = max(range(len(spans)), key=lambda i: (overlap[i], -i))
+    low = high = best
+    grown = True
+    while grown:
+        grown = False
+        for candidate in (high + 1, low - 1):
+            if 0 <= candidate < len(spans):
+                first, last = min(low, candidate), max(high, candidate)
+                if spans[last][1] - spans[first][0] <= chars:
+                    low, high, grown = first, last, True
+    start, end = spans[low][0], spans[high][1]
+    return start, min(end, start + chars)  # one sentence longer than the window: its start
 
 
 def read_questions(
     reader: Reader, questions: Sequence[str], all_hits: Sequence[Sequence[Hit]]
 ) -> list[list[Reading]]:
-    """Each question's readings of its ``passages_to_read``, read in one call: batches
-    across questions pad less."""
+    """Each question's readings of its ``passages_to_read`` (in the passage's offsets),
+    read in one call: batches across questions pad less."""
     read = [passages_to_read(hits) for hits in all_hits]
-    pairs = [(q, hit.chunk.text) for q, hits in zip(questions, read, strict=True) for hit in hits]
-    flat = reader.read(pairs)
-    readings, offset = [], 0
-    for hits in read:
-        readings.append(flat[offset : offset + len(hits)])
-        offset += len(hits)
-    return readings
+    windows = [
+        [reading_window(q, hit.chunk.text) for hit in hits]
+        for q, hits in zip(questions, read, strict=True)
+    ]
+    pairs = [
+        (q, hit.chunk.text[a:b])
+        for q, hits, spans in zip(questions, read, windows, strict=True)
+        for hit, (a, b) in zip(hits, spans, strict=True)
+    ]
+    flat = iter(reader.read(pairs))
+    return [[_shifted(next(flat), a) for a, _ in spans] for spans in windows]
+
+
+def _shifted(reading: Reading, offset: int) -> Reading:
+    """A window's reading in the offsets of the whole passage."""
+    if offset == 0:
+        return reading
+    spans = tuple(Span(s.start + offset, s.end + offset, s.score) for s in reading.spans)
+    return replace(reading, start=reading.start + offset, end=reading.end + offset, spans=spans)
 
 
 @dataclass(frozen=True)
@@ -143,7 +211,7 @@ def read_passages(
     read = passages_to_read(hits)
     if len(readings) != len(read):
         raise ValueError("readings must match passages_to_read")
-    order = list(order) if order is not None else passage_order(readings)
+    order = list(order) if order is not None else passage_order(readings, margin)
     reranked = [read[i] for i in order] + list(hits[len(read) :])
     by_chunk: dict[tuple[str, int], Reading] = {}
     for hit, reading in zip(read, readings, strict=True):
@@ -151,16 +219,25 @@ def read_passages(
     return ReadPassages(question, reranked, by_chunk, margin, policy or AnswerPolicy())
 
 
-def passage_order(readings: Sequence[Reading], rank_weight: float = RANK_WEIGHT) -> list[int]:
-    """Passage indices, best first: how far the reader's span beats its "no answer" (the
-    score is relative to each passage), less ``rank_weight`` times log2 of one plus the
-    retrieval rank (``readings`` are in retrieval order)."""
+def passage_order(
+    readings: Sequence[Reading],
+    margin: float = 0.0,
+    rank_weight: float = RANK_WEIGHT,
+    rerank_above: float = RERANK_ABOVE,
+) -> list[int]:
+    """Passage indices, best first. Passages the reader reads with confidence (its span
+    beats "no answer" by ``rerank_above`` past ``margin``) come first, ordered by how far
+    the span beats "no answer" less ``rank_weight`` times log2 of one plus the retrieval
+    rank; the rest follow in retrieval order (``readings`` are in retrieval order)."""
 
-    def key(i: int) -> float:
-        margin = readings[i].span_score - readings[i].no_answer_score
-        return margin - rank_weight * math.log2(i + 2)
+    def gap(i: int) -> float:
+        return readings[i].span_score - readings[i].no_answer_score
 
-    return sorted(range(len(readings)), key=key, reverse=True)
+    sure = [
+        i for i, r in enumerate(readings) if r.end > r.start and gap(i) + margin >= rerank_above
+    ]
+    ranked = sorted(sure, key=lambda i: gap(i) - rank_weight * math.log2(i + 2), reverse=True)
+    return ranked + [i for i in range(len(readings)) if i not in sure]
 
 
 def confidence(reading: Reading, margin: float) -> float:

@@ -11,7 +11,14 @@ from assistant.answer import AnswerPolicy, compose_answer, sentences_to_embed
 from assistant.documents.loaders import load_document
 from assistant.embedding import Encoders
 from assistant.reader import Reading
-from assistant.reading import passage_order, passages_to_read, read_passages
+from assistant.reading import (
+    is_question,
+    passage_order,
+    passages_to_read,
+    read_passages,
+    read_questions,
+    reading_window,
+)
 from assistant.records import Answer, Chunk, Hit
 from tests.fakes import FakeEmbedder, FakeReader
 
@@ -184,3 +191,81 @@ def test_retrieval_order_counts_beside_the_reader_when_weighted() -> None:
     hits = [hit("First passage.", start=0), hit("Second passage.", start=50), hit("Third.")]
     _, ranked = read(QUESTION, hits, FakeReader(), readings, margin=100.0, order=[2, 0, 1])
     assert [h.chunk.text for h in ranked] == ["Third.", "First passage.", "Second passage."]
+
+
+def test_only_passages_the_reader_reads_with_confidence_are_reranked() -> None:
+    """Out of its domain the reader's spans lose to "no answer": retrieval's order stands."""
+    unsure = [Reading(0, 5, 1.0, 4.0), Reading(0, 5, 3.0, 4.0), Reading(0, 5, 2.0, 4.0)]
+    assert passage_order(unsure, margin=0.0) == [0, 1, 2]
+    # With a margin of 2.5 the second and third read with confidence and go ahead of
+    # the first, ranked among themselves; the first keeps its place behind them.
+    assert passage_order(unsure, margin=2.5) == [1, 2, 0]
+    confident_third = [Reading(0, 5, 1.0, 4.0), Reading(0, 5, 2.0, 4.0), Reading(0, 5, 9.0, 4.0)]
+    assert passage_order(confident_third, margin=0.0) == [2, 0, 1]
+    no_span = [Reading(0, 0, -1e9, 0.0), Reading(0, 5, 9.0, 0.0)]
+    assert passage_order(no_span, margin=5.0) == [1, 0]
+
+
+def test_is_question_tells_questions_from_claims_and_keywords() -> None:
+    asked = [
+        "Who removed Castillo?",
+        "when was it built",
+        "How many ships",
+        "Quién ganó？",
+        "¿Dónde?",
+    ]
+    told = ["0-dimensional biomaterials show inductive properties.", "harbour fees", ""]
+    assert all(is_question(q) for q in asked)
+    assert not any(is_question(q) for q in told)
+
+
+def test_the_reader_reads_fewer_passages_when_retrieval_is_sure() -> None:
+    hits = [hit(f"Passage {n}.", start=n * 50) for n in range(8)]
+    close = [dataclasses.replace(h, dense_score=0.8 - n * 0.01) for n, h in enumerate(hits)]
+    apart = [dataclasses.replace(h, dense_score=0.9 if n == 0 else 0.5) for n, h in enumerate(hits)]
+    assert len(passages_to_read(close)) == 5
+    assert len(passages_to_read(apart)) == 2
+    assert len(passages_to_read(hits)) == 5  # no dense scores (lexical mode): not sure
+
+
+def test_the_reader_reads_a_window_around_the_best_matching_sentence() -> None:
+    filler = " ".join(f"Filler sentence number {n} says nothing at all." for n in range(20))
+    text = f"{filler} Castillo was removed from office by Congress. {filler}"
+    start, end = reading_window(QUESTION, text, chars=200)
+    assert "Castillo was removed from office by Congress." in text[start:end]
+    assert end - start <= 200 and text[start:end].strip()
+    assert reading_window(QUESTION, "Short passage.") == (0, len("Short passage."))
+
+
+def test_window_readings_come_back_in_the_passage_offsets() -> None:
+    filler = " ".join(f"Filler sentence number {n} says nothing." for n in range(30))
+    text = f"{filler} Castillo was removed from office by Congress in Lima. {filler}"
+    reader = FakeReader()
+    [[reading]] = read_questions(reader, ["Where was Castillo removed from office?"], [[hit(text)]])
+    read_text = reader.pairs[-1][1]
+    assert len(read_text) < len(text) and read_text in text
+    for span in reading.spans:
+        assert (
+            text[span.start : span.end]
+            == read_text[span.start - text.index(read_text) : span.end - text.index(read_text)]
+        )
+
+
+def test_claims_and_keywords_are_answered_by_the_scorer_without_reading(
+    settings: Settings,
+) -> None:
+    embedder = FakeEmbedder()
+    without = Assistant(settings, encoders=Encoders.single(embedder))
+    without.update_index()
+    reader = FakeReader("Dec. 7, 2022")
+    on = Assistant(settings, encoders=Encoders.single(embedder), reader=reader)
+    told = ["Castillo was removed from office by the coup.", "basil sun"]
+    asked = "When was Castillo removed from office by the coup?"
+
+    def shown(answers: list[Answer]) -> list[dict[str, object]]:
+        return [{**a.to_json(), "elapsed_ms": 0} for a in answers]
+
+    mixed = on.ask_many([told[0], asked, told[1]])
+    assert shown([mixed[0], mixed[2]]) == shown(without.ask_many(told))
+    assert [q for q, _ in reader.pairs] and all(q == asked for q, _ in reader.pairs)
+    assert mixed[1].span is not None and mixed[1].span.text == "Dec. 7, 2022"
