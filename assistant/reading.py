@@ -32,22 +32,30 @@ from .records import Answer, AnswerSpan, Citation, Hit
 from .text.sentences import sentence_spans
 from .text.terms import tokenize
 
-READ_PASSAGES = 5
-"""The most passages of a question the reader reads."""
-SURE_GAP = 0.08
-"""Retrieval is sure of its first passage when its dense score beats the second's by
-this much: then only ``READ_WHEN_SURE`` passages are read."""
-READ_WHEN_SURE = 2
-WINDOW_CHARS = 480
-"""About how much of a passage the reader reads: the best-matching sentence and its
-neighbours (a chunk is ~700 characters; reading costs grow with every word piece)."""
-RANK_WEIGHT = 2.0
-"""How much retrieval's order counts beside the reader among the passages it reads with
-confidence: the reader's span score less its no-answer score, less ``RANK_WEIGHT *
-log2(rank + 1)``."""
-RERANK_ABOVE = 0.0
-"""A passage is reranked by the reader only where its span beats "no answer" by at
-least this much past the reader's margin (0: exactly where the reader would answer)."""
+
+@dataclass(frozen=True)
+class ReadingPlan:
+    """How much the reader reads of each question's passages, and how far it may reorder
+    them. The defaults were chosen by ``training/tune_reading.py`` on SQuAD dev's tuning
+    articles (see README, "The reader")."""
+
+    passages: int = 5
+    """The most passages of a question read."""
+    sure_gap: float = 0.08
+    """Retrieval is sure of its first passage when its dense score beats the second's by
+    this much; then only ``when_sure`` passages are read."""
+    when_sure: int = 2
+    window_chars: int = 480
+    """About how much of a passage is read: the sentence that matches the question best
+    and its neighbours (a chunk is ~700 characters; reading costs grow with its length)."""
+    rank_weight: float = 2.0
+    """How much retrieval's order counts beside the reader among the passages it reads
+    with confidence: span score less no-answer score, less ``rank_weight * log2(rank + 1)``."""
+    rerank_above: float = 0.0
+    """A passage is reranked only where its span beats "no answer" by at least this much
+    past the reader's margin (0: exactly where the reader would answer)."""
+
+
 _ASKING = re.compile(
     r"^\W*(who|whom|whose|what|when|where|which|why|how|is|are|was|were|do|does|did|can|"
     r"could|will|would|should|shall|has|have|had|may|might|must|name|list|tell|give|"
@@ -64,15 +72,15 @@ def is_question(text: str) -> bool:
     return stripped.endswith(_QUESTION_MARKS) or bool(_ASKING.match(stripped))
 
 
-def passages_to_read(hits: Sequence[Hit]) -> list[Hit]:
-    """The passages the reader reads for one question: the best ``READ_PASSAGES``, or
-    only ``READ_WHEN_SURE`` where retrieval is sure of its first."""
+def passages_to_read(hits: Sequence[Hit], plan: ReadingPlan = ReadingPlan()) -> list[Hit]:
+    """The passages the reader reads for one question: the best ``plan.passages``, or
+    only ``plan.when_sure`` where retrieval is sure of its first."""
     first, second = (hits[i].dense_score if i < len(hits) else None for i in (0, 1))
-    sure = first is not None and second is not None and first - second >= SURE_GAP
-    return list(hits[: READ_WHEN_SURE if sure else READ_PASSAGES])
+    sure = first is not None and second is not None and first - second >= plan.sure_gap
+    return list(hits[: plan.when_sure if sure else plan.passages])
 
 
-def reading_window(question: str, text: str, chars: int = WINDOW_CHARS) -> tuple[int, int]:
+def reading_window(question: str, text: str, chars: int) -> tuple[int, int]:
     """The part of ``text`` the reader reads: the sentence that shares most of the
     question's words, then its neighbours (the next first) while they fit in ``chars``."""
     if len(text) <= chars:
@@ -95,13 +103,16 @@ def reading_window(question: str, text: str, chars: int = WINDOW_CHARS) -> tuple
 
 
 def read_questions(
-    reader: Reader, questions: Sequence[str], all_hits: Sequence[Sequence[Hit]]
+    reader: Reader,
+    questions: Sequence[str],
+    all_hits: Sequence[Sequence[Hit]],
+    plan: ReadingPlan = ReadingPlan(),
 ) -> list[list[Reading]]:
     """Each question's readings of its ``passages_to_read`` (in the passage's offsets),
     read in one call: batches across questions pad less."""
-    read = [passages_to_read(hits) for hits in all_hits]
+    read = [passages_to_read(hits, plan) for hits in all_hits]
     windows = [
-        [reading_window(q, hit.chunk.text) for hit in hits]
+        [reading_window(q, hit.chunk.text, plan.window_chars) for hit in hits]
         for q, hits in zip(questions, read, strict=True)
     ]
     pairs = [
@@ -199,19 +210,21 @@ def read_passages(
     margin: float,
     policy: AnswerPolicy | None = None,
     order: Sequence[int] | None = None,
+    plan: ReadingPlan = ReadingPlan(),
 ) -> ReadPassages:
     """The passages reranked as the reader ranks them, with their readings.
 
     Args:
-        readings: one per passage of ``passages_to_read(hits)``, in that order.
+        readings: one per passage of ``passages_to_read(hits, plan)``, in that order.
         margin: the reader's ``no_answer_margin``.
         order: the passages' ranking (indices into ``readings``); default
-            ``passage_order(readings)``.
+            ``passage_order`` with the plan's weights.
     """
-    read = passages_to_read(hits)
+    read = passages_to_read(hits, plan)
     if len(readings) != len(read):
         raise ValueError("readings must match passages_to_read")
-    order = list(order) if order is not None else passage_order(readings, margin)
+    if order is None:
+        order = passage_order(readings, margin, plan.rank_weight, plan.rerank_above)
     reranked = [read[i] for i in order] + list(hits[len(read) :])
     by_chunk: dict[tuple[str, int], Reading] = {}
     for hit, reading in zip(read, readings, strict=True):
@@ -222,8 +235,8 @@ def read_passages(
 def passage_order(
     readings: Sequence[Reading],
     margin: float = 0.0,
-    rank_weight: float = RANK_WEIGHT,
-    rerank_above: float = RERANK_ABOVE,
+    rank_weight: float = ReadingPlan.rank_weight,
+    rerank_above: float = ReadingPlan.rerank_above,
 ) -> list[int]:
     """Passage indices, best first. Passages the reader reads with confidence (its span
     beats "no answer" by ``rerank_above`` past ``margin``) come first, ordered by how far

@@ -231,10 +231,10 @@ def test_the_reader_reads_fewer_passages_when_retrieval_is_sure() -> None:
 def test_the_reader_reads_a_window_around_the_best_matching_sentence() -> None:
     filler = " ".join(f"Filler sentence number {n} says nothing at all." for n in range(20))
     text = f"{filler} Castillo was removed from office by Congress. {filler}"
-    start, end = reading_window(QUESTION, text, chars=200)
+    start, end = reading_window(QUESTION, text, 200)
     assert "Castillo was removed from office by Congress." in text[start:end]
     assert end - start <= 200 and text[start:end].strip()
-    assert reading_window(QUESTION, "Short passage.") == (0, len("Short passage."))
+    assert reading_window(QUESTION, "Short passage.", 200) == (0, len("Short passage."))
 
 
 def test_window_readings_come_back_in_the_passage_offsets() -> None:
