@@ -2,17 +2,25 @@
 
     python benchmarks/quality.py            # full run (first run builds the indexes)
     python benchmarks/quality.py --quick    # a fixed subset, a few minutes
+    python benchmarks/quality.py --only latency   # one section (or --skip some)
+
+Sections: ``squad`` (SQuAD v1.1 dev, each mode, reader on and off), ``scifact`` (nDCG@10
+per mode), ``abstain`` (half the articles indexed, and near misses), and the reader's
+on/off sections of reader_quality.py: ``scifact-cite`` (SciFact train claims, is the
+first citation a relevant abstract), ``squad2`` (the 10 SQuAD 2.0 train articles: tuning
+data) and ``latency`` (per-question p50/p95, each ``ask`` timed alone).
 
 Answers are read by the installed reader (``EXCERPTA_READER_DIR`` names another reader
-folder), and hybrid mode is also run with the reader off, for comparison; span EM / F1
-use SQuAD's normalization. The abstention part adds near-miss questions (reporting-split
-questions with one fact changed, by training/near_miss.py as the reader learns them)
-beside the half-articles set.
+folder), and compared with the reader off; span EM / F1 use SQuAD's normalization. The
+abstention part adds near-miss questions (reporting-split questions with one fact
+changed, by training/near_miss.py as the reader learns them) beside the half-articles set.
 
 Indexes are built with the same code users run (`Assistant.update_index`) under
-`benchmarks/.work/` and reused by later runs. SQuAD articles alternate between a tuning
-split (even) and a reporting split (odd): weights were tuned on the first only; the
-table shows both. Data is read from `../shared/data` (see its README); never copied.
+`benchmarks/.work/` and reused by later runs. SQuAD dev articles alternate between a
+tuning split (even) and a reporting split (odd): weights were tuned on the first only;
+the table shows both. Data is read from `../shared/data` (see its README); never copied.
+Each run prints its figures and writes them as a JSON record (see record.py) to
+benchmarks/results/quality.json (a partial run: quality-<sections>.json), or to --json.
 """
 
 from __future__ import annotations
@@ -23,25 +31,28 @@ import math
 import random
 import sys
 import time
-from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from datafiles import (  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
+# benchmarks/ is on sys.path when run as a script
+import record  # noqa: E402
+from corpora import build, scifact_corpus, split_of, squad_cases  # noqa: E402
+from datafiles import (  # noqa: E402
     SCIFACT_CORPUS,
     SCIFACT_QRELS,
     SCIFACT_QUERIES,
     SQUAD,
+    SQUAD2_FIRST10,
     require,
 )
+from reader_quality import latency, scifact_citations, share, squad2  # noqa: E402
 
-from assistant import Assistant, Settings  # noqa: E402
 from assistant.evaluation import (  # noqa: E402
     METRIC_COLUMNS,
-    CaseResult,
     EvalCase,
     run_cases,
     summarize,
@@ -53,6 +64,7 @@ GOALS = {"recall@1": 0.80, "recall@5": 0.95, "mrr@10": 0.87, "answer_hit@1": 0.7
 # With the reader (issue 12), hybrid mode on the reporting split.
 READER_GOALS = {"answer_hit@1": 0.85, "span_em": 0.60, "span_f1": 0.70, "recall@1": 0.88}
 NO_READER = "hybrid, reader off"
+SCIFACT = (SCIFACT_QRELS, SCIFACT_QUERIES, SCIFACT_CORPUS)
 
 
 def main() -> None:
@@ -60,47 +72,34 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="every 10th question; SciFact subset")
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--work", type=Path, default=ROOT / "benchmarks" / ".work")
-    parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument(
-        "--skip", choices=["squad", "scifact", "abstain"], action="append", default=[]
+        "--json", type=Path, help="write the record here (default: benchmarks/results/)"
+    )
+    chosen = parser.add_mutually_exclusive_group()
+    chosen.add_argument("--skip", choices=SECTIONS, action="append", default=[])
+    chosen.add_argument("--only", choices=SECTIONS, action="append", help="run only these")
+    parser.add_argument(
+        "--full", action="store_true", help="squad2: every answerable question, not a sample"
+    )
+    parser.add_argument(
+        "--latency-questions", type=int, default=200, help="latency: questions sampled"
     )
     args = parser.parse_args()
-    needed = [SQUAD] if {"squad", "abstain"} - set(args.skip) else []
-    if "scifact" not in args.skip:
-        needed += [SCIFACT_QRELS, SCIFACT_QUERIES, SCIFACT_CORPUS]
+    ran = [s for s in SECTIONS if s not in args.skip and (not args.only or s in args.only)]
+    needed = list(dict.fromkeys(f for s in ran for f in SECTIONS[s][2]))
     require(args.data, *needed)
+    options = {"quick": args.quick, "full": args.full, "latency_questions": args.latency_questions}
+    facts = record.start("quality", args.data, needed, {**options, "sections": ran})
+    started = time.perf_counter()
     figures: dict[str, Any] = {"quick": args.quick}
-    if "squad" not in args.skip:
-        figures["squad"] = squad(args)
-    if "scifact" not in args.skip:
-        figures["scifact"] = scifact(args)
-    if "abstain" not in args.skip:
-        figures["abstention"] = abstention(args)
-    if args.json:
-        args.json.write_text(json.dumps(figures, indent=2))
+    for section in ran:
+        key, run, _ = SECTIONS[section]
+        figures[key] = run(args)
+    path = args.json or record.record_path("quality", ran, list(SECTIONS), quick=args.quick)
+    record.finish(facts, figures, time.perf_counter() - started, path)
 
 
 # --- SQuAD -------------------------------------------------------------------------------
-
-
-def squad_cases(data: Path, corpus: Path, articles: set[int] | None = None) -> list[EvalCase]:
-    """Write one file per paragraph (a07/p012.txt) and return the questions about them."""
-    dataset = json.loads((data / SQUAD).read_text())["data"]
-    cases: list[EvalCase] = []
-    for a, article in enumerate(dataset):
-        for p, paragraph in enumerate(article["paragraphs"]):
-            path = f"a{a:02d}/p{p:03d}.txt"
-            if articles is None or a in articles:
-                _write_if_changed(corpus / path, paragraph["context"])
-            for qa in paragraph["qas"]:
-                answers = tuple(dict.fromkeys(x["text"] for x in qa["answers"]))
-                cases.append(EvalCase(qa["question"], answers, path))
-    return cases
-
-
-def split_of(case: EvalCase) -> str:
-    assert case.source is not None
-    return "tune" if int(case.source[1:3]) % 2 == 0 else "report"
 
 
 def squad(args: argparse.Namespace) -> dict[str, Any]:
@@ -145,27 +144,9 @@ def squad(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def scifact(args: argparse.Namespace) -> dict[str, Any]:
-    qrels: dict[str, dict[str, int]] = defaultdict(dict)
-    for line in (args.data / SCIFACT_QRELS).read_text().splitlines()[1:]:
-        query, doc, score = line.split("\t")
-        qrels[query][doc] = int(score)
-    queries = {
-        q["_id"]: q["text"]
-        for q in map(json.loads, (args.data / SCIFACT_QUERIES).read_text().splitlines())
-        if q["_id"] in qrels
-    }
-    ids = sorted(queries, key=int)
-    docs = [json.loads(line) for line in (args.data / SCIFACT_CORPUS).read_text().splitlines()]
-    if args.quick:  # 200 queries over their relevant abstracts and 1,300 others
-        ids = ids[::4][:200]
-        wanted = {d for q in ids for d in qrels[q]}
-        docs = [d for d in docs if d["_id"] in wanted] + [
-            d for d in docs[:1500] if d["_id"] not in wanted
-        ][: 1500 - len(wanted)]
-    work = args.work / ("scifact-quick" if args.quick else "scifact")
-    for doc in docs:
-        _write_if_changed(work / "corpus" / f"{doc['_id']}.txt", f"{doc['title']}\n\n{doc['text']}")
-    assistant = build(work, f"SciFact, {len(docs)} abstracts")
+    corpus = scifact_corpus(args.data, args.work, quick=args.quick)
+    ids, queries, qrels = corpus.ids, corpus.claims, corpus.qrels
+    assistant = build(corpus.work, f"SciFact, {corpus.abstracts} abstracts")
     table: dict[str, dict[str, Any]] = {}
     for mode in MODES:
         started = time.perf_counter()
@@ -208,8 +189,7 @@ def abstention(args: argparse.Namespace) -> dict[str, Any]:
     data_articles = json.loads((args.data / SQUAD).read_text())["data"]
     even = {a for a in range(len(data_articles)) if a % 2 == 0}
     cases = squad_cases(args.data, work / "corpus", even)
-    # Odd positions only: the abstention model in answer.py was fitted on even ones.
-    cases = cases[1::20] if args.quick else cases[1::4]
+    cases = cases[1::20] if args.quick else cases[1::4]  # a fixed sample of each article
     assistant = build(work, "SQuAD, even articles only")
     results = run_cases(assistant, cases, mode=assistant.settings.mode, k=10)
     answerable = [r for r in results if split_of(r.case) == "tune"]
@@ -219,7 +199,8 @@ def abstention(args: argparse.Namespace) -> dict[str, Any]:
         "unanswerable_abstained": sum(r.answer.abstained for r in unanswerable) / len(unanswerable),
     }
     print(
-        f"\nAbstention ({len(answerable)} answerable, {len(unanswerable)} unanswerable questions)"
+        f"\nAbstention, even articles indexed ({len(answerable)} answerable questions of the "
+        f"tuning split, {len(unanswerable)} unanswerable of the reporting split)"
     )
     print(
         f"  at the default threshold: answers {rates['answerable_answered']:.3f} of answerable,"
@@ -246,7 +227,7 @@ def near_miss(args: argparse.Namespace) -> dict[str, Any]:
     itself (one fact swapped for another of the article's, or negated): the near misses
     should be abstained on while the originals are answered."""
     work = args.work / "squad"
-    dataset = json.loads((args.data / "squad-v1.1-dev" / "dev-v1.1.json").read_text())["data"]
+    dataset = json.loads((args.data / SQUAD).read_text())["data"]
     cases = squad_cases(args.data, work / "corpus")
     texts = {}
     for a, article in enumerate(dataset):
@@ -271,7 +252,10 @@ def near_miss(args: argparse.Namespace) -> dict[str, Any]:
         assistant = build(work, f"SQuAD, near misses, reader {label}", reader=reader)
         answered = run_cases(assistant, originals, mode=assistant.settings.mode, k=10)
         missed = run_cases(assistant, misses, mode=assistant.settings.mode, k=10)
-        row = {"answered": _rate(answered, False), "abstained": _rate(missed, True)}
+        row = {
+            "answered": share(answered, abstained=False),
+            "abstained": share(missed, abstained=True),
+        }
         table[f"reader {label}"] = row
         print(f"  {label:<6}  {row['answered']:17.3f}  {row['abstained']:20.3f}")
     on = table["reader on"]
@@ -283,32 +267,7 @@ def near_miss(args: argparse.Namespace) -> dict[str, Any]:
     return table
 
 
-def _rate(results: list[CaseResult], abstained: bool) -> float:
-    return sum(r.answer.abstained is abstained for r in results) / max(1, len(results))
-
-
 # --- helpers -----------------------------------------------------------------------------
-
-
-def build(work: Path, label: str, *, reader: bool = True) -> Assistant:
-    settings = Settings(corpus=work / "corpus", index=work / "index", reader=reader)
-    assistant = Assistant(settings)
-    started = time.perf_counter()
-    report = assistant.update_index()
-    print(
-        f"[{label}] index: {report.chunks_total} chunks, {report.chunks_embedded} embedded "
-        f"now, {time.perf_counter() - started:.0f}s",
-        file=sys.stderr,
-    )
-    assistant.warm_up()
-    return assistant
-
-
-def _write_if_changed(path: Path, text: str) -> None:
-    """Keep mtimes stable so a rerun's index update finds nothing to do."""
-    if not path.exists() or path.read_text(encoding="utf-8") != text:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
 
 
 def print_table(title: str, table: dict[str, dict[str, Any]]) -> None:
@@ -325,6 +284,18 @@ def print_table(title: str, table: dict[str, dict[str, Any]]) -> None:
             for k in keys
         )
         print(f"  {name:<26}{row['questions']:>6}{cells}")
+
+
+Section = Callable[[argparse.Namespace], dict[str, Any]]
+# name: (key in the record's figures, what runs it, the data files it reads)
+SECTIONS: dict[str, tuple[str, Section, tuple[str, ...]]] = {
+    "squad": ("squad", squad, (SQUAD,)),
+    "scifact": ("scifact", scifact, SCIFACT),
+    "abstain": ("abstention", abstention, (SQUAD,)),
+    "scifact-cite": ("scifact_first_citation", scifact_citations, SCIFACT),
+    "squad2": ("squad2_first10_tuning", squad2, (SQUAD2_FIRST10,)),
+    "latency": ("latency", latency, (SQUAD,)),
+}
 
 
 if __name__ == "__main__":

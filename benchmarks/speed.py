@@ -7,7 +7,8 @@ it. Uses SciFact abstracts (../shared/data/scifact) as the documents and the sam
 user runs (`python -m assistant`), in fresh processes. The model's ONNX export is cached
 per machine (see assistant/embedding/export.py): the first build on a new machine pays for
 torch and the export once and is shown on its own line. Work folders go under
-`benchmarks/.work/speed/`. Nothing here asserts; it measures and prints.
+`benchmarks/.work/speed/`. Nothing here asserts; it measures and prints, and writes the
+figures as a JSON record (see record.py) to benchmarks/results/speed.json, or to --json.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import sys
 import time
 from pathlib import Path
 
+import record
 from datafiles import SCIFACT_CORPUS, SCIFACT_QUERIES, require
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,9 +52,14 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--work", type=Path, default=ROOT / "benchmarks" / ".work" / "speed")
-    parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument(
+        "--json", type=Path, help="write the record here (default: benchmarks/results/)"
+    )
     args = parser.parse_args()
     require(args.data, SCIFACT_CORPUS, SCIFACT_QUERIES)
+    options = {"docs": args.docs, "repeat": args.repeat}
+    facts = record.start("speed", args.data, [SCIFACT_CORPUS, SCIFACT_QUERIES], options)
+    started = time.perf_counter()
     figures: dict[str, float] = {}
     work: Path = args.work
     shutil.rmtree(work, ignore_errors=True)
@@ -154,6 +161,7 @@ def main() -> None:
             f"{peak_big:.0f} MB (flat if close to the line above)",
         ),
     ]
+    goals = []
     for label, value, goal, detail in rows:
         lower_is_better = goal < 1 or label.startswith("peak")
         met = value <= goal if lower_is_better else value >= goal
@@ -162,8 +170,9 @@ def main() -> None:
             f"  {label:<58} {value:8.3f}  goal {sign} {goal:<6g} "
             f"{'met' if met else 'MISSED'}   {detail}"
         )
-    if args.json:
-        args.json.write_text(json.dumps(figures, indent=2))
+        goals.append({"measure": label.strip(), "value": value, "goal": f"{sign} {goal:g}"})
+    path = args.json or record.record_path("speed", [], [], quick=False)
+    record.finish(facts, {**figures, "goals": goals}, time.perf_counter() - started, path)
 
 
 def write_corpus(data: Path, corpus: Path, count: int) -> None:
