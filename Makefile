@@ -11,8 +11,8 @@ PYTEST_ARGS ?=
 # SQuAD and SciFact (read in place by the quality and speed benchmarks)
 DATA ?= ../shared/data
 
-.PHONY: run test setup setup-dev clean bench-quality bench-quality-quick bench-speed bench-scale bench-memory \
-	bench-update bench-segments bench-ray train-reader ship-reader tune-reading
+.PHONY: run test setup setup-dev clean bench-quality bench-quality-quick bench-reader bench-latency \
+	bench-speed bench-scale bench-memory bench-update bench-segments bench-ray train-reader ship-reader tune-reading
 
 run: $(VENV)/.installed
 	$(BIN)/excerpta index
@@ -25,12 +25,23 @@ test: $(VENV)/.installed-dev
 	$(BIN)/lint-imports
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-# Benchmarks print their figures; they read ../shared/data (see benchmarks/*.py).
+# Benchmarks print their figures and write them as JSON records to benchmarks/results/;
+# they read ../shared/data (see benchmarks/*.py).
 bench-quality: $(VENV)/.installed
 	$(BIN)/python benchmarks/quality.py --data $(DATA)
 
 bench-quality-quick: $(VENV)/.installed
 	$(BIN)/python benchmarks/quality.py --quick --data $(DATA)
+
+# The reader on against off: SciFact claims' first citation, the 10 SQuAD 2.0 train
+# articles (tuning data) and per-question latency.
+bench-reader: $(VENV)/.installed
+	$(BIN)/python benchmarks/quality.py --only scifact-cite --only squad2 --only latency \
+		--data $(DATA)
+
+# Per-question latency (p50/p95, each `ask` timed alone), reader on and off.
+bench-latency: $(VENV)/.installed
+	$(BIN)/python benchmarks/quality.py --only latency --data $(DATA)
 
 bench-speed: $(VENV)/.installed
 	$(BIN)/python benchmarks/speed.py --data $(DATA)
