@@ -1,24 +1,28 @@
-"""Tune how answering weighs the reader (``assistant/reading.py``) and calibrate its margin.
+"""Tune how answering uses the reader, and calibrate its "not found", on tuning data only.
 
-Reads the validation articles of SQuAD's tuning split (never trained on: see
-reader_data.split_articles) through the real pipeline, runs the reader once over every
-question's passages, then prints answer-hit@1, R@1, the share answered and span EM/F1
-for each weight of the reader's support in the sentence score and each floor of the
-scorer's confidence under the reader's abstention, the reader off beside them. Then,
-for the shipped policy, the no-answer margins that let the reader answer given shares of
-these answerable questions (10 passages read, not the gold one alone), each with the
-share of near misses it abstains on. ``--write MARGIN`` stores a chosen margin in the
-reader's reader.json. Needs the SQuAD index that ``make bench-quality`` builds under
-benchmarks/.work/squad.
+Two parts, each through the real pipeline (retrieval, the runtime reader, the scorer):
 
-    python -m training.tune_reading [--reader DIR] [--data ../shared/data] [--write M]
+- plans: SQuAD v1.1 dev's tuning split (even articles; the odd ones are for reporting
+  and never read here) asked over the whole dev index that ``make bench-quality``
+  builds. Each ``ReadingPlan`` in ``PLANS`` (passages read, the window, reranking) is
+  printed with answer-hit@1, R@1, the share answered, span EM/F1 and the word pieces
+  read per question (what reading costs), the reader off beside them.
+- margin: the 10 articles that open SQuAD 2.0 train (held out of the reader's training)
+  asked over an index of their paragraphs: for each share of answerable questions
+  answered, the pipeline's no-answer margin and the share of their real unanswerable
+  questions abstained. ``--write`` stores the margin that answers ``ANSWERED`` of them
+  in the reader's reader.json (the gold-paragraph margin training set stays beside it).
+
+    python -m training.tune_reading [--reader DIR] [--data ../shared/data] [--write]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import random
 import sys
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,145 +32,177 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from quality import squad_cases  # type: ignore[import-not-found]  # noqa: E402  (on sys.path)
+from corpora import build, split_of, squad_cases  # type: ignore[import-not-found]  # noqa: E402
 
-from assistant import Assistant, Settings  # noqa: E402
+from assistant import Assistant  # noqa: E402
 from assistant.answer import AnswerPolicy  # noqa: E402
 from assistant.embedding.cache import VectorCache  # noqa: E402
-from assistant.evaluation import (  # noqa: E402
-    EvalCase,
-    contains_answer,
-    exact_match,
-    f1,
-    source_rank,
-)
+from assistant.evaluation import EvalCase, contains_answer, exact_match, f1, source_rank  # noqa: E402
 from assistant.reader import OnnxReader, Reading, open_reader, reader_folder  # noqa: E402
-from assistant.reading import read_passages, read_questions  # noqa: E402
+from assistant.reading import ReadingPlan, read_passages, read_questions  # noqa: E402
 from assistant.records import Answer, Hit  # noqa: E402
 
-from .reader_data import load_articles, near_misses, split_articles  # noqa: E402
+from .reader_data import CALIBRATION_FILE  # noqa: E402
 
-WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 3.0)
-FLOORS = (0.0, 0.2, 0.3, 0.4, 0.5)
-SHARES = (0.90, 0.92, 0.94, 0.95, 0.96)
+PLANS = (
+    ReadingPlan(passages=10, when_sure=10, window_chars=100_000, rerank_above=-1e9),
+    ReadingPlan(passages=5, when_sure=5, window_chars=100_000),
+    ReadingPlan(),
+    ReadingPlan(window_chars=360),
+    ReadingPlan(window_chars=100_000),
+    ReadingPlan(passages=3, when_sure=2),
+    ReadingPlan(sure_gap=0.04),
+    ReadingPlan(rerank_above=-2.0),
+    ReadingPlan(rerank_above=2.0),
+)
+"""The first reads as before (10 whole passages, all reranked); then one change each."""
+ANSWERED = 0.90
+SHARES = (0.85, 0.88, 0.90, 0.92, 0.94)
 
 
 @dataclass
 class Asked:
-    """Questions with their retrieved passages, query vectors and the reader's readings."""
+    """Questions with their retrieved passages and query vectors."""
 
-    questions: list[str]
+    cases: list[EvalCase]
     hits: list[list[Hit]]
     vectors: np.ndarray
-    readings: list[list[Reading]]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
-    parser.add_argument("--work", type=Path, default=ROOT / "benchmarks" / ".work" / "squad")
+    parser.add_argument("--work", type=Path, default=ROOT / "benchmarks" / ".work")
     parser.add_argument("--reader", type=Path, help="reader folder (default: the installed one)")
+    parser.add_argument("--questions", type=int, default=600, help="sampled per part")
     parser.add_argument("--k", type=int, default=10)
-    parser.add_argument("--write", type=float, help="store this no-answer margin in reader.json")
+    parser.add_argument("--skip", choices=["plans", "margin"], action="append", default=[])
+    parser.add_argument("--write", action="store_true", help="store the margin in reader.json")
     args = parser.parse_args()
     folder = args.reader or reader_folder()
-    if args.write is not None:
-        _write_margin(folder, args.write)
-        return
-    articles = set(split_articles(48)["validation"])
-    cases = [
-        c
-        for c in squad_cases(args.data, args.work / "corpus")
-        if c.source and int(c.source[1:3]) in articles
-    ]
-    settings = Settings(corpus=args.work / "corpus", index=args.work / "index", reader=False)
-    assistant = Assistant(settings)
     reader = open_reader(folder)
     if reader is None:
-        sys.exit("no reader model found")
-    sentences = VectorCache(
-        assistant.encoders.passages.embed_documents, assistant.encoders.passages.dimension()
+        sys.exit(f"no reader model in {folder}")
+    if "plans" not in args.skip:
+        tune_plans(args, reader)
+    if "margin" not in args.skip:
+        margin = calibrate_margin(args, reader)
+        if args.write:
+            _write_margin(folder, margin)
+
+
+def tune_plans(args: argparse.Namespace, reader: OnnxReader) -> None:
+    work = args.work / "squad"
+    cases = [c for c in squad_cases(args.data, work / "corpus") if split_of(c) == "tune"]
+    cases = random.Random(7).sample(cases, min(args.questions, len(cases)))
+    assistant = build(work, "SQuAD v1.1 dev", reader=False)
+    asked = _ask(assistant, cases, args.k)
+    sentences = _sentences(assistant)
+    off = assistant.answer_with_hits([c.question for c in cases], k=args.k)
+    _row("reader off", cases, off, 0)
+    print(f"{len(cases)} tuning-split questions; reader margin {reader.no_answer_margin:.3f}")
+    for plan in PLANS:
+        began = time.perf_counter()
+        answers, pieces = _answer(asked, reader, sentences, plan, reader.no_answer_margin)
+        seconds = time.perf_counter() - began
+        _row(str(plan).removeprefix("ReadingPlan"), cases, answers, pieces)
+        print(f"    {seconds / len(cases) * 1000:.0f} ms per question to read and answer")
+
+
+def calibrate_margin(args: argparse.Namespace, reader: OnnxReader) -> float:
+    """The pipeline margin that answers ``ANSWERED`` of the held-out articles' answerable
+    questions, and what each share abstains on among their unanswerable ones."""
+    work = args.work / "squad2-first10"
+    every = squad_cases(args.data, work / "corpus", dataset=str(CALIBRATION_FILE))
+    answerable = [c for c in every if c.answers]
+    impossible = [c for c in every if not c.answers]
+    answerable = random.Random(11).sample(answerable, min(args.questions, len(answerable)))
+    assistant = build(work, "SQuAD 2.0 train, first 10 articles", reader=False)
+    sentences = _sentences(assistant)
+    plan = ReadingPlan()
+    read = {}
+    for name, cases in (("answerable", answerable), ("unanswerable", impossible)):
+        asked = _ask(assistant, cases, args.k)
+        read[name] = (asked, read_questions(reader, [c.question for c in cases], asked.hits, plan))
+    print(
+        f"{len(answerable)} answerable, {len(impossible)} unanswerable questions "
+        "(SQuAD 2.0 train, first 10 articles)"
     )
-    off = assistant.answer_with_hits([c.question for c in cases], k=args.k, mode="hybrid")
-    _row("reader off", cases, [a for a, _ in off], [h for _, h in off])
-    asked = _ask(assistant, reader, [c.question for c in cases], args.k)
-    without = _without_validation(args)
-    off_absent = without.answer_with_hits(asked.questions, k=args.k, mode="hybrid")
-    print(_abstained([a for a, _ in off_absent]), "(reader off)")
-    absent = _ask(without, reader, asked.questions, args.k)
-    margin = reader.no_answer_margin
-    print(f"{len(cases)} validation questions; reader margin {margin:.3f}")
-    for weight in WEIGHTS:
-        for floor in FLOORS:
-            policy = AnswerPolicy(reader_weight=weight, read_abstain_below=floor)
-            got = _answer(asked, sentences, policy, margin)
-            _row(f"weight {weight} scorer floor {floor}", cases, *zip(*got, strict=True))
-            print(_abstained([a for a, _ in _answer(absent, sentences, policy, margin)]))
-    _calibrate(args, assistant, reader, asked, absent, sentences, cases)
+    best = [_best_margin(r) for r in read["answerable"][1]]
+    for share in SHARES:
+        margin = float(np.quantile(best, share))
+        answered, abstained = (
+            _answered(_answers(*read[name], sentences, plan, margin))
+            for name in ("answerable", "unanswerable")
+        )
+        print(
+            f"  margin {margin:7.3f}: reader alone answers {share:.0%}; the pipeline answers "
+            f"{answered:.1%} of answerable, abstains on {1 - abstained:.1%} of unanswerable",
+            flush=True,
+        )
+    chosen = float(np.quantile(best, ANSWERED))
+    print(f"chosen margin (the reader alone answers {ANSWERED:.0%}): {chosen:.4f}")
+    return chosen
 
 
-def _without_validation(args: argparse.Namespace) -> Assistant:
-    """An assistant over the training articles alone: the validation questions have no
-    answer there (as the half-articles benchmark asks, on tuning data)."""
-    work = args.work.parent / "squad-train-articles"
-    squad_cases(args.data, work / "corpus", set(split_articles(48)["train"]))
-    assistant = Assistant(Settings(corpus=work / "corpus", index=work / "index", reader=False))
-    assistant.update_index()
-    return assistant
+def _answers(
+    asked: Asked,
+    readings: list[list[Reading]],
+    sentences: VectorCache,
+    plan: ReadingPlan,
+    margin: float,
+) -> list[tuple[Answer, list[Hit]]]:
+    """Each question's answer with its passages as the reader ranked them."""
+    answers = []
+    for case, hits, vector, mine in zip(
+        asked.cases, asked.hits, asked.vectors, readings, strict=True
+    ):
+        passages = read_passages(case.question, hits, mine, margin, AnswerPolicy(), plan=plan)
+        vectors = sentences(passages.sentences_to_embed())
+        answers.append((passages.answer(vector, vectors), passages.hits))
+    return answers
 
 
-def _abstained(answers: Sequence[Answer]) -> str:
-    return (
-        f"    asked without their articles, abstained {np.mean([a.abstained for a in answers]):.1%}"
-    )
+def _answered(results: Sequence[tuple[Answer, list[Hit]]]) -> float:
+    return float(np.mean([not answer.abstained for answer, _ in results]))
 
 
-def _ask(assistant: Assistant, reader: OnnxReader, questions: list[str], k: int) -> Asked:
+def _sentences(assistant: Assistant) -> VectorCache:
+    passages = assistant.encoders.passages
+    return VectorCache(passages.embed_documents, passages.dimension())
+
+
+def _ask(assistant: Assistant, cases: list[EvalCase], k: int) -> Asked:
+    questions = [c.question for c in cases]
     vectors = assistant.encoders.queries.embed_queries(questions)
     hits = [list(r.hits) for r in assistant.search_many(questions, k=k, mode="hybrid")]
-    readings = read_questions(reader, questions, hits)
-    return Asked(questions, hits, vectors, readings)
+    return Asked(cases, hits, vectors)
 
 
 def _answer(
-    asked: Asked, sentences: VectorCache, policy: AnswerPolicy, margin: float
-) -> list[tuple[Answer, list[Hit]]]:
-    """Answers as reading.py gives them with this policy and margin."""
-    results = []
-    for question, hits, vector, readings in zip(
-        asked.questions, asked.hits, asked.vectors, asked.readings, strict=True
-    ):
-        passages = read_passages(question, hits, readings, margin, policy)
-        vectors = sentences(passages.sentences_to_embed())
-        results.append((passages.answer(vector, vectors), passages.hits))
-    return results
+    asked: Asked, reader: OnnxReader, sentences: VectorCache, plan: ReadingPlan, margin: float
+) -> tuple[list[tuple[Answer, list[Hit]]], float]:
+    """Answers as the pipeline gives them with this plan, and word pieces read each."""
+    counting = _Counting(reader)
+    readings = read_questions(counting, [c.question for c in asked.cases], asked.hits, plan)
+    answers = _answers(asked, readings, sentences, plan, margin)
+    return answers, counting.characters / 4.3 / len(asked.cases)
 
 
-def _calibrate(
-    args: argparse.Namespace,
-    assistant: Assistant,
-    reader: OnnxReader,
-    asked: Asked,
-    absent: Asked,
-    sentences: VectorCache,
-    cases: Sequence[EvalCase],
-) -> None:
-    """Margins that answer given shares of the answerable questions by the reader alone,
-    the shipped policy's figures with each, and the near misses it abstains on."""
-    articles = load_articles(args.data / "squad-v1.1-dev" / "dev-v1.1.json")
-    misses = near_misses(articles, split_articles(len(articles))["validation"], 1.0, seed=113)
-    missed = _ask(assistant, reader, [m.question for m in misses], args.k)
-    best = [_best_margin(r) for r in asked.readings]
-    policy = AnswerPolicy()
-    print(f"near misses: {len(misses)}; {policy}")
-    for share in SHARES:
-        margin = float(np.quantile(best, share))
-        got = _answer(asked, sentences, policy, margin)
-        near = _answer(missed, sentences, policy, margin)
-        abstained = float(np.mean([a.abstained for a, _ in near]))
-        _row(f"margin {margin:.3f} ({share:.0%} by reader)", cases, *zip(*got, strict=True))
-        print(f"    near misses abstained {abstained:.1%}", flush=True)
-        print(_abstained([a for a, _ in _answer(absent, sentences, policy, margin)]))
+class _Counting:
+    """A reader that counts what it reads (characters; ~4.3 per word piece in SQuAD)."""
+
+    def __init__(self, reader: OnnxReader) -> None:
+        self._reader = reader
+        self.characters = 0
+        self.no_answer_margin = reader.no_answer_margin
+
+    def fit_question(self, question: str) -> str:
+        return self._reader.fit_question(question)
+
+    def read(self, pairs: Sequence[tuple[str, str]]) -> list[Reading]:
+        self.characters += sum(len(q) + len(p) for q, p in pairs)
+        return self._reader.read(pairs)
 
 
 def _best_margin(readings: Sequence[Reading]) -> float:
@@ -181,20 +217,23 @@ def _write_margin(folder: Path, margin: float) -> None:
     info.setdefault("gold_paragraph_margin", info["no_answer_margin"])
     info["no_answer_margin"] = round(margin, 4)
     info["no_answer_calibration"] = (
-        "pipeline: make tune-reading on the validation articles (10 passages read)"
+        f"pipeline (make tune-reading): answers {ANSWERED:.0%} of the answerable questions "
+        "of the 10 held-out SQuAD 2.0 train articles"
     )
-    path.write_text(json.dumps(info, indent=2) + "\n")
+    path.write_text(json.dumps(info, indent=2, ensure_ascii=False) + "\n")
     print(f"{path}: no_answer_margin {margin:.4f}")
 
 
 def _row(
     name: str,
     cases: Sequence[EvalCase],
-    answers: Sequence[Answer],
-    rankings: Sequence[list[Hit]],
+    results: Sequence[tuple[Answer, list[Hit]]],
+    pieces: float,
 ) -> None:
-    """hit@1 (an abstention is a miss), R@1, the share answered, span EM/F1."""
+    """hit@1 (an abstention is a miss), R@1, the share answered, span EM/F1, cost."""
     n = len(cases)
+    answers = [answer for answer, _ in results]
+    rankings = [hits for _, hits in results]
     firsts = [a.citations[0].sentence if a.citations else "" for a in answers]
     phrases = [a.span.text if a.span else "" for a in answers]
     hit = sum(contains_answer(s, c.answers) for s, c in zip(firsts, cases, strict=True)) / n
@@ -204,8 +243,8 @@ def _row(
     em = sum(exact_match(p, c.answers) for p, c in zip(phrases, cases, strict=True)) / n
     f = sum(f1(p, c.answers) for p, c in zip(phrases, cases, strict=True)) / n
     print(
-        f"{name:<36} hit@1 {hit:.3f}  R@1 {r1:.3f}  answered {answered:.3f}  "
-        f"EM {em:.3f}  F1 {f:.3f}",
+        f"{name}\n    hit@1 {hit:.3f}  R@1 {r1:.3f}  answered {answered:.3f}  "
+        f"EM {em:.3f}  F1 {f:.3f}  ~{pieces:.0f} word pieces read",
         flush=True,
     )
 
