@@ -123,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         "training": {
             "questions": args.questions or "all",
             "steps": steps,
+            "stopped_at_step": args.stop_at or None,
             "epochs": args.epochs,
             "batch_size": args.batch_size,
             "learning_rate": args.lr,
@@ -160,6 +161,9 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--frozen-layers", type=int, default=0, help="lowest layers kept fixed")
     parser.add_argument("--checkpoint-every", type=int, default=100, help="steps")
     parser.add_argument("--max-steps", type=int, default=0, help="stop early (to time steps)")
+    parser.add_argument(
+        "--stop-at", type=int, default=0, help="end at this step; the schedule spans the pass"
+    )
     parser.add_argument("--articles", type=int, default=0, help="only the first N per split")
     parser.add_argument("--skip-train", action="store_true", help="reuse work/reader.pt")
     return parser.parse_args(argv)
@@ -286,7 +290,8 @@ def train(
     model.train()
     began, running = time.monotonic(), 0.0
     first = step
-    while step < total:
+    last = min(total, args.stop_at or total)
+    while step < last:
         rows = [keep[i] for i in plan[step]]
         ids, mask = pad([encoded.input_ids[i] for i in rows])
         types, _ = pad([encoded.token_type_ids[i] for i in rows])
@@ -302,14 +307,14 @@ def train(
         step += 1
         running += float(loss.detach())
         spent = time.monotonic() - began
-        if step % 10 == 0 or step == total:
+        if step % 10 == 0 or step == last:
             print(
                 f"step {step}/{total} loss {running / 10:.3f} "
                 f"{spent / (step - first):.2f} s/step, {(spent_before + spent) / 60:.1f} min",
                 flush=True,
             )
             running = 0.0
-        if step % args.checkpoint_every == 0 or step == total:
+        if step % args.checkpoint_every == 0 or step == last:
             state = {
                 "model": model.state_dict(),
                 "optimizer": optimizer.state_dict(),
