@@ -12,7 +12,8 @@ PYTEST_ARGS ?=
 DATA ?= ../shared/data
 
 .PHONY: run test setup setup-dev clean bench-quality bench-quality-quick bench-reader bench-latency \
-	bench-speed bench-scale bench-memory bench-update bench-segments bench-ray train-reader ship-reader tune-reading
+	bench-speed bench-scale bench-memory bench-update bench-segments bench-ray train-reader ship-reader tune-reading \
+	fit-abstention
 
 run: $(VENV)/.installed
 	$(BIN)/excerpta index
@@ -78,6 +79,12 @@ ship-reader: $(VENV)/.installed
 # (needs the SQuAD index bench-quality builds, and a reader: EXCERPTA_READER_DIR).
 tune-reading: $(VENV)/.installed
 	$(BIN)/python -m training.tune_reading --data $(DATA)
+
+# Fit the sentence scorer's abstention model on tuning data (SQuAD v1.1 dev's even
+# articles, the 10 SQuAD 2.0 train articles); prints the coefficients answer.py's
+# ABSTENTION_* constants take and writes benchmarks/results/abstention_fit.json.
+fit-abstention: $(VENV)/.installed
+	$(BIN)/python -m training.fit_abstention --data $(DATA)
 
 setup: $(VENV)/.installed
 setup-dev: $(VENV)/.installed-dev

@@ -1,0 +1,61 @@
+"""The abstention model's fit (training/fit_abstention.py) and answer.py's copy of it."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from assistant import answer
+from assistant.answer import answer_evidence, compose_answer, sentences_to_embed
+from tests.fakes import FakeEmbedder
+from tests.test_answer import hit
+from training.fit_abstention import class_weights, fit_logistic, probability, shares
+
+
+def test_fit_recovers_the_signs_and_order_of_separable_data() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0, 1, size=(600, 4))
+    truth = np.array([3.0, 1.0, -2.0, 0.0])
+    y = (x @ truth > 1.0).astype(float)  # separable: the ridge keeps the fit finite
+    beta = fit_logistic(x, y)
+    assert np.all(np.isfinite(beta))
+    weights = beta[1:]
+    assert weights[0] > weights[1] > 0 > weights[2]
+    assert abs(weights[3]) < 0.2 * weights[1]  # a feature that plays no part stays near 0
+    got = shares(probability(beta, x) >= 0.5, y)
+    assert got["answerable_answered"] > 0.95 and got["unanswerable_abstained"] > 0.95
+
+
+def test_weighing_up_the_answerable_answers_more_of_them() -> None:
+    rng = np.random.default_rng(1)
+    y = (rng.uniform(size=800) < 0.5).astype(float)
+    x = rng.normal(y[:, None] * [1.0, 0.5], 1.0)  # overlapping classes
+    balanced = fit_logistic(x, y, class_weights(y, 1.0))
+    favoured = fit_logistic(x, y, class_weights(y, 4.0))
+    answered = [float((probability(b, x)[y == 1] >= 0.5).mean()) for b in (balanced, favoured)]
+    assert answered[1] > answered[0] + 0.05
+
+
+def test_the_evidence_is_what_the_confidence_weighs() -> None:
+    """The script fits on ``answer_evidence``: it must be what ``compose_answer`` scores."""
+    embedder = FakeEmbedder()
+    question = "Who collects the harbour fees?"
+    vector = embedder.embed_queries([question])[0]
+    hits = [
+        replace(
+            hit("The harbour master collects the fees. Ships pay them at the pier."),
+            dense_score=0.6,
+        ),
+        replace(hit("The keeper lives beside the old pier.", 0.5, path="b.txt"), dense_score=0.2),
+    ]
+    sentences = embedder.embed_documents(sentences_to_embed(question, hits))
+    found = answer_evidence(question, vector, hits, sentences)
+    assert found is not None and found.passage_cosine == 0.6 and found.sentence_overlap > 0
+    weights = dict(answer.ABSTENTION_WEIGHTS)
+    logit = answer.ABSTENTION_INTERCEPT + sum(
+        weights[name] * value for name, value in vars(found).items()
+    )
+    expected = 1 / (1 + np.exp(-logit))
+    got = compose_answer(question, vector, hits, sentences).confidence
+    assert abs(got - expected) < 1e-9

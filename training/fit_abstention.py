@@ -1,0 +1,390 @@
+"""Fit the scorer's abstention model (assistant/answer.py) on tuning data only.
+
+    python -m training.fit_abstention [--data ../shared/data] [--work training/.work/abstention]
+
+The data: SQuAD v1.1 dev's even articles (the tuning split; the odd ones are for
+reporting and are never read here) and the first 10 articles of SQuAD 2.0 train. One
+index (the reader off, so the signals are the scorer's) holds every other even dev
+article (positions 0, 4, 8, ...) and the SQuAD 2.0 articles, a file per paragraph.
+Answerable: the questions of the indexed dev articles and SQuAD 2.0's answerable ones.
+Unanswerable: the questions of the other even dev articles (their article is absent)
+and SQuAD 2.0's ``is_impossible`` ones (written to look answerable). A fixed-seed sample
+of each is asked through the real pipeline; every fourth article of each source (from
+the second) is held out of the fit, and the shares at the 0.5 threshold are measured
+there, beside those of the model answer.py held before.
+
+The model is a logistic regression (Newton's method, a small ridge) over the four
+signals of ``answer_evidence``. The goal is to abstain on the unanswerable while
+answering at least 90% of the answerable, so the answerable class is weighed up: by the
+least of ``ANSWERABLE_WEIGHTS`` whose fits answer ``TARGET_ANSWERED`` of the fitting
+part's answerable questions, each article's questions answered by a fit on the other
+articles (new articles are what the shipped model meets). Prints the coefficients and
+shares; writes them, the data's SHA-256s, the counts and the seed to
+benchmarks/results/abstention_fit.json, whose coefficients answer.py's ABSTENTION_*
+constants must equal (a test checks).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import os
+import platform
+import random
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from assistant import Assistant, Settings
+from assistant.answer import (
+    ABSTENTION_INTERCEPT,
+    ABSTENTION_WEIGHTS,
+    Evidence,
+    answer_evidence,
+    sentences_to_embed,
+)
+from assistant.embedding.cache import VectorCache
+from assistant.questions import fit_question
+
+ROOT = Path(__file__).resolve().parent.parent
+DEV = "squad-v1.1-dev/dev-v1.1.json"
+SQUAD2 = "squad-v2.0-train-first10/train-v2.0-first10.json"
+RECORD = ROOT / "benchmarks" / "results" / "abstention_fit.json"
+FEATURES = tuple(name for name, _ in ABSTENTION_WEIGHTS)
+SEED = 25
+# Questions sampled per group, ~1,500 in all (None: all of them, SQuAD 2.0's 348).
+SAMPLE: dict[str, int | None] = {
+    "dev indexed": 400,
+    "dev absent": 400,
+    "squad2 answerable": 350,
+    "squad2 impossible": None,
+}
+HELD_OUT_EVERY = 4  # a fourth of each source's articles is held out of the fit
+# Article out of fold on the fitting part: two points above the goal's 90%, for the
+# spread between articles.
+TARGET_ANSWERED = 0.92
+ANSWERABLE_WEIGHTS = tuple(1 + i / 8 for i in range(57))  # 1 to 8
+RIDGE = 1e-3
+CHECKED = 24  # questions also answered by Assistant.ask_many, to check the signals
+BATCH = 64
+
+
+@dataclass(frozen=True)
+class Question:
+    text: str
+    answerable: bool
+    group: str  # a key of SAMPLE
+    article: str  # "dev/a04", "squad2/a03"
+    held_out: bool
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument("--work", type=Path, default=ROOT / "training" / ".work" / "abstention")
+    parser.add_argument("--record", type=Path, default=RECORD)
+    args = parser.parse_args()
+    for name in (DEV, SQUAD2):
+        if not (args.data / name).exists():
+            print(f"data not found: {args.data / name} (pass --data)", file=sys.stderr)
+            raise SystemExit(2)
+    started = time.perf_counter()
+    questions = sample(tuning_questions(args.data, args.work / "corpus"), SEED)
+    settings = Settings(corpus=args.work / "corpus", index=args.work / "index", reader=False)
+    assistant = Assistant(settings)
+    report = assistant.update_index()
+    print(f"index: {report.chunks_total} chunks, {report.chunks_embedded} embedded now", flush=True)
+    check_against_pipeline(assistant, questions[:: max(1, len(questions) // CHECKED)])
+    signals = evidence(assistant, [q.text for q in questions])
+    record = fit_and_report(questions, signals)
+    record.update(provenance(args.data, time.perf_counter() - started))
+    args.record.parent.mkdir(parents=True, exist_ok=True)
+    args.record.write_text(json.dumps(record, indent=2) + "\n")
+    print(f"wrote {args.record} ({record['seconds']:.0f} s)")
+
+
+# --- Data --------------------------------------------------------------------------------
+
+
+def tuning_questions(data: Path, corpus: Path) -> list[Question]:
+    """Write the indexed articles' paragraphs under ``corpus`` (one file each) and return
+    every tuning question. Only SQuAD v1.1 dev's even articles are looked at."""
+    questions: list[Question] = []
+    dev = json.loads((data / DEV).read_text(encoding="utf-8"))["data"]
+    for ordinal, position in enumerate(range(0, len(dev), 2)):
+        indexed = position % 4 == 0
+        article = f"dev/a{position:02d}"
+        held = _held_out(ordinal // 2)  # the indexed and the absent alternate
+        for p, paragraph in enumerate(dev[position]["paragraphs"]):
+            if indexed:
+                _write_if_changed(corpus / article / f"p{p:03d}.txt", paragraph["context"])
+            group = "dev indexed" if indexed else "dev absent"
+            questions += [
+                Question(qa["question"], indexed, group, article, held) for qa in paragraph["qas"]
+            ]
+    squad2 = json.loads((data / SQUAD2).read_text(encoding="utf-8"))["data"]
+    for a, entry in enumerate(squad2):
+        article = f"squad2/a{a:02d}"
+        for p, paragraph in enumerate(entry["paragraphs"]):
+            _write_if_changed(corpus / article / f"p{p:03d}.txt", paragraph["context"])
+            for qa in paragraph["qas"]:
+                answerable = not qa.get("is_impossible", False)
+                group = "squad2 answerable" if answerable else "squad2 impossible"
+                questions.append(Question(qa["question"], answerable, group, article, _held_out(a)))
+    return questions
+
+
+def _held_out(ordinal: int) -> bool:
+    """Every fourth from the second: the held-out part then has unanswerable questions of
+    SQuAD 2.0 (only its articles 4 and 5 have any; this holds out 5, Spectre)."""
+    return ordinal % HELD_OUT_EVERY == 1
+
+
+def sample(questions: Sequence[Question], seed: int) -> list[Question]:
+    """``SAMPLE[group]`` questions of each group, drawn with ``seed``."""
+    rng = random.Random(seed)
+    chosen: list[Question] = []
+    for group, size in SAMPLE.items():
+        mine = [q for q in questions if q.group == group]
+        chosen += mine if size is None or size >= len(mine) else rng.sample(mine, size)
+    return chosen
+
+
+def _write_if_changed(path: Path, text: str) -> None:
+    """Keep mtimes stable so a rerun's index update finds nothing to do."""
+    if not path.exists() or path.read_text(encoding="utf-8") != text:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+
+# --- Signals -----------------------------------------------------------------------------
+
+
+def evidence(
+    assistant: Assistant, questions: Sequence[str], *, quiet: bool = False
+) -> list[Evidence | None]:
+    """Each question's ``Evidence`` as the pipeline computes it with the reader off (the
+    passages ``Assistant.answer_with_hits`` retrieves, the sentences it embeds)."""
+    queries = assistant.encoders.queries
+    passages = assistant.encoders.passages
+    sentences = VectorCache(passages.embed_documents, passages.dimension())
+    k = max(assistant.settings.k, 5)  # answer_with_hits retrieves at least 5 passages
+    found: list[Evidence | None] = []
+    for start in range(0, len(questions), BATCH):
+        searched = [
+            fit_question(q, queries, None).searched for q in questions[start : start + BATCH]
+        ]
+        vectors = queries.embed_queries(searched)
+        results = assistant.search_many(searched, k=k, mode=assistant.settings.mode)
+        for question, vector, result in zip(searched, vectors, results, strict=True):
+            embedded = sentences(sentences_to_embed(question, result.hits))
+            found.append(answer_evidence(question, vector, result.hits, embedded))
+        if not quiet:
+            print(f"  {len(found)}/{len(questions)} questions", file=sys.stderr, flush=True)
+    return found
+
+
+def check_against_pipeline(assistant: Assistant, questions: Sequence[Question]) -> None:
+    """Stop if the signals gathered here give other confidences than ``ask_many`` does
+    with answer.py's model: then they are not what the pipeline weighs. One question at a
+    time, each with cold caches: the int8 encoder's vectors shift a little with the batch
+    a text is embedded in, so only the same batches give the same figures."""
+    for question in questions:
+        assistant.clear_caches()
+        answer = assistant.ask_many([question.text])[0]
+        found = evidence(assistant, [question.text], quiet=True)[0]
+        expected = 0.0 if found is None else float(probability(_constants(), row(found)))
+        if not math.isclose(answer.confidence, expected, abs_tol=1e-6):
+            raise SystemExit(
+                f"signals disagree with the pipeline for {answer.question!r}: "
+                f"confidence {answer.confidence:.6f}, from the signals {expected:.6f}"
+            )
+
+
+def row(found: Evidence) -> list[float]:
+    return [getattr(found, name) for name in FEATURES]
+
+
+# --- The model ---------------------------------------------------------------------------
+
+
+def fit_logistic(
+    x: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None, ridge: float = RIDGE
+) -> np.ndarray:
+    """Weighted logistic regression by Newton's method (iteratively reweighted least
+    squares). ``ridge`` penalises the coefficients (not the intercept), which keeps them
+    finite where the classes separate.
+
+    Returns:
+        the intercept followed by one coefficient per column of ``x``.
+    """
+    rows, columns = x.shape
+    design = np.hstack([np.ones((rows, 1)), x])
+    w = np.ones(rows) if weights is None else np.asarray(weights, dtype=float)
+    penalty = ridge * w.sum() * np.eye(columns + 1)
+    penalty[0, 0] = 0.0
+    beta = np.zeros(columns + 1)
+    for _ in range(100):
+        p = 1.0 / (1.0 + np.exp(-(design @ beta)))
+        gradient = design.T @ (w * (y - p)) - penalty @ beta
+        hessian = (design * (w * p * (1 - p))[:, None]).T @ design + penalty
+        step = np.linalg.solve(hessian, gradient)
+        beta += step
+        if np.abs(step).max() < 1e-10:
+            break
+    return beta
+
+
+def class_weights(y: np.ndarray, answerable_weight: float) -> np.ndarray:
+    """Weights giving both classes the same total, times ``answerable_weight`` for the
+    answerable (y == 1)."""
+    positives = max(1, int(y.sum()))
+    negatives = max(1, len(y) - positives)
+    return np.where(y == 1, answerable_weight * len(y) / (2 * positives), len(y) / (2 * negatives))
+
+
+def probability(beta: Sequence[float] | np.ndarray, x: Sequence[float] | np.ndarray) -> Any:
+    """The model's probability that the answer is there, for one row or a matrix."""
+    coefficients = np.asarray(beta, dtype=float)
+    return 1.0 / (1.0 + np.exp(-(coefficients[0] + np.asarray(x, dtype=float) @ coefficients[1:])))
+
+
+def shares(answered: np.ndarray, y: np.ndarray) -> dict[str, float]:
+    """The share of answerable questions (y == 1) answered and of the others abstained on."""
+    return {
+        "answerable_answered": float(answered[y == 1].mean()),
+        "unanswerable_abstained": float((~answered[y == 0]).mean()),
+    }
+
+
+def _constants() -> np.ndarray:
+    """answer.py's model as it is now."""
+    return np.array([ABSTENTION_INTERCEPT, *(w for _, w in ABSTENTION_WEIGHTS)])
+
+
+def fit_and_report(
+    questions: Sequence[Question], signals: Sequence[Evidence | None]
+) -> dict[str, Any]:
+    """Fit on the fitting part, choosing the answerable class's weight, and measure the
+    rounded coefficients (as answer.py holds them) on both parts."""
+    # Without a candidate sentence an answer abstains: such a question is not fitted on.
+    matched = np.array([s is not None for s in signals])
+    x = np.array([[0.0] * len(FEATURES) if s is None else row(s) for s in signals])
+    y = np.array([1.0 if q.answerable else 0.0 for q in questions])
+    held = np.array([q.held_out for q in questions])
+    fit = ~held & matched
+
+    def answered(beta: np.ndarray) -> np.ndarray:
+        return np.asarray(matched & (probability(beta, x) >= 0.5))
+
+    articles = sorted({q.article for q in questions})
+    folds = np.array([articles.index(q.article) for q in questions])[fit]
+    print("answerable weight  answered  abstained   (fitting part, article out of fold, at 0.5)")
+    chosen = ANSWERABLE_WEIGHTS[-1]
+    for chosen in ANSWERABLE_WEIGHTS:
+        got = out_of_fold(x[fit], y[fit], folds, chosen)
+        print(
+            f"  {chosen:16.3f}  {got['answerable_answered']:8.3f}  "
+            f"{got['unanswerable_abstained']:9.3f}"
+        )
+        if got["answerable_answered"] >= TARGET_ANSWERED:
+            break
+    rounded = np.round(fit_logistic(x[fit], y[fit], class_weights(y[fit], chosen)), 3)
+    print(
+        f"coefficients: intercept {rounded[0]:.3f}, "
+        + ", ".join(
+            f"{name} {value:.3f}" for name, value in zip(FEATURES, rounded[1:], strict=True)
+        )
+    )
+    # Beside answer.py's model as it is when this runs (before its constants take the fit).
+    models = {"fitted": answered(rounded), "answer.py": answered(_constants())}
+    figures: dict[str, Any] = {}
+    for model, decided in models.items():
+        for part, mask in (("fit", ~held), ("held_out", held)):
+            figures.setdefault(model, {})[part] = shares(decided[mask], y[mask])
+            got = figures[model][part]
+            print(
+                f"{model} model, {part} part: answers {got['answerable_answered']:.3f} of "
+                f"answerable, abstains on {got['unanswerable_abstained']:.3f} of unanswerable"
+            )
+    print("held-out part, each group: the share answered (answerable) or abstained on")
+    by_group: dict[str, dict[str, Any]] = {}
+    for group in SAMPLE:
+        mask = held & np.array([q.group == group for q in questions])
+        right = {m: float((d[mask] == (y[mask] == 1)).mean()) for m, d in models.items()}
+        by_group[group] = {"questions": int(mask.sum()), **right}
+        print(
+            f"  {group:<18} {int(mask.sum()):4d}  fitted {right['fitted']:.3f}  "
+            f"answer.py {right['answer.py']:.3f}"
+        )
+    counts: dict[str, dict[str, int]] = {}
+    for q in questions:
+        entry = counts.setdefault(q.group, {"fit": 0, "held_out": 0})
+        entry["held_out" if q.held_out else "fit"] += 1
+    return {
+        "script": "training/fit_abstention.py",
+        "intercept": float(rounded[0]),
+        "weights": {name: float(v) for name, v in zip(FEATURES, rounded[1:], strict=True)},
+        "threshold": 0.5,
+        "answerable_weight": chosen,
+        "target_answered_out_of_fold": TARGET_ANSWERED,
+        "ridge": RIDGE,
+        "shares": figures["fitted"],
+        "held_out_by_group": by_group,
+        "answer_py_model_when_run": {
+            "intercept": float(_constants()[0]),
+            "weights": dict(ABSTENTION_WEIGHTS),
+            "shares": figures["answer.py"],
+        },
+        "seed": SEED,
+        "counts": counts,
+        "no_candidate_sentence": int((~matched).sum()),
+        "held_out_articles": sorted({q.article for q in questions if q.held_out}),
+    }
+
+
+def out_of_fold(
+    x: np.ndarray, y: np.ndarray, folds: np.ndarray, answerable_weight: float
+) -> dict[str, float]:
+    """``shares`` of each fold's questions (an article's) by the model fitted on the
+    other folds."""
+    answered = np.zeros(len(y), dtype=bool)
+    for fold in np.unique(folds):
+        train = folds != fold
+        beta = fit_logistic(x[train], y[train], class_weights(y[train], answerable_weight))
+        answered[~train] = probability(beta, x[~train]) >= 0.5
+    return shares(answered, y)
+
+
+def provenance(data: Path, seconds: float) -> dict[str, Any]:
+    """The data's SHA-256s, the commit, date, CPU and load of this run."""
+    commit = subprocess.run(
+        ["git", "describe", "--always", "--dirty", "--abbrev=12"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    return {
+        "data_sha256": {
+            name: hashlib.sha256((data / name).read_bytes()).hexdigest() for name in (DEV, SQUAD2)
+        },
+        "commit": commit,
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "cpu": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "seconds": round(seconds, 1),
+    }
+
+
+if __name__ == "__main__":
+    main()
