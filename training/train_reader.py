@@ -5,7 +5,7 @@ The reader is all-MiniLM-L6-v2 (the bundled weights) with a linear start/end hea
 learns from SQuAD v1.1 train only (reader_data.split_train: the 10 articles that open
 SQuAD 2.0 train and every 40th other article are held out), with a fixed seed and data
 order, on 2 CPU threads, in passages cropped to ~``--crop-chars`` around the answer and
-at most ``TRAIN_TOKENS`` word pieces. It checkpoints every ``--checkpoint-every`` steps
+at most ``--train-tokens`` word pieces. It checkpoints every ``--checkpoint-every`` steps
 and resumes from the last checkpoint. Then: export (opset 17, eager attention), dynamic
 int8 quantization, calibration of the no-answer margin on the held-out articles, and
 reader.json with the figures and the provenance (data SHA-256s, package versions, seed,
@@ -47,8 +47,6 @@ ROOT = Path(__file__).resolve().parent.parent
 WORK_DIR = ROOT / "training" / ".work"
 MAX_TOKENS = 256
 """The window the runtime reads (reader.json's max_tokens)."""
-TRAIN_TOKENS = 192
-"""The longest training pair: cropped passages fit, and a step costs ~3/4 of 256's."""
 BASE_MODEL = "all-MiniLM-L6-v2"
 PACKAGES = ("torch", "transformers", "tokenizers", "onnx", "onnxruntime", "numpy")
 
@@ -129,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
             "learning_rate": args.lr,
             "threads": args.threads,
             "crop_chars": args.crop_chars,
-            "train_tokens": TRAIN_TOKENS,
+            "train_tokens": args.train_tokens,
             "frozen": "embeddings"
             + (f" and layers 0-{args.frozen_layers - 1}" if args.frozen_layers else ""),
         },
@@ -152,13 +150,16 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--work", type=Path, default=WORK_DIR, help="checkpoints and the model")
     parser.add_argument("--seed", type=int, default=13)
-    parser.add_argument("--questions", type=int, default=0, help="answerable questions (0: all)")
+    parser.add_argument("--questions", type=int, default=40000, help="answerable (0: all)")
     parser.add_argument("--epochs", type=float, default=1.0)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--lr", type=float, default=1e-4)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--crop-chars", type=int, default=700, help="passage window to train on")
-    parser.add_argument("--frozen-layers", type=int, default=0, help="lowest layers kept fixed")
+    parser.add_argument(
+        "--crop-chars", type=int, default=500, help="passage window (the runtime reads ~480)"
+    )
+    parser.add_argument("--train-tokens", type=int, default=160, help="longest training pair")
+    parser.add_argument("--frozen-layers", type=int, default=2, help="lowest layers kept fixed")
     parser.add_argument("--checkpoint-every", type=int, default=100, help="steps")
     parser.add_argument("--max-steps", type=int, default=0, help="stop early (to time steps)")
     parser.add_argument(
@@ -253,7 +254,7 @@ def train(
 
     crops = random.Random(args.seed + 3)
     examples = [crop(e, args.crop_chars, crops) for e in examples]
-    encoded = encode(tokenizer, examples, TRAIN_TOKENS)
+    encoded = encode(tokenizer, examples, args.train_tokens)
     keep = [
         i for i, e in enumerate(examples) if e.answer_start < 0 or encoded.starts[i] > 0
     ]  # answerable pairs whose span was cut off by truncation are dropped
