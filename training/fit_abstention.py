@@ -74,6 +74,7 @@ HELD_OUT_EVERY = 4  # a fourth of each source's articles is held out of the fit
 TARGET_ANSWERED = 0.92
 ANSWERABLE_WEIGHTS = tuple(1 + i / 8 for i in range(57))  # 1 to 8
 RIDGE = 1e-3
+THRESHOLDS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7)  # held-out shares at each, for other floors
 CHECKED = 24  # questions also answered by Assistant.ask_many, to check the signals
 BATCH = 64
 
@@ -275,29 +276,18 @@ def fit_and_report(
     questions: Sequence[Question], signals: Sequence[Evidence | None]
 ) -> dict[str, Any]:
     """Fit on the fitting part, choosing the answerable class's weight, and measure the
-    rounded coefficients (as answer.py holds them) on both parts."""
+    rounded coefficients (as answer.py holds them) on both parts, beside answer.py's
+    model as it is when this runs."""
     # Without a candidate sentence an answer abstains: such a question is not fitted on.
     matched = np.array([s is not None for s in signals])
     x = np.array([[0.0] * len(FEATURES) if s is None else row(s) for s in signals])
     y = np.array([1.0 if q.answerable else 0.0 for q in questions])
     held = np.array([q.held_out for q in questions])
+    groups = np.array([q.group for q in questions])
     fit = ~held & matched
-
-    def answered(beta: np.ndarray) -> np.ndarray:
-        return np.asarray(matched & (probability(beta, x) >= 0.5))
-
     articles = sorted({q.article for q in questions})
     folds = np.array([articles.index(q.article) for q in questions])[fit]
-    print("answerable weight  answered  abstained   (fitting part, article out of fold, at 0.5)")
-    chosen = ANSWERABLE_WEIGHTS[-1]
-    for chosen in ANSWERABLE_WEIGHTS:
-        got = out_of_fold(x[fit], y[fit], folds, chosen)
-        print(
-            f"  {chosen:16.3f}  {got['answerable_answered']:8.3f}  "
-            f"{got['unanswerable_abstained']:9.3f}"
-        )
-        if got["answerable_answered"] >= TARGET_ANSWERED:
-            break
+    chosen, search = choose_weight(x[fit], y[fit], folds)
     rounded = np.round(fit_logistic(x[fit], y[fit], class_weights(y[fit], chosen)), 3)
     print(
         f"coefficients: intercept {rounded[0]:.3f}, "
@@ -305,26 +295,28 @@ def fit_and_report(
             f"{name} {value:.3f}" for name, value in zip(FEATURES, rounded[1:], strict=True)
         )
     )
-    # Beside answer.py's model as it is when this runs (before its constants take the fit).
-    models = {"fitted": answered(rounded), "answer.py": answered(_constants())}
-    figures: dict[str, Any] = {}
-    for model, decided in models.items():
+    models = {"fitted": rounded, "answer.py": _constants()}
+    figures: dict[str, dict[str, Any]] = {}
+    for model, beta in models.items():
+        chance = np.where(matched, probability(beta, x), 0.0)
         for part, mask in (("fit", ~held), ("held_out", held)):
-            figures.setdefault(model, {})[part] = shares(decided[mask], y[mask])
-            got = figures[model][part]
+            got = figures.setdefault(model, {})[part] = shares(chance[mask] >= 0.5, y[mask])
             print(
                 f"{model} model, {part} part: answers {got['answerable_answered']:.3f} of "
                 f"answerable, abstains on {got['unanswerable_abstained']:.3f} of unanswerable"
             )
+        figures[model]["held_out_by_threshold"] = {
+            f"{t:.1f}": shares(chance[held] >= t, y[held]) for t in THRESHOLDS
+        }
+        figures[model]["held_out_by_group"] = {
+            group: float(((chance >= 0.5) == (y == 1))[held & (groups == group)].mean())
+            for group in SAMPLE
+        }
     print("held-out part, each group: the share answered (answerable) or abstained on")
-    by_group: dict[str, dict[str, Any]] = {}
     for group in SAMPLE:
-        mask = held & np.array([q.group == group for q in questions])
-        right = {m: float((d[mask] == (y[mask] == 1)).mean()) for m, d in models.items()}
-        by_group[group] = {"questions": int(mask.sum()), **right}
         print(
-            f"  {group:<18} {int(mask.sum()):4d}  fitted {right['fitted']:.3f}  "
-            f"answer.py {right['answer.py']:.3f}"
+            f"  {group:<18}  fitted {figures['fitted']['held_out_by_group'][group]:.3f}  "
+            f"answer.py {figures['answer.py']['held_out_by_group'][group]:.3f}"
         )
     counts: dict[str, dict[str, int]] = {}
     for q in questions:
@@ -337,9 +329,9 @@ def fit_and_report(
         "threshold": 0.5,
         "answerable_weight": chosen,
         "target_answered_out_of_fold": TARGET_ANSWERED,
+        "weight_search": search,
         "ridge": RIDGE,
         "shares": figures["fitted"],
-        "held_out_by_group": by_group,
         "answer_py_model_when_run": {
             "intercept": float(_constants()[0]),
             "weights": dict(ABSTENTION_WEIGHTS),
@@ -350,6 +342,25 @@ def fit_and_report(
         "no_candidate_sentence": int((~matched).sum()),
         "held_out_articles": sorted({q.article for q in questions if q.held_out}),
     }
+
+
+def choose_weight(
+    x: np.ndarray, y: np.ndarray, folds: np.ndarray
+) -> tuple[float, list[dict[str, float]]]:
+    """The least of ``ANSWERABLE_WEIGHTS`` that answers ``TARGET_ANSWERED`` out of fold,
+    and the shares of each weight tried."""
+    print("answerable weight  answered  abstained   (fitting part, article out of fold, at 0.5)")
+    search: list[dict[str, float]] = []
+    for weight in ANSWERABLE_WEIGHTS:
+        got = out_of_fold(x, y, folds, weight)
+        search.append({"answerable_weight": weight, **got})
+        print(
+            f"  {weight:16.3f}  {got['answerable_answered']:8.3f}  "
+            f"{got['unanswerable_abstained']:9.3f}"
+        )
+        if got["answerable_answered"] >= TARGET_ANSWERED:
+            return weight, search
+    return ANSWERABLE_WEIGHTS[-1], search
 
 
 def out_of_fold(
