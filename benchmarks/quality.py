@@ -49,7 +49,7 @@ from datafiles import (  # noqa: E402
     SQUAD2_FIRST10,
     require,
 )
-from reader_quality import latency, scifact_citations, share, squad2  # noqa: E402
+from reader_quality import gold_paragraph, latency, scifact_citations, share, squad2  # noqa: E402
 
 from assistant.evaluation import (  # noqa: E402
     METRIC_COLUMNS,
@@ -295,6 +295,7 @@ SECTIONS: dict[str, tuple[str, Section, tuple[str, ...]]] = {
     "scifact-cite": ("scifact_first_citation", scifact_citations, SCIFACT),
     "squad2": ("squad2_first10_tuning", squad2, (SQUAD2_FIRST10,)),
     "latency": ("latency", latency, (SQUAD,)),
+    "gold": ("gold_paragraph", gold_paragraph, (SQUAD,)),
 }
 
 
