@@ -1,4 +1,5 @@
-"""Tests for the streaming BM25 build: the same index as bm25s's in-memory one, on disk."""
+"""Tests for the streaming BM25 build: the same index as bm25s's in-memory one, on disk,
+and segments' postings scored as bm25s scores one index."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import assistant.store.bm25_write
-from assistant.store.bm25 import K1, B, LexicalIndex
+from assistant.store.bm25 import IDS_FILE, K1, B
 from assistant.store.bm25_write import write_bm25
 from assistant.store.postings import Postings, SegmentedLexical
 from assistant.text.terms import STOPWORDS, tokenize
@@ -75,9 +76,34 @@ def _columns(retriever: bm25s.BM25) -> dict[str, tuple[list[int], list[float]]]:
     return columns
 
 
-def _build(folder: Path, texts: list[str], **tuning: int) -> LexicalIndex:
+Hits = list[list[tuple[int, float]]]
+
+
+class Built:
+    """The files ``write_bm25`` wrote, searched by bm25s itself: for each query, up to
+    ``k`` (chunk id, score) pairs with a positive score, best first (ties by row)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.ids = np.load(folder / IDS_FILE, allow_pickle=False)
+        self.retriever = bm25s.BM25.load(str(folder)) if len(self.ids) else None
+
+    def search(self, queries: list[str], k: int) -> Hits:
+        results: Hits = []
+        for tokens in tokenize(queries):
+            term_ids = self.retriever.get_tokens_ids(tokens) if self.retriever else []
+            if not term_ids:
+                results.append([])
+                continue
+            scores = self.retriever.get_scores_from_ids(term_ids)
+            rows = np.flatnonzero(scores > 0)
+            rows = rows[np.lexsort((rows, -scores[rows]))][:k]
+            results.append([(int(self.ids[r]), float(scores[r])) for r in rows])
+        return results
+
+
+def _build(folder: Path, texts: list[str], **tuning: int) -> Built:
     write_bm25(folder, [(100 + 3 * i, text) for i, text in enumerate(texts)], **tuning)
-    return LexicalIndex.load(folder)
+    return Built(folder)
 
 
 corpora = st.lists(

@@ -25,7 +25,7 @@ from ..embedding import Encoders
 from ..embedding.encoders import in_background
 from ..errors import CorpusError, IndexLockedError, IndexUnusableError, LoaderError
 from ..records import VERSION, IndexReport, Skipped
-from ..store.bm25 import LexicalIndex
+from ..store.bm25_write import import_bm25s
 from ..store.cancel import checkpoint
 from ..store.chunk_table import ChunkTable, FileRecord
 from ..store.commits import FORMAT_VERSION, claim_index_folder, clean_up, read_manifest
@@ -181,7 +181,7 @@ def _load_tools(settings: Settings, encoders: Encoders | Callable[[], Encoders])
         encoders = lambda: loaded  # noqa: E731
     loading = in_background(encoders)
     get_encoding(settings.chunking.encoding)
-    LexicalIndex.load_library()
+    import_bm25s()
     return loading.result()
 
 

@@ -43,6 +43,11 @@ _PAIR = np.dtype([("term", "<i4"), ("tf", "<i4")])
 _ENTRY = np.dtype([("term", "<i4"), ("doc", "<i4"), ("score", "<f4")])
 
 
+def import_bm25s() -> None:
+    """Import bm25s now (~0.15 s, mostly scipy) rather than on ``write_bm25``'s first use."""
+    import bm25s  # noqa: F401
+
+
 def write_bm25(
     folder: Path,
     rows: Iterable[tuple[int, str]],
