@@ -94,6 +94,11 @@ class IndexLockedError(AssistantError):
     """Another process is updating the index."""
 
 
+class IndexChangedError(AssistantError):
+    """Another process committed while the index was being opened, and removed files of
+    the commit being read: opening it again reads the newer commit."""
+
+
 class ClusterError(AssistantError):
     """The Ray cluster can't be used (Ray missing, unreachable), or a worker failed."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 import sqlite3
 from collections.abc import Callable
 from datetime import datetime
@@ -21,6 +22,7 @@ from assistant.documents.loaders import load_document
 from assistant.embedding import Encoders
 from assistant.errors import (
     ExitCode,
+    IndexChangedError,
     IndexCorruptError,
     IndexMissingError,
     IndexUnusableError,
@@ -28,7 +30,8 @@ from assistant.errors import (
 )
 from assistant.indexing import update_index
 from assistant.store import open_index
-from assistant.store.commits import INDEX_DB, read_manifest
+from assistant.store.commits import INDEX_DB, committed_generation, read_manifest
+from assistant.store.segments import Segment
 from assistant.text.reflow import passage_text
 from tests.fakes import DIMENSION, FakeEmbedder
 from tests.index_state import committed, live_segments, on_disk, orphans
@@ -363,6 +366,59 @@ def test_corrupt_vectors_raise_index_corrupt(settings: Settings, built: Path) ->
     (built / "vectors.faiss").write_bytes(b"not faiss")
     with pytest.raises(IndexCorruptError, match="vector index"):
         open_index(settings.index)
+
+
+# --- another process commits while the index is being opened -------------------------
+
+
+def _racing(settings: Settings, monkeypatch: pytest.MonkeyPatch, races: int) -> list[str]:
+    """Make the first ``races`` segment loads lose a race: as each starts, another
+    writer's full rebuild commits and its clean-up deletes the segment being loaded.
+    Returns the names of the segments loaded, in order."""
+    loaded: list[str] = []
+    load = Segment.load
+
+    def racing_load(folder: Path) -> Segment:
+        loaded.append(folder.name)
+        if len(loaded) <= races:
+            update_index(settings, Encoders.single(FakeEmbedder()), full=True)
+            shutil.rmtree(folder)
+        return load(folder)
+
+    monkeypatch.setattr(Segment, "load", staticmethod(racing_load))
+    return loaded
+
+
+def test_a_segment_removed_by_a_newer_commit_is_retried_on_that_commit(
+    settings: Settings, built: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    loaded = _racing(settings, monkeypatch, races=1)
+    index = open_index(settings.index)
+    assert loaded == ["seg-000001", "seg-000002"]
+    assert index.generation == committed_generation(settings.index) == 2
+    index.close()
+
+
+def test_losing_every_race_is_index_changed_not_corrupt(
+    settings: Settings, built: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Today's failure: "... unreadable, rebuild it: excerpta index --full" (exit 3)
+    for an index that is whole: only newer than the one being opened."""
+    loaded = _racing(settings, monkeypatch, races=3)
+    with pytest.raises(IndexChangedError, match="changed while it was being opened") as caught:
+        open_index(settings.index)
+    assert len(loaded) == 3
+    assert caught.value.exit_code == ExitCode.FAILURE and caught.value.hint == "run it again"
+
+
+def test_a_damaged_segment_with_no_newer_commit_is_corrupt_at_once(
+    settings: Settings, built: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (built / "vectors.faiss").unlink()
+    loaded = _racing(settings, monkeypatch, races=0)
+    with pytest.raises(IndexCorruptError, match="missing"):
+        open_index(settings.index)
+    assert loaded == ["seg-000001"]  # not retried: no commit will mend it
 
 
 # --- a folder that is not Excerpta's -------------------------------------------------

@@ -14,9 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import REBUILD_HINT, IndexCorruptError, IndexMissingError
+from ..errors import REBUILD_HINT, IndexChangedError, IndexCorruptError, IndexMissingError
 from .chunk_table import ChunkTable
 from .commits import (
+    committed_generation,
     connect,
     latest_generation,
     live_segments,
@@ -55,12 +56,13 @@ def open_index(index_dir: Path) -> StoredIndex:
 
     Raises:
         IndexMissingError / IndexCorruptError: with a hint to (re)build.
+        IndexChangedError: other processes' commits removed segments while each of
+            ``_OPEN_TRIES`` attempts was loading them.
     """
     for attempt in range(_OPEN_TRIES):
         try:
             return _open(index_dir)
-        except IndexCorruptError:
-            # Files of a segment that two later commits dropped are gone: open anew.
+        except IndexChangedError:
             if attempt == _OPEN_TRIES - 1:
                 raise
     raise AssertionError("unreachable")
@@ -77,7 +79,7 @@ def _open(index_dir: Path) -> StoredIndex:
         table = ChunkTable(db)
         rows = live_segments(db)
         dead = tombstoned(db)
-        segments = [Segment.load(segment_folder(index_dir, row.name)) for row in rows]
+        segments = _load_segments(index_dir, generation, [row.name for row in rows])
         dead_ids = [np.intersect1d(dead, s.ids, assume_unique=True) for s in segments]
         vectors = SegmentedVectors(segments, dead_ids)
         lexical = SegmentedLexical(
@@ -95,6 +97,20 @@ def _open(index_dir: Path) -> StoredIndex:
         db.close()
         raise
     return StoredIndex(manifest, generation, table, vectors, lexical, segments, db)
+
+
+def _load_segments(index_dir: Path, generation: int, names: list[str]) -> list[Segment]:
+    """Load the segments of commit ``generation``; a segment that fails to load because a
+    later commit dropped it and a writer deleted its files is IndexChangedError."""
+    try:
+        return [Segment.load(segment_folder(index_dir, name)) for name in names]
+    except IndexCorruptError as exc:
+        if committed_generation(index_dir) == generation:
+            raise  # nothing committed since: the files are damaged
+        raise IndexChangedError(
+            f"the index changed while it was being opened ({exc.message})",
+            hint="run it again",
+        ) from exc
 
 
 def _dead_rows(segment: Segment, dead: np.ndarray) -> np.ndarray | None:
