@@ -172,6 +172,29 @@ def test_cli_collections_lists_their_state(two: dict[str, Path], fake: FakeEmbed
     assert "alpha: " in text and "3 files" in text and "changed since indexed" in text
 
 
+def test_cli_collections_reads_the_groups_config_like_the_other_commands(
+    two: dict[str, Path], fake: FakeEmbedder, tmp_path: Path
+) -> None:
+    """`--config` on the group: its settings apply to every collection listed, and a bad
+    file is exit 2 (it was ignored: the listing used ./excerpta.toml's settings)."""
+    runner = CliRunner()
+    _index_both(runner)
+    project = tmp_path / "project.toml"
+    project.write_text("chunk_tokens = 100\n")
+    listed = _json(runner.invoke(main, ["--config", str(project), "collections", "--json"]))
+    for row in listed["collections"]:
+        assert not row["index_ready"]
+        assert row["problem"] == "index was built with other chunking settings"
+    status = _json(
+        runner.invoke(main, ["--config", str(project), "-C", "alpha", "status", "--json"])
+    )
+    assert status["problem"] == "index was built with other chunking settings"  # the same
+    project.write_text("no_such_setting = 1\n")
+    result = runner.invoke(main, ["--config", str(project), "collections"])
+    assert result.exit_code == 2 and "Traceback" not in result.stderr
+    assert "no_such_setting" in result.stderr
+
+
 def test_cli_unknown_or_misused_collection_is_usage_error(
     two: dict[str, Path], fake: FakeEmbedder, corpus: Path
 ) -> None:

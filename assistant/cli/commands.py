@@ -19,15 +19,17 @@ from .text import safe_path
 
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
 @_handled
-def collections(as_json: bool) -> None:
+def collections(ctx: click.Context, as_json: bool) -> None:
     """List the named collections of your config, with what each has indexed."""
     from . import make_assistant  # looked up now: tests replace it
 
     user = read_user_config()
+    config_file = ctx.find_root().params.get("config_file")  # the group's --config
     rows = []
     for name in user.names:
-        settings = collection_settings(name, user=user)
+        settings = collection_settings(name, config_file=config_file, user=user)
         row: dict[str, Any] = {
             "name": name,
             "corpus": str(settings.corpus),
