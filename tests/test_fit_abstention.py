@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 import numpy as np
@@ -10,7 +11,7 @@ from assistant import answer
 from assistant.answer import answer_evidence, compose_answer, sentences_to_embed
 from tests.fakes import FakeEmbedder
 from tests.test_answer import hit
-from training.fit_abstention import class_weights, fit_logistic, probability, shares
+from training.fit_abstention import RECORD, class_weights, fit_logistic, probability, shares
 
 
 def test_fit_recovers_the_signs_and_order_of_separable_data() -> None:
@@ -35,6 +36,14 @@ def test_weighing_up_the_answerable_answers_more_of_them() -> None:
     favoured = fit_logistic(x, y, class_weights(y, 4.0))
     answered = [float((probability(b, x)[y == 1] >= 0.5).mean()) for b in (balanced, favoured)]
     assert answered[1] > answered[0] + 0.05
+
+
+def test_answer_py_holds_the_recorded_fit() -> None:
+    record = json.loads(RECORD.read_text(encoding="utf-8"))
+    assert answer.ABSTENTION_INTERCEPT == record["intercept"]
+    assert dict(answer.ABSTENTION_WEIGHTS) == record["weights"]
+    assert [name for name, _ in answer.ABSTENTION_WEIGHTS] == list(record["weights"])
+    assert record["script"] == "training/fit_abstention.py"
 
 
 def test_the_evidence_is_what_the_confidence_weighs() -> None:
