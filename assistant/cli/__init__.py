@@ -19,11 +19,10 @@ from typing import Any, TextIO, TypeVar
 
 import click
 
-from .. import __version__
+from .. import __version__, shown_progress
 from ..config import MAX_K, MODES, Settings
 from ..core import Assistant
 from ..errors import AssistantError, ExitCode
-from ..indexing import shown_progress
 from ..records import TRUNCATED
 from .group import ExcerptaGroup, fail
 from .report import print_report, print_status

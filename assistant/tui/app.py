@@ -21,9 +21,9 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Label, LoadingIndicator
 from textual.worker import Worker, WorkerState
 
+from .. import shown_progress
 from ..conversation import Conversation, Exchange
 from ..errors import AssistantError, Cancelled, IndexUnusableError
-from ..indexing import shown_progress
 from ..records import TRUNCATED, Citation
 from . import messages as m
 from .editor import open_cited

@@ -6,13 +6,12 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
+from .. import ProgressCallback, Selection, Watcher
 from ..config import Settings
 from ..conversation import Conversation
 from ..core import Status
 from ..errors import AssistantError
-from ..indexing import ProgressCallback, Watcher
 from ..records import Answer, IndexReport
-from ..store.scope import Selection
 
 
 class AppAssistant(Protocol):

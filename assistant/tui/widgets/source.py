@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from ...documents.loaders import TEXT_SUFFIXES
+from ... import TEXT_SUFFIXES
 from ...records import Citation
 from ..render import excerpt_text, file_lines_text
 
