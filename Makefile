@@ -68,7 +68,7 @@ bench-ray: $(VENV)/.installed-dev
 
 # Train the reader on SQuAD v1.1 train (44,000 questions, one pass, fixed seed) into
 # training/.work/reader/, resuming from its last checkpoint; prints its figures (~1.5-2 h
-# on 2 CPU cores; see README's reader section). ship-reader copies it into the package.
+# on 2 CPU cores; see docs/reader.md). ship-reader copies it into the package.
 train-reader: $(VENV)/.installed
 	$(BIN)/python -m training.train_reader --data $(DATA) --questions 44000
 

@@ -13,7 +13,7 @@ REBUILD_HINT = "rebuild it: excerpta index --full"
 
 
 class ExitCode(IntEnum):
-    """Process exit codes, documented in the README."""
+    """Process exit codes, documented in docs/json-and-exit-codes.md, "Exit codes"."""
 
     OK = 0
     FAILURE = 1

@@ -37,7 +37,7 @@ from .text.terms import tokenize
 class ReadingPlan:
     """How much the reader reads of each question's passages, and how far it may reorder
     them. The defaults were chosen by ``training/tune_reading.py`` on SQuAD dev's tuning
-    articles (see README, "The reader")."""
+    articles (see docs/reader.md)."""
 
     passages: int = 5
     """The most passages of a question read."""

@@ -3,11 +3,12 @@
 and JSON, TOML settings, collection names), through ``CliRunner``.
 
 The property: an answer, an abstention or a one-line error with a documented exit code
-(README, "Exit codes"), never a traceback, never a hang. Where the README says what an
-input must give (k outside 1-50, a glob over 1,000 characters, a blank question: usage
-errors, exit 2), the case says so too. Each case runs under a hang guard, a generous
-one: a guard, not a speed test. The default run takes few examples, derandomized (CI
-sees the same cases each time); ``-m slow`` runs 25 times as many, random ones.
+(docs/json-and-exit-codes.md, "Exit codes"), never a traceback, never a hang. Where
+docs/promises.md says what an input must give (k outside 1-50, a glob over 1,000
+characters, a blank question: usage errors, exit 2), the case says so too. Each case
+runs under a hang guard, a generous one: a guard, not a speed test. The default run
+takes few examples, derandomized (CI sees the same cases each time); ``-m slow`` runs 25
+times as many, random ones.
 
 The index is built once for the module with the fake embedder; answers are read by the
 real ONNX reader code over a tiny model, so long questions reach the real tokenizer.
@@ -64,7 +65,7 @@ from tests.fuzzing import (
 
 pytestmark = pytest.mark.usefixtures("isolated")
 
-# C0 and C1 controls but tab and newline: never raw on a terminal (README, "What it promises").
+# C0 and C1 controls but tab and newline: never raw on a terminal (docs/promises.md).
 _RAW_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _DIAGNOSTICS = ("excerpta: warning: ", "excerpta: note: ")
 _COLLECTION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
@@ -259,7 +260,7 @@ DEEP_LINES = st.builds(
 
 
 def expected_question(line: str) -> str | None:
-    """What a batch line asks (README, "batch": a question, or a JSON object with a
+    """What a batch line asks (docs/using.md, "batch": a question, or a JSON object with a
     "question" field), None for a blank line; ValueError for a line to refuse."""
     text = line.strip()
     if not text:
@@ -357,7 +358,7 @@ GOOD = {  # values that leave the index usable
     "chunk_tokens": st.just(160),
     "overlap_tokens": st.just(32),
 }
-BAD = {  # values README's "Configuration" refuses: exit 2
+BAD = {  # values docs/configuration.md refuses: exit 2
     "k": st.integers(max_value=0)
     | st.integers(min_value=MAX_K + 1)
     | LETTERS

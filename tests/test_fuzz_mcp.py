@@ -3,7 +3,7 @@ would: ask, search and status (and tools that don't exist) with arguments of eve
 (wrong types, huge strings, k of any size, any globs in ``in``, JSON text nested deep,
 missing and unknown fields).
 
-The property: a tool result or a tool error (README, "For MCP clients"), and
+The property: a tool result or a tool error (docs/mcp.md), and
 after each call the server still answers a plain question. The server runs in a
 subprocess (``tests/fake_model_cli.py``: the fake embedder) with a tiny reader read by
 the real code, so a hang is cut by the guard and the server started anew.
@@ -152,7 +152,7 @@ ARGUMENTS = {
         st.text(max_size=10).filter(lambda m: m not in MODES) | st.integers() | st.lists(st.none()),
         JSON_VALUES,
     ),
-    "in": (  # a list of globs, or one glob alone, or JSON text of a list (README)
+    "in": (  # a list of globs, or one glob alone, or JSON text of a list (docs/mcp.md)
         st.lists(_PLAIN_GLOBS, max_size=3) | _PLAIN_GLOBS,
         st.lists(st.integers(), min_size=1) | st.just(["x" * (MAX_GLOB + 1)]) | st.just([""]),
         JSON_VALUES | _SHORT_GLOBS | st.lists(_SHORT_GLOBS, max_size=3) | _DEEP_TEXT,
