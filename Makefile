@@ -66,17 +66,18 @@ bench-segments: $(VENV)/.installed
 bench-ray: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/ray_bench.py --data $(DATA)
 
-# Train the reader on SQuAD v1.1 train (44,000 questions, one pass, fixed seed) into
-# training/.work/reader/, resuming from its last checkpoint; prints its figures (~1.5-2 h
-# on 2 CPU cores; see docs/reader.md). ship-reader copies it into the package.
+# Train the reader on SQuAD v1.1 train (40,000 questions, one pass, fixed seed) into
+# training/.work/reader/, resuming from its last checkpoint; prints its figures (~1 h on
+# 2 CPU cores; see docs/reader.md). ship-reader copies it into the package.
 train-reader: $(VENV)/.installed
-	$(BIN)/python -m training.train_reader --data $(DATA) --questions 44000
+	$(BIN)/python -m training.train_reader --data $(DATA)
 
 ship-reader: $(VENV)/.installed
 	$(BIN)/python -m training.ship_reader --data $(DATA)
 
-# How answering ranks the passages the reader read, on the held-out tuning articles
-# (needs the SQuAD index bench-quality builds, and a reader: EXCERPTA_READER_DIR).
+# How answering uses the reader (ReadingPlan), on SQuAD dev's tuning articles, and the
+# pipeline's no-answer margin on the 10 held-out SQuAD 2.0 train articles (--write stores
+# it in reader.json). Needs a reader: EXCERPTA_READER_DIR or the installed one.
 tune-reading: $(VENV)/.installed
 	$(BIN)/python -m training.tune_reading --data $(DATA)
 
