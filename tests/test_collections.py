@@ -126,7 +126,11 @@ def test_cli_collection_answers_from_that_collection_only(
     runner = CliRunner()
     _index_both(runner)
     answer = _json(
-        runner.invoke(main, ["ask", "Where does the zeppelin land?", "-C", "beta", "--json"])
+        # The words of its sentence: the fake embedder's cosines need them to answer.
+        runner.invoke(
+            main,
+            ["ask", "Where does the zeppelin land beside the harbour?", "-C", "beta", "--json"],
+        )
     )
     assert answer["abstained"] is False
     assert {c["collection"] for c in answer["citations"]} == {"beta"}

@@ -41,6 +41,10 @@ HARD = [
     ("What party was Castillo affiliated with?", "Marxist-oriented Peru Libre"),
     ("What did Castillo do before politics?", "a primary school teacher"),
 ]
+# The sentence scorer alone (--reader off) is not sure enough of these two: its abstention
+# model, fitted on tuning data only (training/fit_abstention.py, issue 25), gives them
+# 0.37 and 0.45, under 0.5. The reader answers them. Strict: a fix shows up as a failure.
+SCORER_UNSURE = {"Who did Castillo defeat in the election?", "Who is Castillo's lawyer?"}
 UNANSWERABLE = [
     "What is the boiling point of mercury?",
     "How do I bake sourdough bread?",
@@ -72,7 +76,11 @@ def real(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
 
 
 @pytest.mark.parametrize(("question", "phrase"), QUESTIONS)
-def test_the_right_sentence_is_cited_first(real: Assistant, question: str, phrase: str) -> None:
+def test_the_right_sentence_is_cited_first(
+    real: Assistant, question: str, phrase: str, request: pytest.FixtureRequest
+) -> None:
+    if real.reader is None and question in SCORER_UNSURE:
+        request.applymarker(pytest.mark.xfail(strict=True, reason="the scorer alone abstains"))
     answer = real.ask(question)
     assert not answer.abstained
     first = answer.citations[0]
