@@ -41,7 +41,7 @@ class ReadingPlan:
 
     passages: int = 5
     """The most passages of a question read."""
-    sure_gap: float = 0.08
+    sure_gap: float = 0.04
     """Retrieval is sure of its first passage when its dense score beats the second's by
     this much; then only ``when_sure`` passages are read."""
     when_sure: int = 2

@@ -10,7 +10,8 @@ Two parts, each through the real pipeline (retrieval, the runtime reader, the sc
 - margin: the 10 articles that open SQuAD 2.0 train (held out of the reader's training)
   asked over an index of their paragraphs: for each share of answerable questions
   answered, the pipeline's no-answer margin and the share of their real unanswerable
-  questions abstained. ``--write`` stores the margin that answers ``ANSWERED`` of them
+  questions abstained, for each floor of the sentence scorer's confidence under the
+  reader. ``--write`` stores the margin that abstains most while answering ``ANSWERED``
   in the reader's reader.json (the gold-paragraph margin training set stays beside it).
 
     python -m training.tune_reading [--reader DIR] [--data ../shared/data] [--write]
@@ -57,7 +58,9 @@ PLANS = (
 )
 """The first reads as before (10 whole passages, all reranked); then one change each."""
 ANSWERED = 0.90
-SHARES = (0.85, 0.88, 0.90, 0.92, 0.94)
+SHARES = (0.85, 0.88, 0.90, 0.92, 0.94, 0.96)
+FLOORS = (0.0, 0.1, 0.2, 0.3)
+"""The sentence scorer's floor under the reader (AnswerPolicy.read_abstain_below)."""
 
 
 @dataclass
@@ -129,20 +132,29 @@ def calibrate_margin(args: argparse.Namespace, reader: OnnxReader) -> float:
         "(SQuAD 2.0 train, first 10 articles)"
     )
     best = [_best_margin(r) for r in read["answerable"][1]]
-    for share in SHARES:
-        margin = float(np.quantile(best, share))
-        answered, abstained = (
-            _answered(_answers(*read[name], sentences, plan, margin))
-            for name in ("answerable", "unanswerable")
-        )
-        print(
-            f"  margin {margin:7.3f}: reader alone answers {share:.0%}; the pipeline answers "
-            f"{answered:.1%} of answerable, abstains on {1 - abstained:.1%} of unanswerable",
-            flush=True,
-        )
-    chosen = float(np.quantile(best, ANSWERED))
-    print(f"chosen margin (the reader alone answers {ANSWERED:.0%}): {chosen:.4f}")
-    return chosen
+    chosen = (0.0, float(np.quantile(best, ANSWERED)), 0.0)  # abstained, margin, floor
+    for floor in FLOORS:
+        policy = AnswerPolicy(read_abstain_below=floor)
+        print(f"scorer floor {floor}:")
+        for share in SHARES:
+            margin = float(np.quantile(best, share))
+            answered, kept = (
+                _answered(_answers(*read[name], sentences, plan, margin, policy))
+                for name in ("answerable", "unanswerable")
+            )
+            print(
+                f"  margin {margin:7.3f}: reader alone answers {share:.0%}; the pipeline "
+                f"answers {answered:.1%} of answerable, abstains on {1 - kept:.1%} of "
+                "unanswerable",
+                flush=True,
+            )
+            if answered >= ANSWERED and 1 - kept > chosen[0]:
+                chosen = (1 - kept, margin, floor)
+    print(
+        f"chosen: margin {chosen[1]:.4f} with scorer floor {chosen[2]} (the most unanswerable "
+        f"abstained, {chosen[0]:.1%}, while answering >= {ANSWERED:.0%})"
+    )
+    return chosen[1]
 
 
 def _answers(
@@ -151,13 +163,14 @@ def _answers(
     sentences: VectorCache,
     plan: ReadingPlan,
     margin: float,
+    policy: AnswerPolicy,
 ) -> list[tuple[Answer, list[Hit]]]:
     """Each question's answer with its passages as the reader ranked them."""
     answers = []
     for case, hits, vector, mine in zip(
         asked.cases, asked.hits, asked.vectors, readings, strict=True
     ):
-        passages = read_passages(case.question, hits, mine, margin, AnswerPolicy(), plan=plan)
+        passages = read_passages(case.question, hits, mine, margin, policy, plan=plan)
         vectors = sentences(passages.sentences_to_embed())
         answers.append((passages.answer(vector, vectors), passages.hits))
     return answers
@@ -185,7 +198,7 @@ def _answer(
     """Answers as the pipeline gives them with this plan, and word pieces read each."""
     counting = _Counting(reader)
     readings = read_questions(counting, [c.question for c in asked.cases], asked.hits, plan)
-    answers = _answers(asked, readings, sentences, plan, margin)
+    answers = _answers(asked, readings, sentences, plan, margin, AnswerPolicy())
     return answers, counting.characters / 4.3 / len(asked.cases)
 
 
@@ -217,8 +230,9 @@ def _write_margin(folder: Path, margin: float) -> None:
     info.setdefault("gold_paragraph_margin", info["no_answer_margin"])
     info["no_answer_margin"] = round(margin, 4)
     info["no_answer_calibration"] = (
-        f"pipeline (make tune-reading): answers {ANSWERED:.0%} of the answerable questions "
-        "of the 10 held-out SQuAD 2.0 train articles"
+        "pipeline (make tune-reading --write): of the margins and scorer floors tried, the "
+        f"one that abstains on most unanswerable questions of the 10 held-out SQuAD 2.0 "
+        f"train articles while answering >= {ANSWERED:.0%} of their answerable ones"
     )
     path.write_text(json.dumps(info, indent=2, ensure_ascii=False) + "\n")
     print(f"{path}: no_answer_margin {margin:.4f}")

@@ -6,6 +6,6 @@ them (which whoever alters the model could alter too).
 """
 
 SHIPPED_SHA256 = {
-    "reader.int8.onnx": "51e8f8bcf78fdf5099ea83dc948ce9ddde12397851b49467b44ad6a418637ab1",
+    "reader.int8.onnx": "fbf5ad7f9c144d093f7ff7fb2107a78242c4470994600477faf89ea92916aaaf",
     "tokenizer.json": "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037",
 }
