@@ -88,10 +88,13 @@ def main() -> None:
     ask = median(args.repeat, CLI + ["ask", "What causes insulin resistance?", *where])
     figures["cold_ask_s"] = ask
     questions = work / "questions.txt"
-    queries = [
+    claims = [
         json.loads(line)["text"]
         for line in (args.data / SCIFACT_QUERIES).read_text().splitlines()[:200]
     ]
+    # Asked as questions: the reader reads questions only (a claim is answered by the
+    # sentence scorer alone), and the batch is to pay what reading costs.
+    queries = [as_question(claim) for claim in claims]
     questions.write_text("\n".join(queries) + "\n")
     batch = timed(CLI + ["batch", str(questions), *where])[0]
     figures["batch_200_s"] = batch
@@ -190,6 +193,12 @@ def timed(command: list[str]) -> tuple[float, str]:
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(command[:4])}... failed:\n{done.stderr[-2000:]}")
     return elapsed, done.stdout
+
+
+def as_question(claim: str) -> str:
+    """A SciFact claim asked as a yes/no question: "Is it true that ...?"."""
+    claim = claim.strip().rstrip(".")
+    return f"Is it true that {claim[:1].lower()}{claim[1:]}?"
 
 
 def median(repeat: int, command: list[str]) -> float:
