@@ -48,3 +48,10 @@ def scifact_train(data: Path) -> tuple[dict[str, str], dict[str, dict[str, int]]
     """SciFact's train claims by id, and their relevant abstracts (qrels/train.tsv)."""
     qrels = read_qrels((data / SCIFACT_QRELS).read_text().splitlines())
     return judged_claims((data / SCIFACT_QUERIES).read_text().splitlines(), qrels), qrels
+
+
+def as_question(claim: str) -> str:
+    """A SciFact claim asked as a yes/no question ("Is it true that ...?"), for runs that
+    need the reader to read it: the reader reads questions only."""
+    claim = claim.strip().rstrip(".")
+    return f"Is it true that {claim[:1].lower()}{claim[1:]}?"

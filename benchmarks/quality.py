@@ -84,11 +84,21 @@ def main() -> None:
     parser.add_argument(
         "--latency-questions", type=int, default=200, help="latency: questions sampled"
     )
+    parser.add_argument(
+        "--claims-as-questions",
+        action="store_true",
+        help='scifact-cite: ask each claim as "Is it true that ...?" (the reader reads questions)',
+    )
     args = parser.parse_args()
     ran = [s for s in SECTIONS if s not in args.skip and (not args.only or s in args.only)]
     needed = list(dict.fromkeys(f for s in ran for f in SECTIONS[s][2]))
     require(args.data, *needed)
-    options = {"quick": args.quick, "full": args.full, "latency_questions": args.latency_questions}
+    options = {
+        "quick": args.quick,
+        "full": args.full,
+        "latency_questions": args.latency_questions,
+        "claims_as_questions": args.claims_as_questions,
+    }
     facts = record.start("quality", args.data, needed, {**options, "sections": ran})
     started = time.perf_counter()
     figures: dict[str, Any] = {"quick": args.quick}

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from corpora import build, scifact_corpus, split_of, squad_cases
-from datafiles import SQUAD, SQUAD2_FIRST10
+from datafiles import SQUAD, SQUAD2_FIRST10, as_question
 from record import percentiles
 
 from assistant import Answer, Assistant
@@ -71,6 +71,8 @@ def seeded_sample(items: Sequence[EvalCase], count: int) -> list[EvalCase]:
 def scifact_citations(args: argparse.Namespace) -> dict[str, Any]:
     scifact = scifact_corpus(args.data, args.work, quick=args.quick)
     questions = [scifact.claims[c] for c in scifact.ids]
+    if args.claims_as_questions:  # claims are not read; asked as questions, they are
+        questions = [as_question(q) for q in questions]
     on = build(scifact.work, f"SciFact, {scifact.abstracts} abstracts")
     searched = on.search_many(questions)
     recall = sum(
@@ -100,7 +102,8 @@ def scifact_citations(args: argparse.Namespace) -> dict[str, Any]:
     print(
         f"\nSciFact train claims, first citation one of the claim's relevant abstracts "
         f"({len(questions)} claims asked one at a time over {scifact.abstracts} abstracts"
-        f"{reader}; an abstention is a miss)"
+        + (', as "Is it true that ...?"' if args.claims_as_questions else "")
+        + f"{reader}; an abstention is a miss)"
     )
     print(f"  retrieval recall@1 (hybrid search, for reference): {recall:.3f}")
     print("  reader  first-citation  abstained  seconds  p50 ms  p95 ms")

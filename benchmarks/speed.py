@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 import record
-from datafiles import SCIFACT_CORPUS, SCIFACT_QUERIES, require
+from datafiles import SCIFACT_CORPUS, SCIFACT_QUERIES, as_question, require
 
 ROOT = Path(__file__).resolve().parent.parent
 CLI = [sys.executable, "-m", "assistant"]
@@ -193,12 +193,6 @@ def timed(command: list[str]) -> tuple[float, str]:
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(command[:4])}... failed:\n{done.stderr[-2000:]}")
     return elapsed, done.stdout
-
-
-def as_question(claim: str) -> str:
-    """A SciFact claim asked as a yes/no question: "Is it true that ...?"."""
-    claim = claim.strip().rstrip(".")
-    return f"Is it true that {claim[:1].lower()}{claim[1:]}?"
 
 
 def median(repeat: int, command: list[str]) -> float:
