@@ -35,7 +35,7 @@ from .indexing import (
 )
 from .questions import FittedQuestion, fit_question
 from .reader import Reader, open_reader
-from .reading import is_question, read_passages, read_questions
+from .reading import asks_for_a_phrase, read_passages, read_questions
 from .records import Answer, Hit, IndexReport, SearchResult
 from .retrieval import Retriever
 from .store import StoredIndex, open_index
@@ -349,7 +349,7 @@ class Assistant(Answering):
     ) -> list[tuple[Answer, list[Hit]]]:
         """Answers with the reader's support for questions (in the order it ranks the
         passages); claims and keywords, which hold no question to read, by the scorer."""
-        asking = [n for n, f in enumerate(fitted) if is_question(f.searched)]
+        asking = [n for n, f in enumerate(fitted) if asks_for_a_phrase(f.searched)]
         answered: list[tuple[Answer, list[Hit]] | None] = [None] * len(fitted)
         readings = read_questions(
             reader, [fitted[n].read for n in asking], [all_hits[n] for n in asking]

@@ -13,7 +13,8 @@ by how sure the reader is that the answer phrase is in it. The answer abstains w
 either is unsure: the scorer's confidence (a match at all) or the reader's "no answer"
 winning in every passage (a near miss: the right passage, but it does not say what was
 asked). The reader's best span in the answer sentence is marked as the answer phrase. A
-request that is not a question (a claim, a few keywords: ``is_question``) is not read.
+request that asks for no phrase (a claim, keywords, a yes/no question:
+``asks_for_a_phrase``) is not read.
 Must not import textual, click or torch.
 """
 
@@ -56,20 +57,29 @@ class ReadingPlan:
     past the reader's margin (0: exactly where the reader would answer)."""
 
 
-_ASKING = re.compile(
-    r"^\W*(who|whom|whose|what|when|where|which|why|how|is|are|was|were|do|does|did|can|"
-    r"could|will|would|should|shall|has|have|had|may|might|must|name|list|tell|give|"
-    r"explain|describe)\b",
+_WH_WORD = re.compile(r"\b(who|whom|whose|what|when|where|which|why|how)\b", re.IGNORECASE)
+_ASKS_FOR_A_LIST = re.compile(r"^\W*(name|list|give|tell|explain|describe)\b", re.IGNORECASE)
+_YES_NO = re.compile(
+    r"^\W*(is|are|was|were|do|does|did|can|could|will|would|should|shall|has|have|had|may|"
+    r"might|must)\b",
     re.IGNORECASE,
 )
 _QUESTION_MARKS = ("?", "？", "؟")  # Latin, full-width, Arabic
 
 
-def is_question(text: str) -> bool:
-    """Whether ``text`` asks something (a question mark, or a question word first), so
-    that an extractive reader has a phrase to find; claims and keywords are not read."""
+def asks_for_a_phrase(text: str) -> bool:
+    """Whether ``text`` asks for something a phrase of the documents can answer (a question
+    word, "name ...", or a question mark), so that an extractive reader has a phrase to
+    find. Claims, keywords and yes/no questions ("Is it true that ...?") are not read:
+    the reader learned no "yes" or "no", and would only say "no answer"."""
     stripped = text.strip()
-    return stripped.endswith(_QUESTION_MARKS) or bool(_ASKING.match(stripped))
+    if _YES_NO.match(stripped):
+        return False
+    return bool(
+        _WH_WORD.search(stripped)
+        or _ASKS_FOR_A_LIST.match(stripped)
+        or stripped.endswith(_QUESTION_MARKS)
+    )
 
 
 def passages_to_read(hits: Sequence[Hit], plan: ReadingPlan = ReadingPlan()) -> list[Hit]:

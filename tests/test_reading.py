@@ -12,7 +12,7 @@ from assistant.documents.loaders import load_document
 from assistant.embedding import Encoders
 from assistant.reader import Reading
 from assistant.reading import (
-    is_question,
+    asks_for_a_phrase,
     passage_order,
     passages_to_read,
     read_passages,
@@ -213,17 +213,25 @@ def test_only_passages_the_reader_reads_with_confidence_are_reranked() -> None:
     assert passage_order(no_span, margin=5.0) == [1, 0]
 
 
-def test_is_question_tells_questions_from_claims_and_keywords() -> None:
+def test_asks_for_a_phrase_tells_questions_from_claims_keywords_and_yes_no() -> None:
     asked = [
         "Who removed Castillo?",
         "when was it built",
         "How many ships",
+        "Name the harbour master",
+        "Castillo's lawyer?",
         "Quién ganó？",
         "¿Dónde?",
     ]
-    told = ["0-dimensional biomaterials show inductive properties.", "harbour fees", ""]
-    assert all(is_question(q) for q in asked)
-    assert not any(is_question(q) for q in told)
+    told = [
+        "0-dimensional biomaterials show inductive properties.",
+        "harbour fees",
+        "",
+        "Is it true that 0-dimensional biomaterials show inductive properties?",
+        "Did the vote pass?",
+    ]
+    assert all(asks_for_a_phrase(q) for q in asked)
+    assert not any(asks_for_a_phrase(q) for q in told)
 
 
 def test_the_reader_reads_fewer_passages_when_retrieval_is_sure() -> None:
