@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 import record
-from datafiles import SCIFACT_CORPUS, SCIFACT_QUERIES, as_question, require
+from datafiles import SCIFACT_CORPUS, SCIFACT_QUERIES, require
 
 ROOT = Path(__file__).resolve().parent.parent
 CLI = [sys.executable, "-m", "assistant"]
@@ -92,9 +92,10 @@ def main() -> None:
         json.loads(line)["text"]
         for line in (args.data / SCIFACT_QUERIES).read_text().splitlines()[:200]
     ]
-    # Asked as questions: the reader reads questions only (a claim is answered by the
-    # sentence scorer alone), and the batch is to pay what reading costs.
-    queries = [as_question(claim) for claim in claims]
+    # Asked as questions for a phrase: the reader reads only those (a claim, or a yes/no
+    # question, is answered by the sentence scorer alone), and the batch is to pay for
+    # reading.
+    queries = [f"What shows that {claim.strip().rstrip('.')}?" for claim in claims]
     questions.write_text("\n".join(queries) + "\n")
     batch = timed(CLI + ["batch", str(questions), *where])[0]
     figures["batch_200_s"] = batch
