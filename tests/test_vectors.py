@@ -17,6 +17,7 @@ from assistant.indexing import update_index
 from assistant.retrieval import Retriever
 from assistant.store import open_index
 from assistant.store import recall as recall_module
+from assistant.store import vector_build as vector_build_module
 from assistant.store import vectors as vectors_module
 from assistant.store.commits import TRAINED, read_manifest
 from assistant.store.merge import merge_segments
@@ -295,14 +296,14 @@ def test_an_ivf_rebuild_spills_codes_to_scratch_and_frees_the_old_lists(
     index.add(np.arange(100, 2_700), data)
     old = index._index
     spills: list[object] = []
-    real = vectors_module.tempfile.TemporaryFile
+    real = vector_build_module.tempfile.TemporaryFile
 
     def spy(**kwargs: object) -> object:
         spills.append(kwargs.get("dir"))
         assert old.ntotal == 2_600  # still whole when the spill starts
         return real(**kwargs)  # type: ignore[call-overload]
 
-    monkeypatch.setattr(vectors_module.tempfile, "TemporaryFile", spy)
+    monkeypatch.setattr(vector_build_module.tempfile, "TemporaryFile", spy)
     sizes_seen: list[int] = []
     real_update = recall_module.ExactTopK.update
 
@@ -431,7 +432,7 @@ def test_an_update_never_holds_more_flat_vectors_than_the_limit(
         return real_optimize(index, **kwargs)  # type: ignore[arg-type]
 
     spills: list[object] = []
-    real_spill = vectors_module.tempfile.TemporaryFile
+    real_spill = vector_build_module.tempfile.TemporaryFile
 
     def spill(**kwargs: object) -> object:
         spills.append(kwargs.get("dir"))
@@ -439,7 +440,7 @@ def test_an_update_never_holds_more_flat_vectors_than_the_limit(
 
     monkeypatch.setattr(VectorIndex, "add", add)
     monkeypatch.setattr(VectorIndex, "optimize", optimize)
-    monkeypatch.setattr(vectors_module.tempfile, "TemporaryFile", spill)
+    monkeypatch.setattr(vector_build_module.tempfile, "TemporaryFile", spill)
     report = update_index(settings, Encoders.single(FakeEmbedder()))
     assert report.chunks_total > 6
     assert max(flat_sizes) <= 6 and spy.trained_on == [6]

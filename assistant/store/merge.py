@@ -45,7 +45,8 @@ from .commits import (
     trained_vectors,
 )
 from .segments import Segment
-from .vectors import VectorIndex, outgrows
+from .vector_build import outgrows
+from .vectors import VectorIndex
 from .writer import complete_manifest, list_segment, record_commit
 
 MERGE_FACTOR = 10

@@ -1,6 +1,6 @@
 """Measuring recall of an approximate (IVF) vector index against exact search, to pick
 the smallest ``nprobe`` that reaches ``RECALL_TARGET``. Used when an IVF index is built
-(vectors.py) and by benchmarks/scale.py. Must not import textual or torch.
+(vector_build.py) and by benchmarks/scale.py. Must not import textual or torch.
 """
 
 from __future__ import annotations

@@ -21,38 +21,43 @@ empty trained index saved beside it, :meth:`VectorIndex.save_trained`), so a sma
 segment is searched in a few probed lists rather than exhaustively, and a merge re-adds
 codes without k-means. Only growth past 4x (twice the lists) trains again.
 
+This module searches and holds the index; building, training, calibrating and spilling
+live in :mod:`.vector_build`.
+
 Must not import textual or torch; faiss is imported lazily (at the point of use) so that
 ``import assistant`` stays light.
 """
 
 from __future__ import annotations
 
-import io
-import math
-import tempfile
 import threading
-from collections.abc import Iterator, Sequence
-from contextlib import ExitStack
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..errors import REBUILD_HINT, IndexCorruptError
-from .cancel import checkpoint
-from .recall import ExactTopK, calibrated_nprobe, perturbed_queries
 from .scope import Selection, exact_top_k, id_bitmap
+from .vector_build import (
+    build_flat,
+    build_ivf,
+    empty_copy,
+    empty_flat,
+    is_flat,
+    is_ivf,
+    nlist_for,
+    outgrows,
+    stored_ids,
+    stored_vectors,
+)
 
 FLAT_LIMIT = 200_000
 """Largest vector count kept in an exact flat index (~300 MB at 384 dimensions)."""
-_TRAIN_PER_LIST = 64  # k-means sample size per list (FAISS warns below 39)
-_CALIBRATION_QUERIES = 200
-_RANGE_MARGIN = 0.5  # widen 8-bit ranges by this share of them on each side (see _build_ivf)
 _PARALLEL_FROM = 8  # queries per search call from which FAISS may use several threads
 # A scope of at most this many chunks is searched exactly: scoring its vectors costs less
 # than a FAISS pass, and an IVF index's probed lists might hold too few of them.
 _EXACT_SCOPE = 20_000
-_BLOCK = 16_384  # vectors copied at a time while rebuilding: ~25 MB of floats, ~100 MB in all
 
 
 class VectorIndex:
@@ -79,17 +84,14 @@ class VectorIndex:
     def empty(
         cls, dimension: int, *, flat_limit: int | None = None, scratch: Path | None = None
     ) -> VectorIndex:
-        import faiss  # deferred: only needed to search or update
-
-        flat = faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
-        return cls(flat, flat_limit=flat_limit, scratch=scratch)
+        return cls(empty_flat(dimension), flat_limit=flat_limit, scratch=scratch)
 
     @classmethod
     def trained_like(cls, other: VectorIndex, *, scratch: Path | None = None) -> VectorIndex:
         """An empty index trained as ``other`` (IVF), or an empty flat one if it is flat."""
         if other.kind == "flat":
             return cls.empty(other.dimension, scratch=scratch)
-        shared = cls(_empty_copy(other._index), scratch=scratch)
+        shared = cls(empty_copy(other._index), scratch=scratch)
         shared._shared = True
         return shared
 
@@ -114,7 +116,7 @@ class VectorIndex:
             index = faiss.read_index(str(path))
         except RuntimeError as exc:  # faiss reports a bad file as RuntimeError
             raise IndexCorruptError(f"vector index {path} unreadable", REBUILD_HINT) from exc
-        if not _is_flat(index) and not _is_ivf(index):
+        if not is_flat(index) and not is_ivf(index):
             raise IndexCorruptError(f"vector index {path} is of an unknown kind", REBUILD_HINT)
         return cls(index, flat_limit=flat_limit, scratch=path.parent)
 
@@ -130,7 +132,7 @@ class VectorIndex:
     @property
     def kind(self) -> str:
         """``"flat"`` (exact) or ``"ivf"`` (approximate, 8-bit codes)."""
-        return "flat" if _is_flat(self._index) else "ivf"
+        return "flat" if is_flat(self._index) else "ivf"
 
     @property
     def lists(self) -> int:
@@ -172,7 +174,7 @@ class VectorIndex:
             if room > 0:
                 self._index.add_with_ids(rows[:room], keys[:room])
                 keys, rows = keys[room:], rows[room:]
-            self._index = self._build_ivf(_nlist_for(len(self)), seed)
+            self._index = self._build_ivf(nlist_for(len(self)), seed)
             self._provisional = True
         if len(keys):
             self._index.add_with_ids(rows, keys)
@@ -254,24 +256,11 @@ class VectorIndex:
         Raises:
             RuntimeError: an id is not in the index (FAISS's own error).
         """
-        keys = np.asarray(ids, dtype=np.int64)
-        if len(keys) == 0:
-            return np.empty((0, self.dimension), dtype=np.float32)
-        return np.asarray(self._index.reconstruct_batch(keys), dtype=np.float32)
+        return stored_vectors(self._index, ids)
 
     def ids(self) -> np.ndarray:
         """Every stored chunk id, in no particular order."""
-        import faiss
-
-        if self.kind == "flat":
-            return faiss.vector_to_array(self._index.id_map).astype(np.int64)
-        lists = self._index.invlists
-        parts = [
-            faiss.rev_swig_ptr(lists.get_ids(i), lists.list_size(i)).copy()
-            for i in range(lists.nlist)
-            if lists.list_size(i)
-        ]
-        return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+        return stored_ids(self._index)
 
     def save(self, path: Path) -> None:
         import faiss
@@ -285,7 +274,7 @@ class VectorIndex:
 
         if self.kind == "flat":
             return False
-        faiss.write_index(_empty_copy(self._index), str(path))
+        faiss.write_index(empty_copy(self._index), str(path))
         return True
 
     def optimize(
@@ -315,185 +304,27 @@ class VectorIndex:
         if self._shared:  # keep the index's one training until it has grown 4x
             if not outgrows(int(self._index.nlist), n):
                 return False
-            self._index = self._build_ivf(_nlist_for(n), seed, cancel)
+            self._index = self._build_ivf(nlist_for(n), seed, cancel)
             self._shared = False
             return True
         if self.kind == "flat":
             if n <= flat_limit:
                 return False
-            self._index = self._build_ivf(_nlist_for(n), seed, cancel)
+            self._index = self._build_ivf(nlist_for(n), seed, cancel)
             return True
         if n < flat_limit // 2:
             self._index = self._build_flat()
         elif self._provisional or outgrows(int(self._index.nlist), n):
-            self._index = self._build_ivf(_nlist_for(n), seed, cancel)
+            self._index = self._build_ivf(nlist_for(n), seed, cancel)
         else:
             return False
         self._provisional = False
         return True
 
-    def _blocks(self, ids: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        for start in range(0, len(ids), _BLOCK):
-            block = ids[start : start + _BLOCK]
-            yield block, self.reconstruct(block)
-
     def _build_flat(self) -> Any:
-        import faiss
-
-        flat = faiss.IndexIDMap2(faiss.IndexFlatIP(self.dimension))
-        for block_ids, vectors in self._blocks(self.ids()):
-            flat.add_with_ids(vectors, block_ids)
-        return flat
+        return build_flat(self._index)
 
     def _build_ivf(self, nlist: int, seed: int, cancel: threading.Event | None = None) -> Any:
-        """A new IVF index of these vectors; an IVF index is emptied on the way (_Spill)."""
-        import faiss
-
-        rng = np.random.default_rng(seed)
-        ids = self.ids()
-        chosen = np.sort(rng.choice(ids, min(len(ids), _TRAIN_PER_LIST * nlist), replace=False))
-        with ExitStack() as stack:
-            if self.kind == "flat":
-                sample, blocks = self.reconstruct(chosen), self._blocks(ids)
-            else:
-                spill = _Spill(
-                    self._index, stack.enter_context(tempfile.TemporaryFile(dir=self.scratch))
-                )
-                sample, blocks = spill.select(chosen), spill.blocks()
-            ivf = faiss.IndexIVFScalarQuantizer(
-                faiss.IndexFlatIP(self.dimension),
-                self.dimension,
-                nlist,
-                faiss.ScalarQuantizer.QT_8bit,
-                faiss.METRIC_INNER_PRODUCT,
-            )
-            ivf.cp.seed = seed
-            # Widen each dimension's 8-bit range by half on both sides: vectors added after
-            # training (new topics) would otherwise be clipped, badly, for 2x coarser steps.
-            ivf.sq.rangestat_arg = _RANGE_MARGIN
-            ivf.train(sample)
-            ivf.set_direct_map_type(_hashtable())  # id -> list position: remove, reconstruct
-            queries = perturbed_queries(sample[:_CALIBRATION_QUERIES], rng)
-            del sample  # ~100 MB at 1024 lists
-            truth = ExactTopK(queries, k=10)
-            for block_ids, vectors in blocks:
-                checkpoint(cancel)
-                ivf.add_with_ids(vectors, block_ids)
-                truth.update(block_ids, vectors)
-        ivf.nprobe = calibrated_nprobe(ivf, queries, truth)
-        return ivf
-
-
-class _Spill:
-    """An IVF index's codes moved out to a temporary file, so that its lists are freed.
-
-    Two IVF indexes of a million vectors take ~0.45 GB each: with the old one's codes on
-    disk, the new one fills the memory the old one freed. The old index is left empty.
-    """
-
-    def __init__(self, index: Any, file: io.BufferedRandom) -> None:
-        import faiss
-
-        self._index, self._file = index, file
-        nlist, self._code_size = int(index.nlist), int(index.code_size)
-        self._pieces: list[tuple[int, int]] = []  # (list, vectors) in the order written
-        index.set_direct_map_type(int(faiss.DirectMap.NoMap))  # type: ignore[attr-defined]
-        for i in range(nlist):
-            size = index.invlists.list_size(i)
-            if size == 0:
-                continue
-            codes = faiss.rev_swig_ptr(index.invlists.get_codes(i), size * self._code_size)
-            ids = faiss.rev_swig_ptr(index.invlists.get_ids(i), size)
-            for start in range(0, size, _BLOCK):
-                end = min(size, start + _BLOCK)
-                file.write(codes[start * self._code_size : end * self._code_size].tobytes())
-                file.write(ids[start:end].tobytes())
-                self._pieces.append((i, end - start))
-        empty = faiss.ArrayInvertedLists(nlist, self._code_size)
-        index.replace_invlists(empty, True)  # frees the old lists
-        empty.this.disown()  # type: ignore[attr-defined]  # the index owns it now
-        index.ntotal = 0
-        self._centroids = index.quantizer.reconstruct_n(0, nlist)
-
-    def _read(self) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
-        self._file.seek(0)
-        for i, count in self._pieces:
-            codes = np.frombuffer(self._file.read(count * self._code_size), dtype=np.uint8)
-            ids = np.frombuffer(self._file.read(count * 8), dtype=np.int64)
-            if len(codes) != count * self._code_size or len(ids) != count:
-                raise OSError("temporary vector file truncated")
-            yield i, ids, codes.reshape(count, self._code_size)
-
-    def _decoded(self, i: int, codes: np.ndarray) -> np.ndarray:
-        vectors = np.asarray(self._index.sq.decode(codes), dtype=np.float32)
-        return vectors + self._centroids[i] if self._index.by_residual else vectors
-
-    def blocks(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        """(ids, vectors) of every stored vector, a list or ``_BLOCK`` at a time."""
-        for i, ids, codes in self._read():
-            yield ids, self._decoded(i, codes)
-
-    def select(self, wanted: np.ndarray) -> np.ndarray:
-        """The vectors of the ``wanted`` ids (sorted), in that order."""
-        found_ids, found = [], []
-        for i, ids, codes in self._read():
-            at = np.minimum(np.searchsorted(wanted, ids), len(wanted) - 1)
-            keep = wanted[at] == ids
-            if keep.any():
-                found_ids.append(ids[keep])
-                found.append(self._decoded(i, codes[keep]))
-        return np.concatenate(found)[np.argsort(np.concatenate(found_ids))]
-
-
-def _empty_copy(ivf: Any) -> Any:
-    """A new IVF-SQ8 index with ``ivf``'s centroids, 8-bit ranges and nprobe, no vectors
-    (FAISS's clone would copy every code first)."""
-    import faiss
-
-    nlist, dimension = int(ivf.nlist), int(ivf.d)
-    empty = faiss.IndexIVFScalarQuantizer(
-        faiss.IndexFlatIP(dimension),
-        dimension,
-        nlist,
-        faiss.ScalarQuantizer.QT_8bit,
-        faiss.METRIC_INNER_PRODUCT,
-    )
-    empty.quantizer.add(ivf.quantizer.reconstruct_n(0, nlist))
-    faiss.copy_array_to_vector(faiss.vector_to_array(ivf.sq.trained), empty.sq.trained)
-    empty.by_residual = ivf.by_residual
-    empty.is_trained = True
-    empty.set_direct_map_type(_hashtable())
-    empty.nprobe = int(ivf.nprobe)
-    return empty
-
-
-def _is_flat(index: Any) -> bool:
-    import faiss
-
-    return isinstance(index, faiss.IndexIDMap2) and isinstance(
-        faiss.downcast_index(index.index), faiss.IndexFlatIP
-    )
-
-
-def _is_ivf(index: Any) -> bool:
-    import faiss
-
-    return isinstance(index, faiss.IndexIVFScalarQuantizer) and (
-        index.direct_map.type == _hashtable()
-    )
-
-
-def _hashtable() -> int:
-    import faiss
-
-    return int(faiss.DirectMap.Hashtable)  # type: ignore[attr-defined]  # not in faiss's stubs
-
-
-def outgrows(lists: int, n: int) -> bool:
-    """Whether ``n`` vectors call for twice an IVF training's ``lists`` (~4x its size)."""
-    return _nlist_for(n) >= 2 * lists
-
-
-def _nlist_for(n: int) -> int:
-    """About sqrt(n) lists, a power of two: ~1000 vectors a list at a million."""
-    return int(2 ** round(math.log2(max(n, 1) ** 0.5)))
+        """A new IVF index of these vectors; an IVF index is emptied on the way (see
+        :func:`.vector_build.build_ivf`)."""
+        return build_ivf(self._index, nlist, seed, scratch=self.scratch, cancel=cancel)
