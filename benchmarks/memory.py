@@ -58,6 +58,7 @@ MEASURED = (
     "assistant/store/writer.py",
     "assistant/store/bm25_write.py",
     "assistant/store/vectors.py",
+    "assistant/store/vector_build.py",
 )
 STAGES = {  # event that starts a stage -> what runs until the next event
     "start": "clean up, plan (scan, stat), load tools",
