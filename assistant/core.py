@@ -12,76 +12,33 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from functools import partial
-from typing import Any
 
-from .answer import AnswerPolicy, compose_answer, sentences_to_embed
+from .answer import AnswerPolicy
+from .composing import Composer
 from .config import Settings
 from .conversation import Conversation
-from .embedding import Encoders, Vectors, open_encoders
+from .embedding import Encoders, open_encoders
 from .embedding.cache import VectorCache
 from .embedding.encoders import in_background
-from .errors import AssistantError, IndexMismatchError, IndexUnusableError
+from .errors import AssistantError, IndexMismatchError
 from .globs import check_globs
-from .indexing import (
-    ProgressCallback,
-    Watcher,
-    format_counts,
-    mismatch_reason,
-    no_text,
-    plan_update,
-    update_index,
-)
-from .questions import FittedQuestion, fit_question
+from .index_status import Status, read_status
+from .indexing import ProgressCallback, Watcher, mismatch_reason, update_index
+from .questions import fit_question
 from .reader import Reader, open_reader
-from .reading import asks_for_a_phrase, read_passages, read_questions
 from .records import Answer, Hit, IndexReport, SearchResult
 from .retrieval import Retriever
 from .store import StoredIndex, open_index
-from .store.commits import committed_generation, read_manifest
+from .store.commits import committed_generation
 from .store.pins import IndexPins
 from .store.scope import Selection, select_scope
 
 QUESTION_BATCH = 64
 """Questions embedded and searched together by ``ask_all`` and ``search_all``."""
 
-
-@dataclass(frozen=True)
-class Status:
-    """What is indexed, and whether the corpus changed since."""
-
-    index_ready: bool
-    problem: str  # why the index can't be used as it is, or ""
-    model: str
-    files: int
-    chunks: int
-    built_at: str
-    added: int
-    changed: int
-    removed: int
-    skipped: int
-    formats: dict[str, int] = field(default_factory=dict)  # files per format in the corpus
-    no_text: tuple[str, ...] = ()  # files read that gave no text
-
-    @property
-    def stale(self) -> bool:
-        return bool(self.added or self.changed or self.removed or self.problem)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "index_ready": self.index_ready,
-            "problem": self.problem,
-            "model": self.model,
-            "files": self.files,
-            "chunks": self.chunks,
-            "built_at": self.built_at,
-            "stale": self.stale,
-            "changes": {"added": self.added, "changed": self.changed, "removed": self.removed},
-            "skipped": self.skipped,
-            "formats": dict(self.formats),
-            "no_text": list(self.no_text),
-        }
+__all__ = ["QUESTION_BATCH", "Answering", "Assistant", "Status", "batched"]
 
 
 class Answering:
@@ -315,71 +272,16 @@ class Assistant(Answering):
             vectors = retriever.embed(searched)
             passages = max(k or self.settings.k, 5)
             all_hits = retriever.search(searched, passages, mode or self.settings.mode, vectors)
+            composer = Composer(self._policy, self._sentences())
             if reader is not None:
-                answered = self._read(fitted, vectors, all_hits, reader)
+                answered = composer.read(fitted, vectors, all_hits, reader)
             else:
-                answered = self._score(searched, vectors, all_hits)
+                answered = composer.score(searched, vectors, all_hits)
         each_ms = (time.perf_counter() - started) * 1000 / len(questions)
         return [
             (replace(a, question=f.asked, question_truncated=f.truncated, elapsed_ms=each_ms), h)
             for f, (a, h) in zip(fitted, answered, strict=True)
         ]
-
-    def _score(
-        self, questions: Sequence[str], vectors: Vectors, all_hits: Sequence[list[Hit]]
-    ) -> list[tuple[Answer, list[Hit]]]:
-        """Answers by the sentence scorer alone."""
-        wanted = [
-            sentences_to_embed(q, h, self._policy) for q, h in zip(questions, all_hits, strict=True)
-        ]
-        embedded = self._embed_each(wanted)
-        return [
-            (compose_answer(question, vector, hits, sentences, self._policy), hits)
-            for question, vector, hits, sentences in zip(
-                questions, vectors, all_hits, embedded, strict=True
-            )
-        ]
-
-    def _read(
-        self,
-        fitted: Sequence[FittedQuestion],
-        vectors: Vectors,
-        all_hits: Sequence[list[Hit]],
-        reader: Reader,
-    ) -> list[tuple[Answer, list[Hit]]]:
-        """Answers with the reader's support for questions (in the order it ranks the
-        passages); claims and keywords, which hold no question to read, by the scorer."""
-        asking = [n for n, f in enumerate(fitted) if asks_for_a_phrase(f.searched)]
-        answered: list[tuple[Answer, list[Hit]] | None] = [None] * len(fitted)
-        readings = read_questions(
-            reader, [fitted[n].read for n in asking], [all_hits[n] for n in asking]
-        )
-        read = [
-            read_passages(
-                fitted[n].searched, all_hits[n], mine, reader.no_answer_margin, self._policy
-            )
-            for n, mine in zip(asking, readings, strict=True)
-        ]
-        embedded = self._embed_each([r.sentences_to_embed() for r in read])
-        for n, passages, sentences in zip(asking, read, embedded, strict=True):
-            answered[n] = (passages.answer(vectors[n], sentences), passages.hits)
-        rest = [n for n in range(len(fitted)) if answered[n] is None]
-        if rest:
-            searched = [fitted[n].searched for n in rest]
-            scored = self._score(searched, vectors[rest], [all_hits[n] for n in rest])
-            for n, pair in zip(rest, scored, strict=True):
-                answered[n] = pair
-        return [pair for pair in answered if pair is not None]
-
-    def _embed_each(self, wanted: Sequence[list[str]]) -> list[Vectors]:
-        """Each question's candidate sentences embedded, in one call for all of them:
-        batches sorted by length pad less than one small batch per question."""
-        flat = self._sentences()([s for sentences in wanted for s in sentences])
-        embedded, offset = [], 0
-        for sentences in wanted:
-            embedded.append(flat[offset : offset + len(sentences)])
-            offset += len(sentences)
-        return embedded
 
     # Indexing and status.
 
@@ -454,28 +356,7 @@ class Assistant(Answering):
 
     def status(self) -> Status:
         """Read the manifest and compare the corpus with it; loads no model."""
-        manifest: dict[str, Any] = {}
-        problem = ""
-        try:
-            manifest = read_manifest(self.settings.index)
-            problem = mismatch_reason(manifest, self.settings)
-        except IndexUnusableError as exc:
-            problem = exc.message
-        plan = plan_update(self.settings)
-        return Status(
-            index_ready=bool(manifest) and not problem,
-            problem=problem,
-            model=str(manifest.get("model", self.settings.model)),
-            files=int(manifest.get("files", 0)),
-            chunks=int(manifest.get("chunks", 0)),
-            built_at=str(manifest.get("built_at", "")),
-            added=len(plan.added) if not plan.full else len(plan.to_embed),
-            changed=len(plan.changed),
-            removed=len(plan.removed),
-            skipped=len(plan.skipped),
-            formats=format_counts(plan.kept + plan.added + plan.changed),
-            no_text=tuple(no_text(plan.skipped)),
-        )
+        return read_status(self.settings)
 
 
 def batched(items: Iterable[str]) -> Iterator[list[str]]:
