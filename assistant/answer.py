@@ -12,10 +12,11 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 
+from .abstention import Evidence, abstention_confidence
 from .records import Answer, Citation, Hit
 from .text.reflow import LEADER, join_lines
 from .text.sentences import sentence_spans
@@ -44,18 +45,6 @@ _QUANTITY = re.compile(
 _NAME = re.compile(r"(?<!^)(?<![.!?] )\b([A-Z][\w’'-]+(?: [A-Z][\w’'-]+)+)")
 _PLACE = re.compile(r"\b(in|at|to|near|into|across|throughout)\s+(?:[a-z]+\s+)?[A-Z]")
 _TITLES = frozenset("President Gen General Mr Mrs Ms Dr Minister Sen Rep The".split())
-# The abstention model: a logistic over the ``Evidence`` of the best sentence. Fitted by
-# training/fit_abstention.py (make fit-abstention) on tuning data only, SQuAD v1.1 dev's
-# even articles and the 10 SQuAD 2.0 train articles; its record, with the data's hashes
-# and the shares it answers, is benchmarks/results/abstention_fit.json, and a test keeps
-# these figures equal to the record's.
-ABSTENTION_INTERCEPT = -5.775
-ABSTENTION_WEIGHTS: tuple[tuple[str, float], ...] = (
-    ("sentence_cosine", 4.939),
-    ("sentence_overlap", 2.882),
-    ("passage_overlap", 0.741),
-    ("passage_cosine", 3.444),
-)
 
 
 def _has_new_name(sentence: str, question: str) -> bool:
@@ -106,18 +95,6 @@ class AnswerPolicy:
     read_abstain_below: float = 0.3
 
 
-@dataclass(frozen=True)
-class Evidence:
-    """What the abstention model weighs: scale-free signals of how well the best sentence
-    and the first passage match the question (no raw BM25 scores, which depend on the
-    corpus)."""
-
-    sentence_cosine: float  # the best sentence's embedding similarity to the question
-    sentence_overlap: float  # the share of the question's content words in it
-    passage_overlap: float  # that share in the first passage
-    passage_cosine: float  # the first passage's dense score (0 where none)
-
-
 Support = Callable[[Hit, int, int], float]
 """How strongly a reader backs the sentence at ``start:end`` of a hit's passage text
 (with the list it introduces), from 0 to 1."""
@@ -152,7 +129,7 @@ def compose_answer(
     ranked = _rank(question, query_vector, hits, sentence_vectors, policy, support)
     if ranked is None:
         return Answer(question, "", True)
-    confidence = _confidence(**asdict(ranked.evidence))
+    confidence = abstention_confidence(ranked.evidence)
     if confidence < policy.abstain_below:
         return Answer(question, "", True, confidence=confidence)
     scores, order = ranked.scores, ranked.order
@@ -301,25 +278,6 @@ def _candidates(hits: Sequence[Hit]) -> list[_Candidate]:
 
 def _share(terms: set[str], words: set[str]) -> float:
     return len(terms & words) / len(terms) if terms else 0.0
-
-
-def _confidence(
-    *,
-    sentence_cosine: float,
-    sentence_overlap: float,
-    passage_overlap: float,
-    passage_cosine: float,
-) -> float:
-    """Probability that the documents hold the answer: the abstention model
-    (``ABSTENTION_WEIGHTS``) over the ``Evidence`` of the best sentence."""
-    signals = {
-        "sentence_cosine": sentence_cosine,
-        "sentence_overlap": sentence_overlap,
-        "passage_overlap": passage_overlap,
-        "passage_cosine": passage_cosine,
-    }
-    logit = ABSTENTION_INTERCEPT + sum(w * signals[name] for name, w in ABSTENTION_WEIGHTS)
-    return 1.0 / (1.0 + math.exp(-logit))
 
 
 # An index entry ("harbour fees, 12, 45-47") or a page label ("Page 4", "4 of 12").

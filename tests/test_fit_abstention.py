@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from assistant import answer
+from assistant import abstention
 from assistant.answer import answer_evidence, compose_answer, sentences_to_embed
 from tests.fakes import FakeEmbedder
 from tests.test_answer import hit
@@ -40,9 +40,9 @@ def test_weighing_up_the_answerable_answers_more_of_them() -> None:
 
 def test_answer_py_holds_the_recorded_fit() -> None:
     record = json.loads(RECORD.read_text(encoding="utf-8"))
-    assert answer.ABSTENTION_INTERCEPT == record["intercept"]
-    assert dict(answer.ABSTENTION_WEIGHTS) == record["weights"]
-    assert [name for name, _ in answer.ABSTENTION_WEIGHTS] == list(record["weights"])
+    assert abstention.ABSTENTION_INTERCEPT == record["intercept"]
+    assert dict(abstention.ABSTENTION_WEIGHTS) == record["weights"]
+    assert [name for name, _ in abstention.ABSTENTION_WEIGHTS] == list(record["weights"])
     assert record["script"] == "training/fit_abstention.py"
 
 
@@ -61,8 +61,8 @@ def test_the_evidence_is_what_the_confidence_weighs() -> None:
     sentences = embedder.embed_documents(sentences_to_embed(question, hits))
     found = answer_evidence(question, vector, hits, sentences)
     assert found is not None and found.passage_cosine == 0.6 and found.sentence_overlap > 0
-    weights = dict(answer.ABSTENTION_WEIGHTS)
-    logit = answer.ABSTENTION_INTERCEPT + sum(
+    weights = dict(abstention.ABSTENTION_WEIGHTS)
+    logit = abstention.ABSTENTION_INTERCEPT + sum(
         weights[name] * value for name, value in vars(found).items()
     )
     expected = 1 / (1 + np.exp(-logit))

@@ -20,7 +20,7 @@ least of ``ANSWERABLE_WEIGHTS`` whose fits answer ``TARGET_ANSWERED`` of the fit
 part's answerable questions, each article's questions answered by a fit on the other
 articles (new articles are what the shipped model meets). Prints the coefficients and
 shares; writes them, the data's SHA-256s, the counts and the seed to
-benchmarks/results/abstention_fit.json, whose coefficients answer.py's ABSTENTION_*
+benchmarks/results/abstention_fit.json, whose coefficients abstention.py's ABSTENTION_*
 constants must equal (a test checks).
 """
 
@@ -45,13 +45,8 @@ from typing import Any
 import numpy as np
 
 from assistant import Assistant, Settings
-from assistant.answer import (
-    ABSTENTION_INTERCEPT,
-    ABSTENTION_WEIGHTS,
-    Evidence,
-    answer_evidence,
-    sentences_to_embed,
-)
+from assistant.abstention import ABSTENTION_INTERCEPT, ABSTENTION_WEIGHTS, Evidence
+from assistant.answer import answer_evidence, sentences_to_embed
 from assistant.embedding.cache import VectorCache
 from assistant.questions import fit_question
 

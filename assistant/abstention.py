@@ -1,0 +1,41 @@
+"""The abstention model: how likely it is that the documents hold the answer.
+
+A logistic over the ``Evidence`` of the best sentence: scale-free signals of how well it
+and the first passage match the question. Fitted by training/fit_abstention.py (make
+fit-abstention) on tuning data only, SQuAD v1.1 dev's even articles and the 10 SQuAD 2.0
+train articles; its record, with the data's hashes and the shares it answers, is
+benchmarks/results/abstention_fit.json, and a test keeps these figures equal to the
+record's. Must not import textual, click or torch.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+ABSTENTION_INTERCEPT = -5.775
+ABSTENTION_WEIGHTS: tuple[tuple[str, float], ...] = (
+    ("sentence_cosine", 4.939),
+    ("sentence_overlap", 2.882),
+    ("passage_overlap", 0.741),
+    ("passage_cosine", 3.444),
+)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the abstention model weighs: scale-free signals of how well the best sentence
+    and the first passage match the question (no raw BM25 scores, which depend on the
+    corpus)."""
+
+    sentence_cosine: float  # the best sentence's embedding similarity to the question
+    sentence_overlap: float  # the share of the question's content words in it
+    passage_overlap: float  # that share in the first passage
+    passage_cosine: float  # the first passage's dense score (0 where none)
+
+
+def abstention_confidence(evidence: Evidence) -> float:
+    """Probability that the documents hold the answer, by ``ABSTENTION_WEIGHTS``."""
+    signals = asdict(evidence)
+    logit = ABSTENTION_INTERCEPT + sum(w * signals[name] for name, w in ABSTENTION_WEIGHTS)
+    return 1.0 / (1.0 + math.exp(-logit))
