@@ -1,4 +1,4 @@
-"""Fit the scorer's abstention model (assistant/answer.py) on tuning data only.
+"""Fit the scorer's abstention model (assistant/abstention.py) on tuning data only.
 
     python -m training.fit_abstention [--data ../shared/data] [--work training/.work/abstention]
 
