@@ -13,7 +13,7 @@ DATA ?= ../shared/data
 
 .PHONY: run test setup setup-dev clean bench-quality bench-quality-quick bench-reader bench-latency \
 	bench-speed bench-scale bench-memory bench-update bench-segments bench-ray train-reader ship-reader tune-reading \
-	fit-abstention
+	fit-abstention docs-figures
 
 run: $(VENV)/.installed
 	$(BIN)/excerpta index
@@ -86,6 +86,10 @@ tune-reading: $(VENV)/.installed
 # ABSTENTION_* constants take and writes benchmarks/results/abstention_fit.json.
 fit-abstention: $(VENV)/.installed
 	$(BIN)/python -m training.fit_abstention --data $(DATA)
+
+# The figure tables in docs/ from the records in benchmarks/results/ (tests check them).
+docs-figures: $(VENV)/.installed
+	$(BIN)/python benchmarks/docs_figures.py
 
 setup: $(VENV)/.installed
 setup-dev: $(VENV)/.installed-dev
