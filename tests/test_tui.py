@@ -416,6 +416,28 @@ def test_rebuild_shows_progress_then_completes(fake: FakeAssistant) -> None:
     drive(fake, scenario)
 
 
+def test_an_unexpected_error_in_the_update_is_shown_and_hides_the_progress(
+    fake: FakeAssistant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(**_: Any) -> IndexReport:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(fake, "update_index", broken)
+
+    async def scenario(app: ExcerptaApp, pilot: Pilot[int]) -> None:
+        await pilot.press("ctrl+r")
+        await settle(app, pilot)
+        assert app.indexing is False
+        assert app.query_one(IndexProgress).display is False
+        shown = [n.message for n in app._notifications]
+        assert any("Unexpected error" in text and "disk on fire" in text for text in shown)
+        await pilot.press("ctrl+r")  # and the next update can start
+        await settle(app, pilot)
+        assert len(app._notifications) == 2
+
+    drive(fake, scenario)
+
+
 def test_escape_cancels_rebuild(fake: FakeAssistant) -> None:
     fake.hold_index = threading.Event()
 

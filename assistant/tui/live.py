@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from pathlib import Path
 
 from textual.message import Message
 
-from ..conversation import Conversation
 from ..errors import AssistantError
 from . import messages as m
 from .protocol import AppAssistant
@@ -53,16 +51,3 @@ class LiveIndex:
             assistant.watcher(on_update=lambda _: None, on_error=failed, stop=self.stop).run()
         except AssistantError as exc:
             failed(exc)
-
-
-def export_conversation(conversation: Conversation | None, notify: Callable[..., None]) -> None:
-    """Write the conversation to a Markdown file in the working directory."""
-    if conversation is None or not conversation.exchanges:
-        notify("Nothing to export yet.")
-        return
-    try:
-        path = conversation.export_markdown(Path.cwd())
-    except OSError as exc:
-        notify(f"Export failed: {exc}", severity="error", markup=False)
-        return
-    notify(f"Conversation saved to {path}", markup=False, timeout=10)

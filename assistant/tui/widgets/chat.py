@@ -17,7 +17,8 @@ from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Button, Static
 
-from ...records import Answer, Citation
+from ...errors import AssistantError, IndexUnusableError
+from ...records import TRUNCATED, Answer, Citation, IndexReport
 from ..messages import CitationSelected
 from ..render import answer_text, citation_heading, citation_text
 from .question import QuestionInput
@@ -134,6 +135,38 @@ class ChatLog(VerticalScroll):
             self.call_after_refresh(self._show_answer, entry)
         else:
             self.scroll_end(animate=False)
+
+    async def add_error(self, error: AssistantError, kind: str = "error") -> None:
+        """Append an error and its hint."""
+        await self.add(Notice(error.message, error.hint, kind=kind))
+
+    async def offer_build(self, problem: str) -> None:
+        """Append an offer to build the index, saying why there is none to use."""
+        await self.add(BuildOffer(problem, "Build it now to start asking questions."))
+
+    async def add_answer(self, answer: Answer, corpus: Path | None) -> None:
+        """Append an answer, and a warning if its question was cut short."""
+        await self.add(AnswerEntry(answer, corpus))
+        if answer.question_truncated:
+            await self.add(Notice(TRUNCATED, kind="warning"))
+
+    async def add_failure(self, error: AssistantError) -> None:
+        """Append why a question failed: an offer to build the index where none is usable."""
+        if isinstance(error, IndexUnusableError):
+            await self.add(BuildOffer(error.message, error.hint))
+        else:
+            await self.add_error(error)
+
+    async def add_report(self, report: IndexReport) -> None:
+        """Append an index update's counts; the offers to build the index go."""
+        await self.add(
+            Notice(
+                f"Index updated: {len(report.added)} added, {len(report.changed)} changed, "
+                f"{len(report.removed)} removed; {report.chunks_total} chunks.",
+                kind="success",
+            )
+        )
+        await self.query(BuildOffer).remove()
 
     def _show_answer(self, entry: AnswerEntry) -> None:
         """Fold the excerpts beyond the first until question and answer fit, then show

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from rich.text import Text
@@ -10,8 +11,10 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from ... import TEXT_SUFFIXES
+from ...conversation import Exchange
 from ...records import Citation
 from ..render import excerpt_text, file_lines_text
+from .question import QuestionInput
 
 _CONTEXT_LINES = 3
 _MAX_BYTES = 5_000_000
@@ -58,6 +61,24 @@ class SourcePane(VerticalScroll):
         yield Static(id="source-title")
         yield Static(id="source-excerpt")
         yield Static(id="source-lines")
+
+    def cited(
+        self, exchanges: Sequence[Exchange], corpus: Path | None
+    ) -> tuple[Path | None, Citation | None]:
+        """What ctrl+o opens: the citation shown here and its folder (perhaps another
+        collection's, asked before a switch), else the first of the last answer in
+        ``corpus``."""
+        if self.display and self.corpus is not None:
+            corpus = self.corpus
+        if self.display and self.citation is not None:
+            return corpus, self.citation
+        answers = [e.answer for e in exchanges if e.answer and e.answer.citations]
+        return corpus, answers[-1].citations[0] if answers else None
+
+    def close(self) -> None:
+        """Hide the pane and give the keys back to the question."""
+        self.display = False
+        self.app.query_one(QuestionInput).focus()
 
     def show(self, citation: Citation, corpus: Path) -> None:
         """Show ``citation``, reading its lines from the file in ``corpus`` if it can."""

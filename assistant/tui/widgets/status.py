@@ -1,13 +1,22 @@
-"""The status bar (what is indexed, whether it is current) and the indexing progress row."""
+"""The status bar (what is indexed, whether it is current) and the indexing progress row,
+which runs the index update it shows."""
 
 from __future__ import annotations
 
+import threading
+
 from rich.text import Text
+from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
+from textual.reactive import reactive
 from textual.widgets import Label, ProgressBar, Static
+from textual.worker import Worker, WorkerState
 
 from ...core import Status
+from .. import jobs
+from .. import messages as m
+from ..protocol import AppAssistant
 
 
 def status_text(
@@ -97,7 +106,17 @@ class StatusBar(Static):
 
 
 class IndexProgress(Horizontal):
-    """Shown while the index is updated: the stage, a progress bar, how to cancel."""
+    """Shown while the index is updated: the stage, a progress bar, how to cancel.
+
+    It runs the update in a thread worker; ``IndexUpdated`` and ``IndexFailed`` bubble on
+    to the app, which says how it went and sets ``running`` back."""
+
+    running: reactive[bool] = reactive(False, init=False)
+    """The index is being updated: the row is shown and the build buttons disabled."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._cancel = threading.Event()
 
     def compose(self) -> ComposeResult:
         yield Label("Indexing", id="index-stage")
@@ -109,3 +128,36 @@ class IndexProgress(Horizontal):
         """Move the bar to ``done`` of ``total`` in ``stage``."""
         self.query_one("#index-stage", Label).update(f"Indexing: {stage} {done}/{total}")
         self.query_one(ProgressBar).update(total=max(total, 1), progress=done)
+
+    def start(self, assistant: AppAssistant) -> None:
+        """Bring the index up to date with the corpus, in the background."""
+        if self.running:
+            return
+        self._cancel = threading.Event()
+        self.running = True
+        self.show("starting", 0, 1)
+        self._update(assistant, self._cancel)
+
+    def cancel(self) -> None:
+        """Stop the update between batches; the previous index stays as it was."""
+        self._cancel.set()
+        self.query_one("#index-stage", Label).update("Cancelling…")
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="index")
+    def _update(self, assistant: AppAssistant, cancel: threading.Event) -> None:
+        jobs.update_index(assistant, self.post_message, cancel)
+
+    def watch_running(self, running: bool) -> None:
+        self.display = running
+        for button in self.app.query("#build-index"):
+            button.disabled = running
+
+    @on(m.IndexProgressed)
+    def _progressed(self, message: m.IndexProgressed) -> None:
+        self.show(message.stage, message.done, message.total)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """An unexpected exception in the update: say so and hide the row."""
+        if event.state == WorkerState.ERROR:
+            self.notify(f"Unexpected error: {event.worker.error!r}", severity="error", markup=False)
+            self.running = False
