@@ -40,7 +40,7 @@ class ReadingPlan:
     them. The defaults were chosen by ``training/tune_reading.py`` on SQuAD dev's tuning
     articles (see docs/reader.md)."""
 
-    passages: int = 5
+    passages: int = 3
     """The most passages of a question read."""
     sure_gap: float = 0.04
     """Retrieval is sure of its first passage when its dense score beats the second's by

@@ -238,9 +238,9 @@ def test_the_reader_reads_fewer_passages_when_retrieval_is_sure() -> None:
     hits = [hit(f"Passage {n}.", start=n * 50) for n in range(8)]
     close = [dataclasses.replace(h, dense_score=0.8 - n * 0.01) for n, h in enumerate(hits)]
     apart = [dataclasses.replace(h, dense_score=0.9 if n == 0 else 0.5) for n, h in enumerate(hits)]
-    assert len(passages_to_read(close)) == 5
+    assert len(passages_to_read(close)) == 3
     assert len(passages_to_read(apart)) == 2
-    assert len(passages_to_read(hits)) == 5  # no dense scores (lexical mode): not sure
+    assert len(passages_to_read(hits)) == 3  # no dense scores (lexical mode): not sure
 
 
 def test_the_reader_reads_a_window_around_the_best_matching_sentence() -> None:
