@@ -57,7 +57,13 @@ class ReadingPlan:
     past the reader's margin (0: exactly where the reader would answer)."""
 
 
-_WH_WORD = re.compile(r"\b(who|whom|whose|what|when|where|which|why|how)\b", re.IGNORECASE)
+# A question word first, or after a preposition ("In which year ..."): "which" and "who"
+# further on are as often relative pronouns of a statement ("Patients who ...").
+_WH_WORD = re.compile(
+    r"^\W*(?:(?:in|at|on|to|for|from|by|of|with|during|since|under|after|before)\s+)?"
+    r"(who|whom|whose|what|when|where|which|why|how)\b",
+    re.IGNORECASE,
+)
 _ASKS_FOR_A_LIST = re.compile(r"^\W*(name|list|give|tell|explain|describe)\b", re.IGNORECASE)
 _YES_NO = re.compile(
     r"^\W*(is|are|was|were|do|does|did|can|could|will|would|should|shall|has|have|had|may|"
@@ -76,7 +82,7 @@ def asks_for_a_phrase(text: str) -> bool:
     if _YES_NO.match(stripped):
         return False
     return bool(
-        _WH_WORD.search(stripped)
+        _WH_WORD.match(stripped)
         or _ASKS_FOR_A_LIST.match(stripped)
         or stripped.endswith(_QUESTION_MARKS)
     )

@@ -219,6 +219,7 @@ def test_asks_for_a_phrase_tells_questions_from_claims_keywords_and_yes_no() -> 
         "when was it built",
         "How many ships",
         "Name the harbour master",
+        "In which year was it built",
         "Castillo's lawyer?",
         "Quién ganó？",
         "¿Dónde?",
@@ -229,6 +230,8 @@ def test_asks_for_a_phrase_tells_questions_from_claims_keywords_and_yes_no() -> 
         "",
         "Is it true that 0-dimensional biomaterials show inductive properties?",
         "Did the vote pass?",
+        "Patients who receive statins have fewer strokes.",
+        "The drug, which was approved in 2010, lowers blood pressure",
     ]
     assert all(asks_for_a_phrase(q) for q in asked)
     assert not any(asks_for_a_phrase(q) for q in told)
