@@ -183,7 +183,34 @@ def reader_table(records: Records) -> str:
     return stamp(gold, quick, latency, questions, speed) + "\n".join(rows) + "\n"
 
 
-TABLES: dict[str, Callable[[Records], str]] = {"speed": speed_table, "reader": reader_table}
+def memory_table(records: Records) -> str:
+    memory = _named(records, "memory")
+    results = memory["figures"]["results"]
+    goal = memory["figures"]["goal_mb"]
+    columns = [(f"{r['build']['chunks_total']:,}", r["build"]) for r in results]
+    columns += [
+        (f"{r['build']['chunks_total']:,}, one file changed", r["update"])
+        for r in results
+        if "update" in r
+    ]
+    worst = max(run["peak_rss_mb"] for _, run in columns)
+    rows = [
+        "| chunks | " + " | ".join(name for name, _ in columns) + " |",
+        "| --- |" + " --- |" * len(columns),
+        "| peak memory of `index` | "
+        + " | ".join(f"{run['peak_rss_mb']:.0f} MB" for _, run in columns)
+        + " |",
+        "| time | " + " | ".join(f"{run['seconds']:.1f} s" for _, run in columns) + " |",
+    ]
+    verdict = f"Goal: at most {goal:.0f} MB at every size: {'met' if worst <= goal else 'missed'}."
+    return stamp(memory) + "\n".join(rows) + "\n\n" + verdict + "\n"
+
+
+TABLES: dict[str, Callable[[Records], str]] = {
+    "speed": speed_table,
+    "reader": reader_table,
+    "memory": memory_table,
+}
 
 
 if __name__ == "__main__":

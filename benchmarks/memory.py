@@ -47,7 +47,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scale import vocabulary  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
+import record  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
+from scale import vocabulary  # noqa: E402
 
 DIM = 384
 CHUNKS_PER_FILE = 50
@@ -125,7 +126,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--work", type=Path, default=ROOT / "benchmarks" / ".work" / "memory")
-    parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument(
+        "--json", type=Path, help="write the record here (default: benchmarks/results/)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the corpora and indexes")
     parser.add_argument("--child", choices=["build", "update"], help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -134,6 +137,8 @@ def main() -> None:
         return
     versions = {name: _digest(ROOT / name) for name in MEASURED}
     print("code measured: " + ", ".join(f"{k} {v}" for k, v in versions.items()), file=sys.stderr)
+    facts = record.start("memory", ROOT, [], {"sizes": args.sizes})
+    started = time.perf_counter()
     results = []
     for size in args.sizes:
         folder = args.work / str(size)
@@ -142,8 +147,9 @@ def main() -> None:
         if not args.keep:
             shutil.rmtree(folder, ignore_errors=True)
     print(table(results, versions))
-    if args.json:
-        args.json.write_text(json.dumps({"code": versions, "results": results}, indent=2))
+    path = args.json or record.RESULTS / "memory.json"
+    figures = {"code": versions, "results": results, "goal_mb": GOAL_MB}
+    record.finish(facts, figures, time.perf_counter() - started, path)
 
 
 def run_size(folder: Path, size: int, *, update: bool) -> dict[str, Any]:
