@@ -149,19 +149,17 @@ class SegmentedLexical:
         for i, (postings, norms, dead, segment) in enumerate(
             zip(self._segments, self._norms, self._dead, columns, strict=True)
         ):
-            scores = np.zeros(len(postings), dtype=np.float32)
-            for stem, (rows, tf) in zip(stems, segment, strict=True):
-                if len(rows):
-                    scores[rows] += _scores(tf, norms[rows], idf[stem])
-            if dead is not None:
-                scores[dead] = 0
+            rows, scores = _score_postings(stems, segment, norms, idf)
+            keep = np.ones(len(rows), dtype=bool) if dead is None else ~dead[rows]
             if masks is not None:
-                scores[~masks[i]] = 0
-            rows = np.flatnonzero(scores > 0)
+                keep &= masks[i][rows]
+            keep &= scores > 0
+            rows, scores = rows[keep], scores[keep]
             if len(rows) > k:
-                rows = rows[np.argpartition(-scores[rows], k - 1)[:k]]
+                top = np.argpartition(-scores, k - 1)[:k]
+                rows, scores = rows[top], scores[top]
             found_ids.append(postings.ids[rows])
-            found_scores.append(scores[rows])
+            found_scores.append(scores)
         ids, scores = np.concatenate(found_ids), np.concatenate(found_scores)
         # Equal scores keep chunk-id order, as one index's row order would.
         order = np.lexsort((ids, -scores))[:k]
@@ -170,6 +168,31 @@ class SegmentedLexical:
     def _idf(self, df: int) -> float:
         """Lucene's idf as bm25s computes it (math.log on Python floats)."""
         return math.log(1 + (self._docs - df + 0.5) / (df + 0.5))
+
+
+def _score_postings(
+    stems: list[str],
+    columns: list[tuple[np.ndarray, np.ndarray]],
+    norms: np.ndarray,
+    idf: dict[str, np.float32],
+) -> tuple[np.ndarray, np.ndarray]:
+    """The rows holding any of the query's terms, and their summed BM25 scores.
+
+    Work follows the terms' postings, not the segment's size: scores accumulate over the
+    union of the posting rows, in float32 and in the query's term order, as they would in
+    a full score array.
+    """
+    present = [
+        (stem, rows, tf) for stem, (rows, tf) in zip(stems, columns, strict=True) if len(rows)
+    ]
+    if not present:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+    union = np.unique(np.concatenate([rows for _, rows, _ in present]))
+    scores = np.zeros(len(union), dtype=np.float32)
+    for stem, rows, tf in present:
+        # A term's rows are distinct (one CSC column), so += touches each at most once.
+        scores[np.searchsorted(union, rows)] += _scores(tf, norms[rows], idf[stem])
+    return union, scores
 
 
 def _scores(tf: np.ndarray, norms: np.ndarray, idf: np.float32) -> np.ndarray:
