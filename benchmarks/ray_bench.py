@@ -11,7 +11,10 @@ the Ray-built index and the local one (hybrid mode), the largest difference betw
 their vectors, the local cluster's start-up time (connect + actors with their sessions
 built) and the memory of its processes: their PSS (shared pages split between the
 processes that map them), how far the system's MemAvailable fell, and the sum of their
-RSS (shared pages counted in each process: an upper bound).
+RSS (shared pages counted in each process: an upper bound). Also the driver alone: the
+chunks/s of an update whose embedding costs nothing, the most one driver can feed.
+
+Writes a stamped record (see record.py) to ``benchmarks/results/ray.json``, or ``--json``.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import logging
 import os
 import shutil
 import sys
@@ -33,6 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+import record  # noqa: E402
 from datafiles import SCIFACT_CORPUS, SCIFACT_QUERIES, require  # noqa: E402
 
 from assistant.config import Settings  # noqa: E402
@@ -40,6 +45,15 @@ from assistant.core import Assistant  # noqa: E402
 from assistant.embedding import Encoders, open_encoders  # noqa: E402
 from assistant.indexing import update_index  # noqa: E402
 from assistant.records import IndexReport  # noqa: E402
+
+GOALS = {
+    "ray2_over_local": ">= 0.8",
+    "scaling": ">= 1.7",
+    "top10_agreement": ">= 0.95",
+    "max_vector_difference": "<= 1e-5",
+    "start_up_s": "<= 15",
+    "memory_pss_mb": "<= 1024",
+}
 
 
 def main() -> None:
@@ -49,8 +63,14 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=400)
     parser.add_argument("--queries", type=int, default=40)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument(
+        "--json", type=Path, help="write the record here (default: benchmarks/results/ray.json)"
+    )
     args = parser.parse_args()
     require(args.data, SCIFACT_CORPUS, SCIFACT_QUERIES)
+    options = {"count": args.count, "queries": args.queries, "rounds": args.rounds}
+    facts = record.start("ray", args.data, [SCIFACT_CORPUS, SCIFACT_QUERIES], options)
+    began = time.perf_counter()
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     shutil.rmtree(args.work, ignore_errors=True)
     corpus = args.work / "corpus"
@@ -60,8 +80,10 @@ def main() -> None:
     shutil.rmtree(local.index)
 
     runs: dict[str, IndexReport] = {}
+    rounds: list[dict[str, float]] = []
     settings: dict[str, Settings] = {}
     for round_ in range(args.rounds):  # interleaved: the machine's load drifts
+        rounds.append({})
         for name, workers in (("local", 0), ("ray-1", 1), ("ray-2", 2)):
             settings[name] = dataclasses.replace(
                 local, index=args.work / name, ray="local" if workers else "", workers=workers
@@ -73,6 +95,7 @@ def main() -> None:
                 f" {report.chunks_per_second:6.1f} chunks/s embedding, {report.seconds:5.1f} s",
                 flush=True,
             )
+            rounds[-1][name] = report.chunks_per_second
             if name not in runs or report.chunks_per_second > runs[name].chunks_per_second:
                 runs[name] = report
     rate = {name: report.chunks_per_second for name, report in runs.items()}
@@ -90,7 +113,8 @@ def main() -> None:
     claims = read_claims(args.data / SCIFACT_QUERIES, args.queries)
     agreement = top10_agreement(settings["ray-2"], settings["local"], claims)
     print(f"top-10 agreement, ray-2 vs local, {len(claims)} queries: {agreement:.1%} (goal >= 95%)")
-    print(f"max vector difference: {max_difference(settings['ray-2'], settings['local']):.2e}")
+    difference = max_difference(settings["ray-2"], settings["local"])
+    print(f"max vector difference: {difference:.2e}")
     seconds, (rss, pss, fell) = start_up(local)
     print(f"local cluster start-up, 2 workers ready: {seconds:.1f} s (goal <= 15 s)")
     print(
@@ -98,6 +122,23 @@ def main() -> None:
         f" memory fell {fell:.0f} MB ({rss:.0f} MB summed RSS, shared pages counted in each"
         " process) (goal <= 1 GB)"
     )
+    figures = {
+        "chunks": runs["local"].chunks_embedded,
+        "chunks_per_second": rate,
+        "rounds": rounds,
+        "ray2_over_local": rate["ray-2"] / rate["local"],
+        "scaling": rate["ray-2"] / rate["ray-1"],
+        "driver_chunks_per_second": ceiling,
+        "top10_agreement": agreement,
+        "max_vector_difference": difference,
+        "start_up_s": seconds,
+        "memory_pss_mb": pss,
+        "memory_rss_mb": rss,
+        "memory_available_fell_mb": fell,
+        "goals": GOALS,
+    }
+    path = args.json or record.RESULTS / "ray.json"
+    record.finish(facts, figures, time.perf_counter() - began, path)
 
 
 def build(settings: Settings) -> IndexReport:
@@ -114,7 +155,7 @@ def build(settings: Settings) -> IndexReport:
         num_cpus=1,
         include_dashboard=False,
         log_to_driver=False,
-        logging_level="ERROR",
+        logging_level=logging.ERROR,
     )
     try:
         return Assistant(settings).update_index()

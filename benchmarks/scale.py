@@ -21,6 +21,11 @@ queries ``optimize()`` calibrates on); recall@10 is against exact search over th
 vectors. Every build and measurement runs in its own process, so load times are cold in
 Python and RSS is that of one purpose. Nothing is timed while another process is
 building; still, check ``uptime``: timings on a busy machine run long.
+
+Each run writes a stamped record (see record.py): ``benchmarks/results/scale.json`` for
+the default run (``make bench-scale``), ``scale-segments.json`` for ``--sizes 1000000
+--segments 10`` (``make bench-segments``); other options are spelled out in the name
+(``scale-uniform-200000.json``), so no run overwrites another kind's record.
 """
 
 from __future__ import annotations
@@ -40,6 +45,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+import record  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 
 from assistant.store.commits import (  # noqa: E402
     BM25_DIR,
@@ -64,6 +71,17 @@ GOALS = {
     "scoped_ratio": 1.5,
 }
 SCOPE_GLOB = "docs/file??????0.txt"  # 10% of the files: those whose number ends in 0
+SEGMENTS_GOAL = 1.3  # hybrid p95 in unmerged segments / merged into one
+# The options of each kind of run as its make target gives them: its record's plain name.
+KINDS = {
+    "scale": {"sizes": [100_000, 1_000_000], "data": "clustered", "segments": 1, "equal": False},
+    "scale-segments": {
+        "sizes": [1_000_000],
+        "data": "clustered",
+        "segments": 10,
+        "equal": False,
+    },
+}
 
 
 def main() -> None:
@@ -71,7 +89,9 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--data", choices=["clustered", "uniform"], default="clustered")
     parser.add_argument("--work", type=Path, default=ROOT / "benchmarks" / ".work" / "scale")
-    parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument(
+        "--json", type=Path, help="write the record here (default: benchmarks/results/)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the built indexes")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--size", type=int, help=argparse.SUPPRESS)
@@ -85,6 +105,10 @@ def main() -> None:
         figures["peak_rss_mb"] = _peak_rss_mb()
         print(json.dumps(figures))
         return
+    options = {"sizes": args.sizes, "data": args.data, "segments": args.segments}
+    options["equal"] = args.equal
+    facts = record.start("scale", ROOT, [], options)
+    started = time.perf_counter()
     results = []
     for size in args.sizes:
         print(f"-- {size:,} chunks ({args.data}) in {args.work}", file=sys.stderr)
@@ -99,10 +123,29 @@ def main() -> None:
                 f"{r['size']:,} chunks: hybrid p50/p95 in {args.segments} segments "
                 f"{h['p50_ms']:.1f}/{h['p95_ms']:.1f} ms, merged into one "
                 f"{m['p50_ms']:.1f}/{m['p95_ms']:.1f} ms (merge {r['merge']['merge_s']:.0f} s): "
-                f"p95 ratio {h['p95_ms'] / m['p95_ms']:.2f} (goal <= 1.3)"
+                f"p95 ratio {h['p95_ms'] / m['p95_ms']:.2f} (goal <= {SEGMENTS_GOAL})"
             )
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=2))
+    figures = {"results": results, "goals": {**GOALS, "segments_p95_ratio": SEGMENTS_GOAL}}
+    figures["depth"], figures["queries"] = DEPTH, QUERIES
+    path = args.json or record.RESULTS / f"{record_name(options)}.json"
+    record.finish(facts, figures, time.perf_counter() - started, path)
+
+
+def record_name(options: dict[str, Any]) -> str:
+    """``scale`` or ``scale-segments`` for a make target's run; otherwise that kind's
+    name followed by the options that differ from it."""
+    kind = "scale-segments" if options["segments"] > 1 else "scale"
+    usual = KINDS[kind]
+    parts = [kind]
+    if options["data"] != usual["data"]:
+        parts.append(options["data"])
+    if options["sizes"] != usual["sizes"]:
+        parts.extend(str(size) for size in options["sizes"])
+    if options["segments"] != usual["segments"]:
+        parts.append(str(options["segments"]))
+    if options["equal"]:
+        parts.append("equal")
+    return "-".join(parts)
 
 
 def run_size(folder: Path, size: int, data: str) -> dict[str, Any]:
@@ -123,6 +166,7 @@ def run_size(folder: Path, size: int, data: str) -> dict[str, Any]:
     if SHAPE[0] > 1:
         figures["merge"] = _child("merge", folder, size, data)
         figures["hybrid_merged"] = _child("hybrid", folder, size, data)
+    figures["load_average_at_end"] = os.getloadavg()[0]
     return figures
 
 
