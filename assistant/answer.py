@@ -17,7 +17,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from .abstention import Evidence, abstention_confidence
+from .answer_kinds import answer_kinds
 from .records import Answer, Citation, Hit
+from .text.analysers import CJK_CHARS
+from .text.language import question_language
 from .text.reflow import LEADER, join_lines
 from .text.sentences import sentence_spans
 from .text.terms import tokenize
@@ -34,41 +37,6 @@ _LIST_CHARS = 600  # a sentence that introduces a list ("demanding:") takes the 
 # Question words say what kind of answer is wanted, but are not words to match.
 _QUESTION_WORDS = frozenset(
     "who whom whose what when where which why how mani much long old did do doe".split()
-)
-_MONTHS = "jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec"
-_DATE = re.compile(rf"\b(1[5-9]\d\d|20\d\d|({_MONTHS})[a-z]*\.? \d{{1,2}})\b", re.I)
-_QUANTITY = re.compile(
-    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|dozens?|hundreds?|thousands?|"
-    r"millions?|billions?)\b",
-    re.I,
-)
-_NAME = re.compile(r"(?<!^)(?<![.!?] )\b([A-Z][\w’'-]+(?: [A-Z][\w’'-]+)+)")
-_PLACE = re.compile(r"\b(in|at|to|near|into|across|throughout)\s+(?:[a-z]+\s+)?[A-Z]")
-_TITLES = frozenset("President Gen General Mr Mrs Ms Dr Minister Sen Rep The".split())
-
-
-def _has_new_name(sentence: str, question: str) -> bool:
-    """A multi-word proper name that the question does not already hold."""
-    asked = set(re.findall(r"[\w’'-]+", question.lower()))
-    for match in _NAME.finditer(sentence):
-        words = [w for w in match.group(1).split() if w.rstrip(".") not in _TITLES]
-        if len(words) >= 2 and any(w.lower() not in asked for w in words):
-            return True
-    return False
-
-
-# (what the question asks for, whether a sentence holds that kind of answer)
-_ANSWER_TYPES: tuple[tuple[re.Pattern[str], Callable[[str, str], bool]], ...] = (
-    (
-        re.compile(r"^\s*(when|what (year|date|day|month|time))\b", re.I),
-        lambda sentence, _: bool(_DATE.search(sentence)),
-    ),
-    (
-        re.compile(r"\bhow (many|much|long|old|far|often)\b|\bwhat (number|percent)", re.I),
-        lambda sentence, _: bool(_QUANTITY.search(sentence)),
-    ),
-    (re.compile(r"^\s*(who|whom|whose)\b", re.I), _has_new_name),
-    (re.compile(r"^\s*where\b", re.I), lambda sentence, _: bool(_PLACE.search(sentence))),
 )
 
 
@@ -194,7 +162,7 @@ def _rank(
     evidence = Evidence(
         sentence_cosine=float(cosines[top]),
         sentence_overlap=_share(terms, words[top]),
-        passage_overlap=_share(terms, set(tokenize([hits[0].chunk.text])[0])),
+        passage_overlap=_share(terms, set(tokenize([hits[0].chunk.text], found.language)[0])),
         passage_cosine=hits[0].dense_score or 0.0,
     )
     return _Ranked(candidates, scores, order, evidence)
@@ -221,6 +189,7 @@ class _Shortlist:
     words: list[set[str]]  # each candidate's words
     partial: list[float]  # each candidate's score without its cosine
     embedded: list[int]  # the likeliest candidates: only these are embedded
+    language: str  # the question's, among its passages' languages
 
 
 def _shortlist(
@@ -230,10 +199,11 @@ def _shortlist(
     candidates = _candidates(hits[:_PASSAGES])
     if not candidates:
         return None
-    terms = set(tokenize([question])[0]) - _QUESTION_WORDS
-    words = [
-        set(w) for w in tokenize([c.text for c in candidates] + [c.context for c in candidates])
-    ]
+    language = question_language(question, {h.chunk.language for h in hits[:_PASSAGES]})
+    terms = set(tokenize([question], language)[0]) - _QUESTION_WORDS
+    languages = [c.hit.chunk.language for c in candidates]
+    texts = [c.text for c in candidates] + [c.context for c in candidates]
+    words = [set(w) for w in tokenize(texts, languages * 2)]
     overlaps = [
         own + _CONTEXT_SHARE * (with_context - own)
         for own, with_context in zip(
@@ -243,7 +213,7 @@ def _shortlist(
         )
     ]
     best_passage = max(h.score for h in hits) or 1.0
-    wanted = [answer for asked, answer in _ANSWER_TYPES if asked.search(question)]
+    wanted = answer_kinds(question, language)
     partial = [
         policy.overlap_weight * overlap
         + policy.passage_weight * max(0.0, c.hit.score / best_passage)
@@ -253,7 +223,7 @@ def _shortlist(
     ]
     # Embedding sentences is most of a question's cost: only the likeliest are embedded.
     shortlist = sorted(range(len(candidates)), key=lambda i: partial[i], reverse=True)
-    return _Shortlist(candidates, terms, words, partial, shortlist[:_EMBEDDED])
+    return _Shortlist(candidates, terms, words, partial, shortlist[:_EMBEDDED], language)
 
 
 def _candidates(hits: Sequence[Hit]) -> list[_Candidate]:
@@ -263,7 +233,7 @@ def _candidates(hits: Sequence[Hit]) -> list[_Candidate]:
     for rank, hit in enumerate(hits):
         text = hit.chunk.text
         previous_start: int | None = None
-        for start, end in sentence_spans(text, lead=hit.chunk.column):
+        for start, end in sentence_spans(text, lead=hit.chunk.column, language=hit.chunk.language):
             key = (hit.chunk.path, hit.chunk.char_start + start)
             sentence = text[start:end]
             context_start = start if previous_start is None else previous_start
@@ -286,6 +256,7 @@ _TABLE_ROW = re.compile(r"[^:\n]{2,80}: [^\n]*\d[^\n]*$")
 # A row of named cells ("Harbour master: Name Tiberius Vance; Office North Pier"), as
 # text/tables.row_line writes spreadsheet and table rows, answers without figures too.
 _NAMED_ROW = re.compile(r"[^:;\n]{2,80}: [^;\n]+(?:; [^;\n]+)+$")
+_CJK = re.compile(f"[{CJK_CHARS}]")
 _PAGE_LABEL = re.compile(r"^\W*(?:page\s+)?\d+(?:\s*(?:of|/)\s*\d+)?\W*$", re.I)
 
 
@@ -297,8 +268,10 @@ def _is_prose(sentence: str) -> bool:
         return False
     if sum(bool(_INDEX_ENTRY.search(line)) for line in lines) * 2 >= len(lines):
         return False
-    words = sentence.split()
-    lower = sum(1 for w in words if w[:1].islower())
+    # Han, kana and hangul characters count as words, and as words of no case (as do
+    # Arabic ones): such a sentence has no lower-case words to show it is prose.
+    words = sentence.split() + _CJK.findall(sentence)
+    lower = sum(1 for w in words if w[:1].islower() or (w[:1].isalpha() and not w[:1].isupper()))
     # A table row ("Harbour fees: 2023 120,000; 2024 135,500") answers with its figures.
     row = bool(_TABLE_ROW.match(sentence) or _NAMED_ROW.match(sentence))
     return len(words) >= _MIN_WORDS and (lower >= 2 or row)
@@ -323,7 +296,7 @@ def _overlaps(question_terms: set[str], sentences: list[set[str]]) -> list[float
 def _cite(n: int, candidate: _Candidate, score: float) -> Citation:
     chunk = candidate.hit.chunk
     text = chunk.text
-    spans = sentence_spans(text, lead=chunk.column)
+    spans = sentence_spans(text, lead=chunk.column, language=chunk.language)
     first = next(i for i, span in enumerate(spans) if span[0] == candidate.start)
     last = _list_end(candidate, spans, first)
     start, end = candidate.start, spans[last][1]
@@ -358,7 +331,8 @@ def _extent(candidate: _Candidate) -> tuple[int, int]:
     it introduces when it ends in ":"."""
     if not candidate.text.endswith(":"):
         return candidate.start, candidate.end
-    spans = sentence_spans(candidate.hit.chunk.text, lead=candidate.hit.chunk.column)
+    chunk = candidate.hit.chunk
+    spans = sentence_spans(chunk.text, lead=chunk.column, language=chunk.language)
     first = next(i for i, span in enumerate(spans) if span[0] == candidate.start)
     return candidate.start, spans[_list_end(candidate, spans, first)][1]
 

@@ -14,8 +14,9 @@ from .answer import AnswerPolicy, compose_answer, sentences_to_embed
 from .embedding import Vectors
 from .questions import FittedQuestion
 from .reader import Reader
-from .reading import asks_for_a_phrase, read_passages, read_questions
+from .reading import asks_for_a_phrase, passages_to_read, read_passages, read_questions
 from .records import Answer, Hit
+from .text.language import ENGLISH, UNKNOWN
 
 Answered = tuple[Answer, list[Hit]]
 
@@ -50,9 +51,13 @@ class Composer:
         reader: Reader,
     ) -> list[Answered]:
         """Answers with the reader's support for questions (in the order it ranks the
-        passages); claims, keywords and yes/no questions, which ask for no phrase, by the
-        scorer."""
-        asking = [n for n, f in enumerate(fitted) if asks_for_a_phrase(f.searched)]
+        passages); claims, keywords and yes/no questions, which ask for no phrase, and
+        questions over passages not in English (the reader reads English), by the scorer."""
+        asking = [
+            n
+            for n, f in enumerate(fitted)
+            if asks_for_a_phrase(f.searched) and _in_english(all_hits[n])
+        ]
         answered: list[Answered | None] = [None] * len(fitted)
         readings = read_questions(
             reader, [fitted[n].read for n in asking], [all_hits[n] for n in asking]
@@ -83,3 +88,8 @@ class Composer:
             embedded.append(flat[offset : offset + len(sentences)])
             offset += len(sentences)
         return embedded
+
+
+def _in_english(hits: Sequence[Hit]) -> bool:
+    """Whether the passages the reader would read are English (or of unknown language)."""
+    return all(hit.chunk.language in (ENGLISH, UNKNOWN) for hit in passages_to_read(hits))

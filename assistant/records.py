@@ -89,6 +89,7 @@ class Chunk:
     heading: str = ""
     column: int = 0
     ocr: bool = False  # read by OCR from pixels: its words may hold recognition errors
+    language: str = ""  # its document's language (ISO 639-1), "" when unknown
 
 
 @dataclass(frozen=True)
@@ -255,6 +256,7 @@ class IndexReport:
     no_text: list[str] = field(default_factory=list)
     chunks_per_second: float = 0.0  # embedding rate (chunks embedded / embedding time)
     workers: int = 0  # Ray workers that embedded; 0: embedded in this process
+    languages: dict[str, int] = field(default_factory=dict)  # documents per language after
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -274,4 +276,5 @@ class IndexReport:
             "no_text": list(self.no_text),
             "chunks_per_second": round(self.chunks_per_second, 1),
             "workers": self.workers,
+            "languages": dict(self.languages),
         }

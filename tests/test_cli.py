@@ -45,6 +45,7 @@ INDEX_KEYS = {
     "no_text",
     "chunks_per_second",
     "workers",
+    "languages",
 }
 ANSWER_KEYS = {
     "question",
@@ -93,6 +94,7 @@ STATUS_KEYS = {
     "skipped",
     "formats",
     "no_text",
+    "languages",
 }
 
 
@@ -163,6 +165,7 @@ def test_index_json_report(runner: CliRunner, fake: FakeEmbedder, where: list[st
     assert isinstance(report["seconds"], float)
     assert report["rebuilt_because"] == ""
     assert report["formats"] == {"md": 1, "txt": 2}
+    assert report["languages"] == {"en": 3}
     assert (report["no_text"], report["truncated"]) == ([], [])
 
 

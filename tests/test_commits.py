@@ -30,7 +30,12 @@ from assistant.errors import (
 )
 from assistant.indexing import update_index
 from assistant.store import open_index
-from assistant.store.commits import INDEX_DB, committed_generation, read_manifest
+from assistant.store.commits import (
+    FORMAT_VERSION,
+    INDEX_DB,
+    committed_generation,
+    read_manifest,
+)
 from assistant.store.segments import Segment
 from assistant.text.reflow import passage_text
 from tests.fakes import DIMENSION, FakeEmbedder
@@ -87,6 +92,7 @@ def test_manifest_records_what_the_index_is_tied_to(settings: Settings, built: P
     manifest = json.loads(text)
     assert manifest["model"] == settings.model == "all-MiniLM-L6-v2"
     assert manifest["dimension"] == DIMENSION
+    assert manifest["language"] == settings.language == ""  # detected per document
     assert manifest["chunking"] == {
         "chunk_tokens": settings.chunk_tokens,
         "overlap_tokens": settings.overlap_tokens,
@@ -96,7 +102,7 @@ def test_manifest_records_what_the_index_is_tied_to(settings: Settings, built: P
     assert manifest["package_version"] == __version__
     assert datetime.fromisoformat(manifest["built_at"]).tzinfo is not None
     assert manifest["files"] == 3
-    assert manifest["format"] == 4 and manifest["segments"] == 1
+    assert manifest["format"] == FORMAT_VERSION and manifest["segments"] == 1
     assert manifest["chunks"] == _count(built) > 0
     assert read_manifest(settings.index) == manifest
 
@@ -208,7 +214,7 @@ def test_an_early_segmented_index_without_the_ocr_column_is_rebuilt(
     report = update_index(settings, Encoders.single(FakeEmbedder()))
     assert "older format" in report.rebuilt_because
     assert sorted(report.added) == FIXTURE_FILES
-    assert read_manifest(settings.index)["format"] == 4
+    assert read_manifest(settings.index)["format"] == FORMAT_VERSION
     hits = Assistant(settings, encoders=Encoders.single(FakeEmbedder())).search("rye bread").hits
     assert hits and hits[0].chunk.path == "recipes.txt" and not hits[0].chunk.ocr
 

@@ -60,6 +60,12 @@ def print_status(state: Status) -> None:
     )
     if state.formats:
         click.echo(f"files by format: {formats_text(state.formats)}")
+    if state.languages:
+        named = {code or "unknown": count for code, count in state.languages.items()}
+        click.echo(f"documents by language: {formats_text(named)}")
+    advice = state.language_advice()
+    if advice is not None:
+        click.echo(f"note: {advice[0]}; {advice[1]}")
     if state.no_text:
         click.echo(f"no text in {len(state.no_text)} files:")
         for path in state.no_text:

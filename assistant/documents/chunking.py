@@ -40,6 +40,7 @@ def chunk_document(
     *,
     model_max_tokens: int,
     count_model_tokens: TokenCounter,
+    language: str = "",
 ) -> list[Chunk]:
     """Cut ``doc`` into chunks.
 
@@ -48,6 +49,8 @@ def chunk_document(
         settings: token budget, overlap and tiktoken encoding.
         model_max_tokens: the most tokens of the model's own tokenizer a chunk may hold.
         count_model_tokens: counts the model's tokens of each text (no special tokens).
+        language: the document's language (ISO 639-1, "" unknown): sentences are split
+            by its rules, and each chunk carries it.
     """
     encoding = get_encoding(settings.encoding)
 
@@ -62,7 +65,7 @@ def chunk_document(
     ]
     chunks: list[Chunk] = []
     for seg_start, seg_end, page, heading in _segments(doc, pages):
-        units = _units(doc.text, seg_start, seg_end, settings.chunk_tokens, count)
+        units = _units(doc.text, seg_start, seg_end, settings.chunk_tokens, count, language)
         spans = _pack(units, settings.chunk_tokens, settings.overlap_tokens)
         spans = _fit_model(doc.text, spans, model_max_tokens, count_model_tokens)
         for start, end in spans:
@@ -80,6 +83,7 @@ def chunk_document(
                     column=start - lines.start_of(start),
                     heading=heading,
                     ocr=any(s < end and start < e for s, e in doc.ocr),
+                    language=language,
                 )
             )
     return chunks
@@ -135,12 +139,17 @@ class _LineIndex:
 
 
 def _units(
-    text: str, start: int, end: int, budget: int, count: Callable[[Sequence[str]], list[int]]
+    text: str,
+    start: int,
+    end: int,
+    budget: int,
+    count: Callable[[Sequence[str]], list[int]],
+    language: str,
 ) -> list[_Unit]:
     """Sentences of the segment, each cut to at most ``budget`` tokens."""
     paragraph_of = _paragraph_numbers(text, start, end)
     pieces: list[tuple[int, int]] = []
-    for s, e in sentence_spans(text, start, end):
+    for s, e in sentence_spans(text, start, end, language=language):
         pieces.extend(_cut(text, s, e, _MAX_UNIT_CHARS, lambda a, b: b - a))
     tokens = count([text[s:e] for s, e in pieces])
     units: list[_Unit] = []

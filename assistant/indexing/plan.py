@@ -53,6 +53,7 @@ def index_fingerprint(settings: Settings) -> dict[str, Any]:
     chunking = settings.chunking
     return {
         "model": settings.model,
+        "language": settings.language,
         "chunking": {
             "chunk_tokens": chunking.chunk_tokens,
             "overlap_tokens": chunking.overlap_tokens,
@@ -68,6 +69,9 @@ def mismatch_reason(manifest: dict[str, Any], settings: Settings) -> str:
         return f"index was built with model {manifest.get('model')!r}, not {settings.model!r}"
     if manifest.get("chunking") != wanted["chunking"]:
         return "index was built with other chunking settings"
+    if manifest.get("language", "") != wanted["language"]:
+        built = manifest.get("language") or "detected per document"
+        return f"index was built with language {built!r}, not {settings.language or 'detected'!r}"
     return ""
 
 

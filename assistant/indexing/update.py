@@ -31,6 +31,7 @@ from ..store.chunk_table import ChunkTable, FileRecord
 from ..store.commits import FORMAT_VERSION, claim_index_folder, clean_up, read_manifest
 from ..store.merge import merge_segments, outgrown_training
 from ..text.bpe import get_encoding
+from ..text.language import detect, preload
 from .chunk_embedder import ChunkEmbedder
 from .plan import UpdatePlan, format_counts, index_fingerprint, no_text, plan_update
 from .rolling_writer import RollingWriter
@@ -152,6 +153,7 @@ def update_locked(
             settings.index, compact=compact, on_stage=stage, cancel=cancel
         )
     _count_formats(report, plan)
+    report.languages = _languages_of(settings)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -173,6 +175,15 @@ def _encoder_of(settings: Settings) -> str | None:
     return str(label) if label is not None else None
 
 
+def _languages_of(settings: Settings) -> dict[str, int]:
+    """Documents per language in the live index ("" for those too short to tell)."""
+    try:
+        languages = read_manifest(settings.index).get("languages", {})
+    except IndexUnusableError:
+        return {}
+    return {str(code): int(count) for code, count in languages.items()}
+
+
 def _load_tools(settings: Settings, encoders: Encoders | Callable[[], Encoders]) -> Encoders:
     """Load what chunking and BM25 need while the model loads in the background: on a
     small update, loading is most of the time."""
@@ -180,6 +191,8 @@ def _load_tools(settings: Settings, encoders: Encoders | Callable[[], Encoders])
         loaded = encoders
         encoders = lambda: loaded  # noqa: E731
     loading = in_background(encoders)
+    if not settings.language:
+        preload()  # the language model, for detect(): in the background too
     get_encoding(settings.chunking.encoding)
     import_bm25s()
     return loading.result()
@@ -285,6 +298,7 @@ def _embed_files(
             settings.chunking,
             model_max_tokens=passages.max_tokens,
             count_model_tokens=passages.count_tokens,
+            language=settings.language or detect(document.text),
         )
         report.running_lines_dropped += len(document.furniture)
         if document.note:

@@ -26,7 +26,8 @@ from typing import IO, Any
 
 import numpy as np
 
-from ..text.terms import bm25_tokenize
+from ..text.analysers import analyser_for
+from ..text.terms import bm25_tokenize, tokenize
 from .bm25 import IDS_FILE, K1, LENGTHS_FILE, B
 from .cancel import checkpoint
 
@@ -42,6 +43,9 @@ _DOC = np.dtype([("id", "<i8"), ("length", "<i4"), ("pairs", "<i4")])
 _PAIR = np.dtype([("term", "<i4"), ("tf", "<i4")])
 _ENTRY = np.dtype([("term", "<i4"), ("doc", "<i4"), ("score", "<f4")])
 
+Row = tuple[int, str] | tuple[int, str, str]
+"""(chunk id, text) or (chunk id, text, language): text without a language is English."""
+
 
 def import_bm25s() -> None:
     """Import bm25s now (~0.15 s, mostly scipy) rather than on ``write_bm25``'s first use."""
@@ -50,14 +54,15 @@ def import_bm25s() -> None:
 
 def write_bm25(
     folder: Path,
-    rows: Iterable[tuple[int, str]],
+    rows: Iterable[Row],
     *,
     batch_size: int = 10_000,
     bucket_entries: int = 1_000_000,
     term_frequencies: bool = False,
     cancel: threading.Event | None = None,
 ) -> None:
-    """Build the BM25 index of ``rows`` (chunk id, text) into ``folder``.
+    """Build the BM25 index of ``rows`` (chunk id, text[, language]) into ``folder``,
+    each text tokenized in its language (terms.py).
 
     The same files, scores and vocabulary as ``bm25s.BM25(k1=K1, b=B).index`` of
     ``tokenize(texts)`` followed by its ``save``, built in bounded memory: ``rows`` is
@@ -110,7 +115,7 @@ class _Counts:
     @classmethod
     def spill(
         cls,
-        rows: Iterable[tuple[int, str]],
+        rows: Iterable[Row],
         batch_size: int,
         docs: IO[bytes],
         pairs: IO[bytes],
@@ -121,18 +126,21 @@ class _Counts:
         for batch in _batches(rows, batch_size):
             checkpoint(cancel)  # a batch of 10,000 chunks: ~0.5 s
             records = np.empty(len(batch), _DOC)
-            records["id"] = np.fromiter((chunk_id for chunk_id, _ in batch), np.int64, len(batch))
-            counts._add([text for _, text in batch], records, pairs)
+            records["id"] = np.fromiter((row[0] for row in batch), np.int64, len(batch))
+            languages = [row[2] if len(row) > 2 else "" for row in batch]
+            counts._add([row[1] for row in batch], languages, records, pairs)
             records.tofile(docs)
         return counts
 
-    def _add(self, texts: list[str], records: np.ndarray, pairs: IO[bytes]) -> None:
+    def _add(
+        self, texts: list[str], languages: list[str], records: np.ndarray, pairs: IO[bytes]
+    ) -> None:
         """Count and spill one batch; fill its records' lengths and pair counts."""
-        tokenized = bm25_tokenize(texts, return_ids=True)
-        lengths = np.fromiter(map(len, tokenized.ids), np.int64, len(texts))
-        local = np.fromiter(chain.from_iterable(tokenized.ids), np.int32, int(lengths.sum()))
-        mapping = self._term_ids(tokenized.vocab, local)
-        del tokenized  # the batch's Python lists: the largest part of its memory
+        ids, vocab = _token_ids(texts, languages)
+        lengths = np.fromiter(map(len, ids), np.int64, len(texts))
+        local = np.fromiter(chain.from_iterable(ids), np.int32, int(lengths.sum()))
+        mapping = self._term_ids(vocab, local)
+        del ids  # the batch's Python lists: the largest part of its memory
         # Keys document * width + term, made unique and sorted: each document's terms, tf.
         width = max(len(self.vocab), 1)
         keys = np.repeat(np.arange(0, len(texts) * width, width, dtype=np.int64), lengths)
@@ -164,7 +172,18 @@ class _Counts:
         return mapping
 
 
-def _batches(rows: Iterable[tuple[int, str]], size: int) -> Iterator[list[tuple[int, str]]]:
+def _token_ids(texts: list[str], languages: list[str]) -> tuple[list[list[int]], dict[str, int]]:
+    """Each text's term ids in a batch vocabulary: bm25s's own for English text (the
+    common case, and its fastest), else each text's words in its language."""
+    if all(analyser_for(code) is None for code in languages):
+        tokenized = bm25_tokenize(texts, return_ids=True)
+        return tokenized.ids, tokenized.vocab
+    vocab: dict[str, int] = {}
+    ids = [[vocab.setdefault(w, len(vocab)) for w in words] for words in tokenize(texts, languages)]
+    return ids, vocab
+
+
+def _batches(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:
     iterator = iter(rows)
     while batch := list(islice(iterator, size)):
         yield batch

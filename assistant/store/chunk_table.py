@@ -24,7 +24,8 @@ CREATE TABLE IF NOT EXISTS files (
     content_hash TEXT NOT NULL,
     size INTEGER NOT NULL,
     mtime_ns INTEGER NOT NULL,
-    chunks INTEGER NOT NULL
+    chunks INTEGER NOT NULL,
+    lang TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS chunks (
     id INTEGER PRIMARY KEY,
@@ -38,7 +39,8 @@ CREATE TABLE IF NOT EXISTS chunks (
     content_hash TEXT NOT NULL,
     heading TEXT NOT NULL DEFAULT '',
     col INTEGER NOT NULL DEFAULT 0,
-    ocr INTEGER NOT NULL DEFAULT 0
+    ocr INTEGER NOT NULL DEFAULT 0,
+    lang TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS chunks_by_path ON chunks(path);
 CREATE TABLE IF NOT EXISTS skipped (
@@ -63,6 +65,7 @@ class FileRecord:
     size: int
     mtime_ns: int
     chunks: int
+    language: str = ""  # ISO 639-1, or "" when unknown
 
 
 class ChunkTable:
@@ -80,7 +83,9 @@ class ChunkTable:
             raise IndexCorruptError(f"chunk table unreadable: {exc}", REBUILD_HINT) from exc
 
     def files(self) -> dict[str, FileRecord]:
-        rows = self._db.execute("SELECT path, content_hash, size, mtime_ns, chunks FROM files")
+        rows = self._db.execute(
+            "SELECT path, content_hash, size, mtime_ns, chunks, lang FROM files"
+        )
         return {row[0]: FileRecord(*row) for row in rows}
 
     def skipped(self) -> dict[str, tuple[FileRecord, str]]:
@@ -118,12 +123,21 @@ class ChunkTable:
         self._db.execute("DELETE FROM files WHERE path = ?", (path,))
 
     def add_file(self, record: FileRecord, chunks: Sequence[Chunk], hashes: Sequence[str]) -> None:
+        # A file's language is its chunks' (they are all detected as one document).
+        language = chunks[0].language if chunks else record.language
         self._db.execute(
-            "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)",
-            (record.path, record.content_hash, record.size, record.mtime_ns, record.chunks),
+            "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                record.path,
+                record.content_hash,
+                record.size,
+                record.mtime_ns,
+                record.chunks,
+                language,
+            ),
         )
         self._db.executemany(
-            "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     c.id,
@@ -138,6 +152,7 @@ class ChunkTable:
                     c.heading,
                     c.column,
                     int(c.ocr),
+                    c.language,
                 )
                 for c, h in zip(chunks, hashes, strict=True)
             ],
@@ -146,6 +161,13 @@ class ChunkTable:
     def count(self) -> int:
         """Chunk rows, counted (at a million chunks SQLite reads a whole index for it)."""
         return int(self._db.execute("SELECT count(*) FROM chunks").fetchone()[0])
+
+    def languages(self) -> dict[str, int]:
+        """Documents per language ("" for those too short to tell), most first."""
+        rows = self._db.execute(
+            "SELECT lang, count(*) FROM files GROUP BY lang ORDER BY count(*) DESC, lang"
+        )
+        return {row[0]: int(row[1]) for row in rows}
 
     def file_count(self) -> int:
         return int(self._db.execute("SELECT count(*) FROM files").fetchone()[0])
@@ -166,7 +188,7 @@ class ChunkTable:
             marks = ",".join("?" * len(batch))
             rows = self._db.execute(
                 "SELECT id, path, text, char_start, char_end, start_line, end_line, page, "
-                f"heading, col, ocr FROM chunks WHERE id IN ({marks})",
+                f"heading, col, ocr, lang FROM chunks WHERE id IN ({marks})",
                 batch,
             )
             for row in rows:
@@ -182,25 +204,26 @@ class ChunkTable:
                     heading=row[8],
                     column=row[9],
                     ocr=bool(row[10]),
+                    language=row[11],
                 )
         return found
 
-    def texts_in_id_order(self, first: int = 0) -> Iterator[tuple[int, str]]:
-        """Each chunk's text as it is searched (``passage_text``), in id order, from id
-        ``first`` on."""
+    def texts_in_id_order(self, first: int = 0) -> Iterator[tuple[int, str, str]]:
+        """Each chunk's text as it is searched (``passage_text``) and its language, in id
+        order, from id ``first`` on."""
         rows = self._db.execute(
-            "SELECT id, heading, text, col FROM chunks WHERE id >= ? ORDER BY id", (first,)
+            "SELECT id, heading, text, col, lang FROM chunks WHERE id >= ? ORDER BY id", (first,)
         )
-        for chunk_id, heading, text, column in rows:
-            yield chunk_id, passage_text(heading, text, column)
+        for chunk_id, heading, text, column, language in rows:
+            yield chunk_id, passage_text(heading, text, column), language
 
-    def texts_of(self, ids: np.ndarray) -> Iterator[tuple[int, str]]:
+    def texts_of(self, ids: np.ndarray) -> Iterator[tuple[int, str, str]]:
         """``texts_in_id_order`` for the rows among ``ids`` (sorted) that still exist."""
         if len(ids) == 0:
             return
-        for chunk_id, text in self.texts_in_id_order(int(ids[0])):
+        for chunk_id, text, language in self.texts_in_id_order(int(ids[0])):
             if chunk_id > ids[-1]:
                 break
             at = int(np.searchsorted(ids, chunk_id))
             if at < len(ids) and ids[at] == chunk_id:
-                yield chunk_id, text
+                yield chunk_id, text, language

@@ -39,7 +39,7 @@ BM25_DIR = "bm25"
 # 2 and 3: generations (gen-NNNNNN folders named by CURRENT; 3 added the chunks' ocr
 # column); 4: segments and one SQLite commit point, chunk rows with the ocr column. (An
 # early segmented index said 3 too, without the ocr column: it is rebuilt as older.)
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5  # 5: each file's and chunk's language
 OLD_FORMAT = "the index is in an older format (whole generations); it is rebuilt as segments"
 OLDER_SEGMENTS = "the index is in an older format (of an earlier version); it is rebuilt"
 _SEGMENT = re.compile(r"^seg-(\d{6})$")

@@ -85,6 +85,7 @@ def _open(index_dir: Path) -> StoredIndex:
         lexical = SegmentedLexical(
             [s.postings for s in segments],
             [_dead_rows(s, d) for s, d in zip(segments, dead_ids, strict=True)],
+            table.languages(),
         )
         if len(vectors) != table.count() or (
             len(segments) and vectors.dimension != manifest.get("dimension")

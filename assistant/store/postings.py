@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import REBUILD_HINT, IndexCorruptError
+from ..text.language import question_language
 from ..text.terms import tokenize
 from .bm25 import IDS_FILE, K1, LENGTHS_FILE, B
 from .scope import Selection
@@ -90,9 +91,17 @@ class SegmentedLexical:
     Args:
         segments: each segment's postings.
         dead: for each segment, a boolean mask of its rows that are deleted (or None).
+        languages: the languages of the indexed documents: a query is tokenized in the
+            one it is written in (text/language.py), as its documents were.
     """
 
-    def __init__(self, segments: Sequence[Postings], dead: Sequence[np.ndarray | None]) -> None:
+    def __init__(
+        self,
+        segments: Sequence[Postings],
+        dead: Sequence[np.ndarray | None],
+        languages: Collection[str] = (),
+    ) -> None:
+        self._languages = frozenset(languages)
         self._segments = list(segments)
         self._dead = list(dead)
         self._docs = sum(len(p) for p in self._segments)
@@ -118,7 +127,8 @@ class SegmentedLexical:
         if self._docs == 0:
             return [[] for _ in queries]
         masks = self._masks(allowed)
-        return [self._one(tokens, k, masks) for tokens in tokenize(queries)]
+        languages = [question_language(query, self._languages) for query in queries]
+        return [self._one(tokens, k, masks) for tokens in tokenize(queries, languages)]
 
     def _masks(self, allowed: np.ndarray | Selection | None) -> list[np.ndarray] | None:
         """For each segment, which of its rows are allowed; None: all."""

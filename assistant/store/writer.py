@@ -248,6 +248,7 @@ def complete_manifest(db: Any, manifest: dict[str, Any], dimension: int) -> dict
         "segments": len(segments),
         "chunks": ChunkTable(db).total_chunks(),
         "files": ChunkTable(db).file_count(),
+        "languages": ChunkTable(db).languages(),  # documents per language
     }
 
 

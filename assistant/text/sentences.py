@@ -6,7 +6,9 @@ lines, a paragraph's short last line), and is read as a space when it only wraps
 printed line, so a sentence wrapped over lines (a PDF's) is one sentence. Spans index
 the original text, line breaks and hyphens included. Inside a run of wrapped lines the
 segmenter is `sentencex` (MIT), which knows abbreviations such as "Dec. 7", "Gen." and
-"U.S.". Must not import textual or torch.
+"U.S."; it splits by the document's language's rules where it has them. A CJK full
+stop, exclamation or question mark (。！？) always ends a sentence, whatever follows.
+Must not import textual or torch.
 """
 
 from __future__ import annotations
@@ -22,18 +24,26 @@ _NON_SPACE = re.compile(r"\S")
 # Bigger blocks than this are first cut at line breaks; it bounds the segmenter's work.
 _MAX_BLOCK = 20_000
 # Text with none of these inside holds one sentence at most: no need to segment it.
-_INNER_END = re.compile(r"[.!?…][\"'”’)\]]*\s")
+_INNER_END = re.compile(r"[.!?…][\"'”’)\]]*\s|[。！？؟।][」』”’)\]]*\S")
+# Ends of sentences in scripts written without spaces: always ends, then the closing
+# quotes or brackets that follow them.
+_CJK_END = re.compile(r"[。！？][」』”’)）\]]*")
 
 
 def sentence_spans(
-    text: str, start: int = 0, end: int | None = None, *, lead: int | None = None
+    text: str,
+    start: int = 0,
+    end: int | None = None,
+    *,
+    lead: int | None = None,
+    language: str = "",
 ) -> list[tuple[int, int]]:
     """Return (start, end) spans of the sentences in ``text[start:end]``.
 
     Spans are absolute offsets into ``text``, exclude surrounding whitespace, are in
     order, and never overlap. ``lead``: how many characters of the first printed line
     precede ``start`` (a passage cut from the middle of a line); by default, counted in
-    ``text`` itself.
+    ``text`` itself. ``language``: the text's (ISO 639-1); "" reads as English.
     """
     stop = len(text) if end is None else end
     if lead is None:
@@ -42,7 +52,8 @@ def sentence_spans(
     for number, (block_start, block_end) in enumerate(_blocks(text, start, stop)):
         units = _units(text, block_start, block_end, lead if number == 0 else 0)
         for unit_start, unit_end in units:
-            spans.extend(_segment(text, unit_start, unit_end))
+            for found_start, found_end in _segment(text, unit_start, unit_end, language or "en"):
+                spans.extend(_split_cjk(text, found_start, found_end))
     return spans
 
 
@@ -72,7 +83,20 @@ def _units(text: str, start: int, end: int, lead: int) -> Iterator[tuple[int, in
         pos += 1
 
 
-def _segment(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+def _split_cjk(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    """A sentence cut after each CJK sentence end inside it (the segmenter misses some:
+    a Japanese 。 before a digit)."""
+    pos = start
+    for match in _CJK_END.finditer(text, start, end):
+        if match.end() < end and text[match.end() : end].strip():
+            yield pos, match.end()
+            pos = match.end()
+            while pos < end and text[pos].isspace():
+                pos += 1
+    yield pos, end
+
+
+def _segment(text: str, start: int, end: int, language: str) -> Iterator[tuple[int, int]]:
     """Run the segmenter on one unit and map its sentences back to offsets."""
     unit = text[start:end]
     if not _NON_SPACE.search(unit):
@@ -82,7 +106,7 @@ def _segment(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
         yield start + lead, start + len(unit.rstrip())
         return
     pos = 0
-    for sentence in sentencex.segment("en", unit):
+    for sentence in sentencex.segment(language, unit):
         stripped = sentence.strip()
         if not stripped:
             continue

@@ -1,8 +1,10 @@
 """Words as BM25 and the answer scorer see them: lower-cased, stemmed, no stopwords.
 
-bm25s's tokenizer with NLTK's English stopword list and a Snowball stemmer (PyStemmer).
-Indexing, searching and answer scoring all tokenize here, so their words always agree.
-Must not import textual or torch; bm25s is imported at first use.
+English text goes through bm25s's tokenizer with NLTK's English stopword list and a
+Snowball stemmer (PyStemmer); every other language through its own analyser
+(analysers.py). Indexing, searching and answer scoring all tokenize here, each text in
+its language, so their words always agree. Must not import textual or torch; bm25s is
+imported at first use.
 """
 
 from __future__ import annotations
@@ -10,6 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
+
+from .analysers import analyser_for
+from .language import ENGLISH
 
 # NLTK's English stopword list (bm25s's own list misses words such as "from" and "been").
 STOPWORDS = tuple(
@@ -49,6 +54,21 @@ def bm25_tokenize(texts: Sequence[str], *, return_ids: bool) -> Any:
     )
 
 
-def tokenize(texts: Sequence[str]) -> list[list[str]]:
-    """Lower-cased, stemmed words without English stopwords."""
-    return [list(t) for t in bm25_tokenize(texts, return_ids=False)]
+def tokenize(texts: Sequence[str], languages: str | Sequence[str] = ENGLISH) -> list[list[str]]:
+    """Lower-cased, stemmed words without stopwords: each text in its language (one
+    language for all, or one per text; "" and languages without an analyser read as
+    English)."""
+    each = [languages] * len(texts) if isinstance(languages, str) else list(languages)
+    if len(each) != len(texts):
+        raise ValueError("one language per text")
+    words: list[list[str]] = [[] for _ in texts]
+    english = [i for i, code in enumerate(each) if analyser_for(code) is None]
+    if english:
+        tokens = bm25_tokenize([texts[i] for i in english], return_ids=False)
+        for i, found in zip(english, tokens, strict=True):
+            words[i] = list(found)
+    for i, code in enumerate(each):
+        analyse = analyser_for(code)
+        if analyse is not None:
+            words[i] = analyse(texts[i])
+    return words

@@ -217,6 +217,7 @@ class ExcerptaApp(App[int]):
         if not status.index_ready and not self.indexing:
             problem = status.problem or "There is no index of your documents yet."
             await self.query_one(ChatLog).offer_build(problem)
+        await self.query_one(ChatLog).advise(status.language_advice())
 
     @on(m.CommitNoticed)
     def _commit_noticed(self, message: m.CommitNoticed) -> None:

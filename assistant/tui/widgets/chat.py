@@ -140,6 +140,12 @@ class ChatLog(VerticalScroll):
         """Append an error and its hint."""
         await self.add(Notice(error.message, error.hint, kind=kind))
 
+    async def advise(self, advice: tuple[str, str] | None) -> None:
+        """Show advice (message, hint) as a warning, once however often it is given."""
+        if advice is not None and advice != getattr(self, "_advised", None):
+            self._advised = advice
+            await self.add(Notice(*advice, kind="warning"))
+
     async def offer_build(self, problem: str) -> None:
         """Append an offer to build the index, saying why there is none to use."""
         await self.add(BuildOffer(problem, "Build it now to start asking questions."))
