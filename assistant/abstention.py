@@ -1,17 +1,22 @@
 """The abstention model: how likely it is that the documents hold the answer.
 
-A logistic over the ``Evidence`` of the best sentence: scale-free signals of how well it
-and the first passage match the question. Fitted by training/fit_abstention.py (make
+A logistic over the ``Evidence`` of the best sentence: signals of how well it and the
+first passage match the question. Fitted by training/fit_abstention.py (make
 fit-abstention) on tuning data only, SQuAD v1.1 dev's even articles and the 10 SQuAD 2.0
 train articles; its record, with the data's hashes and the shares it answers, is
 benchmarks/results/abstention_fit.json, and a test keeps these figures equal to the
-record's. Must not import textual, click or torch.
+record's. Cosines differ in scale from one model to another (multilingual-e5-small's
+sit near 0.8 even for unrelated texts), so each model the package knows has its own
+fit (``FITTED``, records abstention_fit-<model>.json); any other model uses the
+default's. Must not import textual, click or torch.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+
+from .config import DEFAULT_MODEL
 
 ABSTENTION_INTERCEPT = -5.775
 ABSTENTION_WEIGHTS: tuple[tuple[str, float], ...] = (
@@ -34,8 +39,26 @@ class Evidence:
     passage_cosine: float  # the first passage's dense score (0 where none)
 
 
-def abstention_confidence(evidence: Evidence) -> float:
-    """Probability that the documents hold the answer, by ``ABSTENTION_WEIGHTS``."""
-    signals = asdict(evidence)
-    logit = ABSTENTION_INTERCEPT + sum(w * signals[name] for name, w in ABSTENTION_WEIGHTS)
-    return 1.0 / (1.0 + math.exp(-logit))
+@dataclass(frozen=True)
+class Abstention:
+    """One fitted abstention model: the logistic's intercept and weights."""
+
+    intercept: float = ABSTENTION_INTERCEPT
+    weights: tuple[tuple[str, float], ...] = ABSTENTION_WEIGHTS
+
+    def confidence(self, evidence: Evidence) -> float:
+        """Probability that the documents hold the answer."""
+        signals = asdict(evidence)
+        logit = self.intercept + sum(w * signals[name] for name, w in self.weights)
+        return 1.0 / (1.0 + math.exp(-logit))
+
+
+# Each model's fit, by the model's name (the ``model`` setting).
+FITTED: dict[str, Abstention] = {
+    DEFAULT_MODEL: Abstention(),
+}
+
+
+def abstention_for(model: str) -> Abstention:
+    """The abstention model fitted with ``model``'s cosines, else the default model's."""
+    return FITTED.get(model, FITTED[DEFAULT_MODEL])

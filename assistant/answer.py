@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .abstention import Evidence, abstention_confidence
+from .abstention import Abstention, Evidence
 from .answer_kinds import answer_kinds
 from .records import Answer, Citation, Hit
 from .text.analysers import CJK_CHARS
@@ -61,6 +61,8 @@ class AnswerPolicy:
     # there too: at 0 a question whose article is missing is answered 19% of the time,
     # at 0.3 8% (the scorer alone: 9%), at 0.5 the answerable ones fall to 87%.
     read_abstain_below: float = 0.3
+    # The abstention model fitted with the embedding model's cosines (abstention.py).
+    abstention: Abstention = Abstention()
 
 
 Support = Callable[[Hit, int, int], float]
@@ -97,7 +99,7 @@ def compose_answer(
     ranked = _rank(question, query_vector, hits, sentence_vectors, policy, support)
     if ranked is None:
         return Answer(question, "", True)
-    confidence = abstention_confidence(ranked.evidence)
+    confidence = policy.abstention.confidence(ranked.evidence)
     if confidence < policy.abstain_below:
         return Answer(question, "", True, confidence=confidence)
     scores, order = ranked.scores, ranked.order

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from functools import partial
 
+from .abstention import abstention_for
 from .answer import AnswerPolicy
 from .composing import Composer
 from .config import Settings
@@ -101,7 +102,7 @@ class Assistant(Answering):
         reader: Reader | None = None,
     ) -> None:
         self.settings = settings
-        self._policy = policy or AnswerPolicy()
+        self._policy = policy or AnswerPolicy(abstention=abstention_for(settings.model))
         self._lock = threading.RLock()
         self._pins = IndexPins(self._open_index)
         # Called with True by updates (documents only); what a test injects serves both.

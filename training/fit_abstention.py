@@ -1,6 +1,7 @@
 """Fit the scorer's abstention model (assistant/abstention.py) on tuning data only.
 
     python -m training.fit_abstention [--data ../shared/data] [--work training/.work/abstention]
+        [--model multilingual-e5-small]
 
 The data: SQuAD v1.1 dev's even articles (the tuning split; the odd ones are for
 reporting and are never read here) and the first 10 articles of SQuAD 2.0 train. One
@@ -21,7 +22,8 @@ part's answerable questions, each article's questions answered by a fit on the o
 articles (new articles are what the shipped model meets). Prints the coefficients and
 shares; writes them, the data's SHA-256s, the counts and the seed to
 benchmarks/results/abstention_fit.json, whose coefficients abstention.py's ABSTENTION_*
-constants must equal (a test checks).
+constants must equal (a test checks). ``--model``: fit with another embedding model's
+cosines, into abstention_fit-<model>.json, for abstention.FITTED.
 """
 
 from __future__ import annotations
@@ -45,8 +47,9 @@ from typing import Any
 import numpy as np
 
 from assistant import Assistant, Settings
-from assistant.abstention import ABSTENTION_INTERCEPT, ABSTENTION_WEIGHTS, Evidence
+from assistant.abstention import ABSTENTION_WEIGHTS, Evidence, abstention_for
 from assistant.answer import answer_evidence, sentences_to_embed
+from assistant.config import DEFAULT_MODEL
 from assistant.embedding.cache import VectorCache
 from assistant.questions import fit_question
 
@@ -87,21 +90,29 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--work", type=Path, default=ROOT / "training" / ".work" / "abstention")
-    parser.add_argument("--record", type=Path, default=RECORD)
+    parser.add_argument("--record", type=Path, help="default: results/abstention_fit[-MODEL].json")
+    parser.add_argument("--model", default=DEFAULT_MODEL, help="the embedding model to fit for")
     args = parser.parse_args()
+    if args.record is None:
+        named = "" if args.model == DEFAULT_MODEL else f"-{args.model}"
+        args.record = RECORD.with_name(f"abstention_fit{named}.json")
+    if args.model != DEFAULT_MODEL:
+        args.work = args.work.with_name(f"{args.work.name}-{args.model}")
     for name in (DEV, SQUAD2):
         if not (args.data / name).exists():
             print(f"data not found: {args.data / name} (pass --data)", file=sys.stderr)
             raise SystemExit(2)
     started = time.perf_counter()
     questions = sample(tuning_questions(args.data, args.work / "corpus"), SEED)
-    settings = Settings(corpus=args.work / "corpus", index=args.work / "index", reader=False)
+    settings = Settings(
+        corpus=args.work / "corpus", index=args.work / "index", reader=False, model=args.model
+    )
     assistant = Assistant(settings)
     report = assistant.update_index()
     print(f"index: {report.chunks_total} chunks, {report.chunks_embedded} embedded now", flush=True)
-    check_against_pipeline(assistant, questions[:: max(1, len(questions) // CHECKED)])
+    check_against_pipeline(assistant, questions[:: max(1, len(questions) // CHECKED)], args.model)
     signals = evidence(assistant, [q.text for q in questions])
-    record = fit_and_report(questions, signals)
+    record = fit_and_report(questions, signals, args.model)
     record.update(provenance(args.data, time.perf_counter() - started))
     args.record.parent.mkdir(parents=True, exist_ok=True)
     args.record.write_text(json.dumps(record, indent=2) + "\n")
@@ -189,7 +200,9 @@ def evidence(
     return found
 
 
-def check_against_pipeline(assistant: Assistant, questions: Sequence[Question]) -> None:
+def check_against_pipeline(
+    assistant: Assistant, questions: Sequence[Question], model: str = DEFAULT_MODEL
+) -> None:
     """Stop if the signals gathered here give other confidences than ``ask_many`` does
     with answer.py's model: then they are not what the pipeline weighs. One question at a
     time, each with cold caches: the int8 encoder's vectors shift a little with the batch
@@ -198,7 +211,7 @@ def check_against_pipeline(assistant: Assistant, questions: Sequence[Question]) 
         assistant.clear_caches()
         answer = assistant.ask_many([question.text])[0]
         found = evidence(assistant, [question.text], quiet=True)[0]
-        expected = 0.0 if found is None else float(probability(_constants(), row(found)))
+        expected = 0.0 if found is None else float(probability(_constants(model), row(found)))
         if not math.isclose(answer.confidence, expected, abs_tol=1e-6):
             raise SystemExit(
                 f"signals disagree with the pipeline for {answer.question!r}: "
@@ -262,13 +275,14 @@ def shares(answered: np.ndarray, y: np.ndarray) -> dict[str, float]:
     }
 
 
-def _constants() -> np.ndarray:
-    """answer.py's model as it is now."""
-    return np.array([ABSTENTION_INTERCEPT, *(w for _, w in ABSTENTION_WEIGHTS)])
+def _constants(model: str) -> np.ndarray:
+    """abstention.py's model for ``model`` as it is now."""
+    fitted = abstention_for(model)
+    return np.array([fitted.intercept, *(w for _, w in fitted.weights)])
 
 
 def fit_and_report(
-    questions: Sequence[Question], signals: Sequence[Evidence | None]
+    questions: Sequence[Question], signals: Sequence[Evidence | None], model: str = DEFAULT_MODEL
 ) -> dict[str, Any]:
     """Fit on the fitting part, choosing the answerable class's weight, and measure the
     rounded coefficients (as answer.py holds them) on both parts, beside answer.py's
@@ -290,7 +304,7 @@ def fit_and_report(
             f"{name} {value:.3f}" for name, value in zip(FEATURES, rounded[1:], strict=True)
         )
     )
-    models = {"fitted": rounded, "answer.py": _constants()}
+    models = {"fitted": rounded, "answer.py": _constants(model)}
     figures: dict[str, dict[str, Any]] = {}
     for model, beta in models.items():
         chance = np.where(matched, probability(beta, x), 0.0)
@@ -327,9 +341,10 @@ def fit_and_report(
         "weight_search": search,
         "ridge": RIDGE,
         "shares": figures["fitted"],
+        "model": model,
         "answer_py_model_when_run": {
-            "intercept": float(_constants()[0]),
-            "weights": dict(ABSTENTION_WEIGHTS),
+            "intercept": float(_constants(model)[0]),
+            "weights": dict(abstention_for(model).weights),
             "shares": figures["answer.py"],
         },
         "seed": SEED,
