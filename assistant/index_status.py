@@ -42,9 +42,9 @@ class Status:
         if self.model != DEFAULT_MODEL or other * 2 <= total:
             return None
         return (
-            f"{other} of {total} documents are not in English; the default model reads English",
+            f"{other} of {total} documents are not in English, which is all {self.model} reads",
             f"for other languages: pip install 'excerpta[multilingual]', set model ="
-            f' "{MULTILINGUAL_MODEL}" (docs/configuration.md), then excerpta index',
+            f' "{MULTILINGUAL_MODEL}", then run excerpta index (docs/configuration.md)',
         )
 
     @property

@@ -37,6 +37,7 @@ import platform
 import random
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -65,7 +66,15 @@ SAMPLE: dict[str, int | None] = {
     "dev absent": 400,
     "squad2 answerable": 350,
     "squad2 impossible": None,
+    # With --languages: the other languages' questions (multilingual-qa), all of them.
+    "other indexed": None,
+    "other absent": None,
+    "other impossible": None,
 }
+# With --languages, paragraphs per language (outside those bench-languages asks about):
+# every other one indexed, and questions of each sampled.
+OTHER_PARAGRAPHS = 120
+OTHER_QUESTIONS = 60  # per language and group
 HELD_OUT_EVERY = 4  # a fourth of each source's articles is held out of the fit
 # Article out of fold on the fitting part: two points above the goal's 90%, for the
 # spread between articles.
@@ -92,6 +101,9 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=ROOT / "training" / ".work" / "abstention")
     parser.add_argument("--record", type=Path, help="default: results/abstention_fit[-MODEL].json")
     parser.add_argument("--model", default=DEFAULT_MODEL, help="the embedding model to fit for")
+    parser.add_argument(
+        "--languages", default="", help="also fit on these multilingual-qa languages: de,fr,..."
+    )
     args = parser.parse_args()
     if args.record is None:
         named = "" if args.model == DEFAULT_MODEL else f"-{args.model}"
@@ -103,7 +115,10 @@ def main() -> None:
             print(f"data not found: {args.data / name} (pass --data)", file=sys.stderr)
             raise SystemExit(2)
     started = time.perf_counter()
-    questions = sample(tuning_questions(args.data, args.work / "corpus"), SEED)
+    questions = tuning_questions(args.data, args.work / "corpus")
+    for code in filter(None, args.languages.split(",")):
+        questions += other_language_questions(args.data, args.work / "corpus", code)
+    questions = sample(questions, SEED)
     settings = Settings(
         corpus=args.work / "corpus", index=args.work / "index", reader=False, model=args.model
     )
@@ -148,6 +163,45 @@ def tuning_questions(data: Path, corpus: Path) -> list[Question]:
                 group = "squad2 answerable" if answerable else "squad2 impossible"
                 questions.append(Question(qa["question"], answerable, group, article, _held_out(a)))
     return questions
+
+
+def other_language_questions(data: Path, corpus: Path, code: str) -> list[Question]:
+    """A language of multilingual-qa: ``OTHER_PARAGRAPHS`` paragraphs that bench-languages
+    does not ask about, every other one indexed (under ``corpus/<code>/``); questions of
+    the indexed ones are answerable, those of the others (and SQuAD-es's impossible ones)
+    not. Every fourth paragraph pair is held out."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import multilingual  # bench-languages: its datasets and the paragraphs it asks about
+
+    with tempfile.TemporaryDirectory() as scratch:
+        asked = multilingual.write_corpus(
+            data, code, Path(scratch), multilingual.PARAGRAPHS, sys.maxsize
+        )
+    benchmarked = {q.source for q in asked}
+    articles = multilingual.read_dataset(data / multilingual.DATASETS[code].file)
+    free = [
+        (f"a{a:03d}/p{p:03d}.txt", paragraph)
+        for a, article in enumerate(articles)
+        for p, paragraph in enumerate(article["paragraphs"])
+        if f"a{a:03d}/p{p:03d}.txt" not in benchmarked
+    ]
+    rng = random.Random(SEED)
+    chosen = [
+        free[i] for i in sorted(rng.sample(range(len(free)), min(OTHER_PARAGRAPHS, len(free))))
+    ]
+    found: dict[str, list[Question]] = {}
+    for n, (path, paragraph) in enumerate(chosen):
+        indexed, article = n % 2 == 0, f"{code}/{n // 2:03d}"
+        if indexed:
+            _write_if_changed(corpus / code / path, paragraph["context"])
+        for qa in paragraph["qas"]:
+            answerable = indexed and not qa.get("is_impossible", False)
+            group = (
+                "other indexed" if answerable else "other impossible" if indexed else "other absent"
+            )
+            question = Question(qa["question"], answerable, group, article, _held_out(n // 2))
+            found.setdefault(group, []).append(question)
+    return [q for mine in found.values() for q in rng.sample(mine, min(OTHER_QUESTIONS, len(mine)))]
 
 
 def _held_out(ordinal: int) -> bool:
@@ -305,6 +359,7 @@ def fit_and_report(
         )
     )
     models = {"fitted": rounded, "answer.py": _constants(model)}
+    present = [g for g in SAMPLE if any(held & (groups == g))]
     figures: dict[str, dict[str, Any]] = {}
     for model, beta in models.items():
         chance = np.where(matched, probability(beta, x), 0.0)
@@ -319,10 +374,10 @@ def fit_and_report(
         }
         figures[model]["held_out_by_group"] = {
             group: float(((chance >= 0.5) == (y == 1))[held & (groups == group)].mean())
-            for group in SAMPLE
+            for group in present
         }
     print("held-out part, each group: the share answered (answerable) or abstained on")
-    for group in SAMPLE:
+    for group in present:
         print(
             f"  {group:<18}  fitted {figures['fitted']['held_out_by_group'][group]:.3f}  "
             f"answer.py {figures['answer.py']['held_out_by_group'][group]:.3f}"
