@@ -25,6 +25,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
 DOCS = ROOT / "docs"
+README = ROOT / "README.md"
 _BLOCK = re.compile(r"(<!-- figures: (\S+) -->\n)(.*?)(<!-- /figures -->)", re.DOTALL)
 
 Records = Callable[[str], dict[str, Any]]
@@ -35,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="only report tables that differ")
     args = parser.parse_args(argv)
     stale = []
-    for page in sorted(DOCS.glob("*.md")):
+    for page in pages():
         text = page.read_text(encoding="utf-8")
         fresh = render_page(text, read_record)
         if fresh != text:
@@ -46,6 +47,11 @@ def main(argv: list[str] | None = None) -> int:
     for path in stale:
         print(f"{path}: tables {verb}", file=sys.stderr)
     return 1 if args.check and stale else 0
+
+
+def pages() -> list[Path]:
+    """The pages that may hold generated tables: the README and docs/."""
+    return [README, *sorted(DOCS.glob("*.md"))]
 
 
 def read_record(name: str) -> dict[str, Any]:
@@ -516,6 +522,16 @@ def abstention_table(records: Records) -> str:
     return stamp(quality) + _quick(quality) + "\n".join(rows) + "\n"
 
 
+def languages_table(records: Records) -> str:
+    """bench-languages' table, one block per model (languages_figures.py)."""
+    if str(ROOT / "benchmarks") not in sys.path:
+        sys.path.insert(0, str(ROOT / "benchmarks"))
+    import languages_figures
+
+    table: str = languages_figures.render_languages(records)
+    return table
+
+
 TABLES: dict[str, Callable[[Records], str]] = {
     "speed": speed_table,
     "reader": reader_table,
@@ -527,6 +543,7 @@ TABLES: dict[str, Callable[[Records], str]] = {
     "quality": quality_table,
     "scifact": scifact_table,
     "abstention": abstention_table,
+    "languages": languages_table,
 }
 
 
