@@ -184,7 +184,8 @@ def write_corpus(
 ) -> list[Question]:
     """Write a seeded sample of ``paragraphs`` of the language's file, one file each (and
     remove any other .txt file there), and return a seeded sample of up to ``questions``
-    of their questions, in file order."""
+    of their questions, in file order. Fewer than ``PARAGRAPHS`` are the first of the
+    sample of ``PARAGRAPHS``."""
     dataset = DATASETS[code]
     everything = []
     for a, article in enumerate(read_dataset(data / dataset.file)):
@@ -193,10 +194,10 @@ def write_corpus(
         for p, paragraph in enumerate(article["paragraphs"]):
             everything.append((f"a{a:03d}/p{p:03d}.txt", paragraph))
     rng = random.Random(SEED)
-    chosen = [
-        everything[i]
-        for i in sorted(rng.sample(range(len(everything)), min(paragraphs, len(everything))))
-    ]
+    # The whole run's sample, of which a quick run takes the first part: its paragraphs are
+    # the whole run's (training/fit_abstention.py leaves those out of its fit).
+    drawn = rng.sample(range(len(everything)), min(max(paragraphs, PARAGRAPHS), len(everything)))
+    chosen = [everything[i] for i in sorted(drawn[:paragraphs])]
     wanted = {path for path, _ in chosen}
     for stale in corpus.rglob("*.txt"):
         if stale.relative_to(corpus).as_posix() not in wanted:
