@@ -8,7 +8,10 @@ benchmarks/results/abstention_fit.json, and a test keeps these figures equal to 
 record's. Cosines differ in scale from one model to another (multilingual-e5-small's
 sit near 0.8 even for unrelated texts), so each model the package knows has its own
 fit (``FITTED``, records abstention_fit-<model>.json); any other model uses the
-default's. Must not import textual, click or torch.
+default's. Before either, a model's cosines are mapped onto the default model's scale
+(``CosineScale``, fitted by training/calibrate_cosines.py, records
+cosine_scale-<model>.json): the scorer weighs cosines against word overlap with weights
+tuned on the default model's spread. Must not import textual, click or torch.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
-from .config import DEFAULT_MODEL
+from .config import DEFAULT_MODEL, MULTILINGUAL_MODEL
 
 ABSTENTION_INTERCEPT = -5.775
 ABSTENTION_WEIGHTS: tuple[tuple[str, float], ...] = (
@@ -51,6 +54,28 @@ class Abstention:
         signals = asdict(evidence)
         logit = self.intercept + sum(w * signals[name] for name, w in self.weights)
         return 1.0 / (1.0 + math.exp(-logit))
+
+
+@dataclass(frozen=True)
+class CosineScale:
+    """An affine map of a model's cosines onto the default model's mean and spread."""
+
+    factor: float = 1.0
+    shift: float = 0.0
+
+    def __call__(self, cosine: float) -> float:
+        return self.factor * cosine + self.shift
+
+
+# Each model's map, by the model's name; the default model's is the identity.
+SCALES: dict[str, CosineScale] = {
+    MULTILINGUAL_MODEL: CosineScale(3.954, -2.791),
+}
+
+
+def cosine_scale_for(model: str) -> CosineScale:
+    """How ``model``'s cosines are mapped before they are weighed (identity if unknown)."""
+    return SCALES.get(model, CosineScale())
 
 
 # Each model's fit, by the model's name (the ``model`` setting).

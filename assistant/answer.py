@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .abstention import Abstention, Evidence
+from .abstention import Abstention, CosineScale, Evidence
 from .answer_kinds import answer_kinds
 from .records import Answer, Citation, Hit
 from .text.analysers import CJK_CHARS
@@ -61,7 +61,9 @@ class AnswerPolicy:
     # there too: at 0 a question whose article is missing is answered 19% of the time,
     # at 0.3 8% (the scorer alone: 9%), at 0.5 the answerable ones fall to 87%.
     read_abstain_below: float = 0.3
-    # The abstention model fitted with the embedding model's cosines (abstention.py).
+    # The embedding model's cosines mapped onto the default's scale, and the abstention
+    # model fitted with them (abstention.py).
+    cosine_scale: CosineScale = CosineScale()
     abstention: Abstention = Abstention()
 
 
@@ -154,18 +156,20 @@ def _rank(
         raise ValueError("sentence_vectors must match sentences_to_embed")
     cosines = np.full(len(candidates), -1.0, dtype=np.float32)
     if found.embedded:
-        cosines[found.embedded] = sentence_vectors @ query_vector
+        scale = policy.cosine_scale
+        cosines[found.embedded] = scale.factor * (sentence_vectors @ query_vector) + scale.shift
     terms, words, partial = found.terms, found.words, found.partial
     scores = [
         policy.cosine_weight * float(cos) + rest for cos, rest in zip(cosines, partial, strict=True)
     ]
     order = sorted(range(len(candidates)), key=lambda i: scores[i], reverse=True)
     top = order[0]
+    dense = hits[0].dense_score
     evidence = Evidence(
         sentence_cosine=float(cosines[top]),
         sentence_overlap=_share(terms, words[top]),
         passage_overlap=_share(terms, set(tokenize([hits[0].chunk.text], found.language)[0])),
-        passage_cosine=hits[0].dense_score or 0.0,
+        passage_cosine=0.0 if dense is None else policy.cosine_scale(dense),
     )
     return _Ranked(candidates, scores, order, evidence)
 

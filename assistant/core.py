@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from functools import partial
 
-from .abstention import abstention_for
+from .abstention import abstention_for, cosine_scale_for
 from .answer import AnswerPolicy
 from .composing import Composer
 from .config import Settings
@@ -102,7 +102,9 @@ class Assistant(Answering):
         reader: Reader | None = None,
     ) -> None:
         self.settings = settings
-        self._policy = policy or AnswerPolicy(abstention=abstention_for(settings.model))
+        self._policy = policy or AnswerPolicy(
+            cosine_scale=cosine_scale_for(settings.model), abstention=abstention_for(settings.model)
+        )
         self._lock = threading.RLock()
         self._pins = IndexPins(self._open_index)
         # Called with True by updates (documents only); what a test injects serves both.

@@ -6,9 +6,10 @@ import json
 from dataclasses import replace
 
 import numpy as np
+import pytest
 
 from assistant import abstention
-from assistant.answer import answer_evidence, compose_answer, sentences_to_embed
+from assistant.answer import AnswerPolicy, answer_evidence, compose_answer, sentences_to_embed
 from tests.fakes import FakeEmbedder
 from tests.test_answer import hit
 from training.fit_abstention import RECORD, class_weights, fit_logistic, probability, shares
@@ -68,3 +69,35 @@ def test_the_evidence_is_what_the_confidence_weighs() -> None:
     expected = 1 / (1 + np.exp(-logit))
     got = compose_answer(question, vector, hits, sentences).confidence
     assert abs(got - expected) < 1e-9
+
+
+def test_each_models_cosine_scale_and_fit_are_their_records() -> None:
+    results = RECORD.parent
+    for model, scale in abstention.SCALES.items():
+        record = json.loads((results / f"cosine_scale-{model}.json").read_text(encoding="utf-8"))
+        assert (scale.factor, scale.shift) == (record["factor"], record["shift"])
+        assert record["script"] == "training/calibrate_cosines.py"
+    for model, fitted in abstention.FITTED.items():
+        if model == abstention.DEFAULT_MODEL:
+            continue  # the record above
+        record = json.loads((results / f"abstention_fit-{model}.json").read_text(encoding="utf-8"))
+        assert record["model"] == model and fitted.intercept == record["intercept"]
+        assert dict(fitted.weights) == record["weights"]
+
+
+def test_a_scaled_models_cosines_are_mapped_before_they_are_weighed() -> None:
+    embedder = FakeEmbedder()
+    question = "Who collects the harbour fees?"
+    vector = embedder.embed_queries([question])[0]
+    hits = [replace(hit("The harbour master collects the fees at the pier."), dense_score=0.9)]
+    sentences = embedder.embed_documents(sentences_to_embed(question, hits))
+    scale = abstention.CosineScale(4.0, -2.8)
+    policy = AnswerPolicy(cosine_scale=scale)
+    plain = answer_evidence(question, vector, hits, sentences)
+    mapped = answer_evidence(question, vector, hits, sentences, policy)
+    assert plain is not None and mapped is not None
+    assert mapped.passage_cosine == pytest.approx(scale(0.9))
+    assert mapped.sentence_cosine == pytest.approx(scale(plain.sentence_cosine))
+    lexical = [replace(hits[0], dense_score=None)]
+    found = answer_evidence(question, vector, lexical, sentences, policy)
+    assert found is not None and found.passage_cosine == 0.0  # no dense score: none mapped
