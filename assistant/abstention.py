@@ -81,6 +81,15 @@ def cosine_scale_for(model: str) -> CosineScale:
 # Each model's fit, by the model's name (the ``model`` setting).
 FITTED: dict[str, Abstention] = {
     DEFAULT_MODEL: Abstention(),
+    MULTILINGUAL_MODEL: Abstention(
+        -5.616,
+        (
+            ("sentence_cosine", 4.822),
+            ("sentence_overlap", 2.05),
+            ("passage_overlap", 1.234),
+            ("passage_cosine", 3.265),
+        ),
+    ),
 }
 
 

