@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 from collections.abc import Collection, Sequence
 from pathlib import Path
 
@@ -102,6 +103,7 @@ class SegmentedLexical:
         languages: Collection[str] = (),
     ) -> None:
         self._languages = frozenset(languages)
+        self._scratches = threading.local()
         self._segments = list(segments)
         self._dead = list(dead)
         self._docs = sum(len(p) for p in self._segments)
@@ -159,21 +161,27 @@ class SegmentedLexical:
         for i, (postings, norms, dead, segment) in enumerate(
             zip(self._segments, self._norms, self._dead, columns, strict=True)
         ):
-            rows, scores = _score_postings(stems, segment, norms, idf)
-            keep = np.ones(len(rows), dtype=bool) if dead is None else ~dead[rows]
+            rows, scores = _score_postings(stems, segment, norms, idf, self._scratch(i))
+            keep = scores > 0
+            if dead is not None:
+                keep &= ~dead[rows]
             if masks is not None:
                 keep &= masks[i][rows]
-            keep &= scores > 0
-            rows, scores = rows[keep], scores[keep]
-            if len(rows) > k:
-                top = np.argpartition(-scores, k - 1)[:k]
-                rows, scores = rows[top], scores[top]
+            rows, scores = _best(rows[keep], scores[keep], k, len(stems))
             found_ids.append(postings.ids[rows])
             found_scores.append(scores)
         ids, scores = np.concatenate(found_ids), np.concatenate(found_scores)
         # Equal scores keep chunk-id order, as one index's row order would.
         order = np.lexsort((ids, -scores))[:k]
         return [(int(ids[i]), float(scores[i])) for i in order]
+
+    def _scratch(self, segment: int) -> np.ndarray:
+        """This thread's zeroed score array for a segment (questions may be searched
+        from several threads at once)."""
+        arrays: dict[int, np.ndarray] = self._scratches.__dict__.setdefault("arrays", {})
+        if segment not in arrays:
+            arrays[segment] = np.zeros(len(self._segments[segment]), dtype=np.float32)
+        return arrays[segment]
 
     def _idf(self, df: int) -> float:
         """Lucene's idf as bm25s computes it (math.log on Python floats)."""
@@ -185,24 +193,44 @@ def _score_postings(
     columns: list[tuple[np.ndarray, np.ndarray]],
     norms: np.ndarray,
     idf: dict[str, np.float32],
+    scratch: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The rows holding any of the query's terms, and their summed BM25 scores.
+    """The rows holding the query's terms (a row once per term it holds) and each one's
+    summed BM25 score.
 
-    Work follows the terms' postings, not the segment's size: scores accumulate over the
-    union of the posting rows, in float32 and in the query's term order, as they would in
-    a full score array.
+    Work follows the terms' postings, not the segment's size: scores accumulate in
+    ``scratch`` (one zeroed float32 per row, kept from query to query), in the query's
+    term order as a full score array would sum them, and only the rows touched are read
+    and zeroed again.
     """
     present = [
         (stem, rows, tf) for stem, (rows, tf) in zip(stems, columns, strict=True) if len(rows)
     ]
     if not present:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-    union = np.unique(np.concatenate([rows for _, rows, _ in present]))
-    scores = np.zeros(len(union), dtype=np.float32)
     for stem, rows, tf in present:
         # A term's rows are distinct (one CSC column), so += touches each at most once.
-        scores[np.searchsorted(union, rows)] += _scores(tf, norms[rows], idf[stem])
-    return union, scores
+        scratch[rows] += _scores(tf, norms[rows], idf[stem])
+    touched = np.concatenate([rows for _, rows, _ in present])
+    scores = scratch[touched]
+    scratch[touched] = 0
+    return touched, scores
+
+
+def _best(
+    rows: np.ndarray, scores: np.ndarray, k: int, repeats: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` best distinct rows of ``rows`` (each listed at most ``repeats`` times,
+    always with the same score): the best ``k * repeats`` entries hold them."""
+    if len(rows) > k * repeats:
+        chosen = np.argpartition(-scores, k * repeats - 1)[: k * repeats]
+        rows, scores = rows[chosen], scores[chosen]
+    rows, first = np.unique(rows, return_index=True)
+    scores = scores[first]
+    if len(rows) > k:
+        top = np.argpartition(-scores, k - 1)[:k]
+        rows, scores = rows[top], scores[top]
+    return rows, scores
 
 
 def _scores(tf: np.ndarray, norms: np.ndarray, idf: np.float32) -> np.ndarray:
