@@ -134,3 +134,5 @@ def test_the_quality_goals_are_those_the_benchmark_prints() -> None:
     assert ast.literal_eval(constants["GOALS"]) == generator.SQUAD_GOALS
     assert ast.literal_eval(constants["READER_GOALS"]) == generator.READER_GOALS
     assert f'["ndcg@10"] >= {generator.SCIFACT_GOAL:.2f}' in source
+    assert 'on["abstained"] >= 0.6 and on["answered"] >= 0.9' in source  # near misses
+    assert '["answerable_answered"] >= 0.9 and rates["unanswerable_abstained"] >= 0.9' in source
