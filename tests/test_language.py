@@ -182,3 +182,13 @@ def test_mostly_foreign_documents_get_advice(tmp_path: Path) -> None:
     assert "excerpta[multilingual]" in advice[1]
     english = replace(assistant.status(), languages={"en": 9, "de": 1})
     assert english.language_advice() is None
+
+
+def test_plain_english_needs_no_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_model() -> None:
+        raise AssertionError("the language model was loaded")
+
+    monkeypatch.setattr(language, "_model", no_model)
+    assert detect(ENGLISH * 3) == "en"
+    with pytest.raises(AssertionError, match="was loaded"):
+        detect(GERMAN * 3)  # other languages are the model's to tell

@@ -31,7 +31,7 @@ from ..store.chunk_table import ChunkTable, FileRecord
 from ..store.commits import FORMAT_VERSION, claim_index_folder, clean_up, read_manifest
 from ..store.merge import merge_segments, outgrown_training
 from ..text.bpe import get_encoding
-from ..text.language import detect, preload
+from ..text.language import detect
 from .chunk_embedder import ChunkEmbedder
 from .plan import UpdatePlan, format_counts, index_fingerprint, no_text, plan_update
 from .rolling_writer import RollingWriter
@@ -191,8 +191,6 @@ def _load_tools(settings: Settings, encoders: Encoders | Callable[[], Encoders])
         loaded = encoders
         encoders = lambda: loaded  # noqa: E731
     loading = in_background(encoders)
-    if not settings.language:
-        preload()  # the language model, for detect(): in the background too
     get_encoding(settings.chunking.encoding)
     import_bm25s()
     return loading.result()
