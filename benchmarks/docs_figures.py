@@ -368,7 +368,8 @@ def ray_table(records: Records) -> str:
 
 
 PROJECTED = 10_000_000
-MACHINES = ((10, 2), (1, 16), (2, 16))  # (machines, cores each): one worker a core
+# (machines, cores each), one worker a core; those past the driver's ceiling are left out
+MACHINES = ((1, 4), (1, 8), (10, 2), (1, 16), (2, 16), (4, 16))
 
 
 def projection_table(records: Records) -> str:
@@ -394,15 +395,16 @@ def projection_table(records: Records) -> str:
     ]
     for machines, each in MACHINES:
         workers = machines * each
-        rate = min(workers * worker, driver)
-        capped = " (the driver)" if rate == driver else ""
+        if workers >= saturated:
+            continue
         plural = "s" if machines > 1 else ""
         rows.append(
             f"| {machines} machine{plural} of {each} cores (projected) | {workers} | "
-            f"{_rate(rate)}{capped} | {hours(rate)} |"
+            f"{_rate(workers * worker)} | {hours(workers * worker)} |"
         )
+    enough = math.ceil(saturated / 16)
     rows.append(
-        f"| {math.ceil(saturated / 16)} or more machines of 16 cores (projected) | "
+        f"| {enough} or more machines of 16 cores (projected) | "
         f"{saturated} used | {_rate(driver)} (the driver) | {hours(driver)} |"
     )
     intro = (

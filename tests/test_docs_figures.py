@@ -117,7 +117,8 @@ def test_the_projection_follows_the_measured_rates() -> None:
     table = generator.projection_table(lambda name: record)
     assert "| Ray, this 2-core machine (measured) | 2 | 70.0 | 40 h |" in table
     assert "| 10 machines of 2 cores (projected) | 20 | 800 | 3.5 h |" in table
-    assert "| 2 machines of 16 cores (projected) | 32 | 1,000 (the driver) | 2.8 h |" in table
+    assert "| 1 machine of 16 cores (projected) | 16 | 640 | 4.3 h |" in table
+    assert "| 2 machines of 16 cores" not in table  # past the driver's ceiling
     assert "| 2 or more machines of 16 cores (projected) | 25 used | 1,000 (the driver) |" in table
 
 
