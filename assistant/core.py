@@ -18,7 +18,7 @@ from functools import partial
 from .abstention import abstention_for, cosine_scale_for
 from .answer import AnswerPolicy
 from .composing import Composer
-from .config import Settings
+from .config import AUTO_MODEL, Settings
 from .conversation import Conversation
 from .embedding import Encoders, open_encoders
 from .embedding.cache import VectorCache
@@ -27,6 +27,7 @@ from .errors import AssistantError, IndexMismatchError
 from .globs import check_globs
 from .index_status import Status, read_status
 from .indexing import ProgressCallback, Watcher, mismatch_reason, update_index
+from .model_choice import resolve_model
 from .questions import fit_question
 from .reader import Reader, open_reader
 from .records import Answer, Hit, IndexReport, SearchResult
@@ -85,10 +86,11 @@ class Assistant(Answering):
     """Question answering over one corpus and its index.
 
     Args:
-        settings: where the corpus and index are, and how to search.
+        settings: where the corpus and index are, and how to search; ``self.settings``
+            holds the model ``model = "auto"`` stands for (see model_choice.py).
         encoders: what embeds; by default ``open_encoders`` picks them for the
-            configured model (tests pass fakes here).
-        policy: answer scoring weights and thresholds.
+            configured model (tests pass fakes here; "auto" is then the English model).
+        policy: answer scoring weights and thresholds; by default the model's own.
         reader: what reads the retrieved passages to find the answer in them; by default
             the reader that ships in the package, where it does (tests pass fakes here).
             ``settings.reader = False`` answers without one.
@@ -101,10 +103,12 @@ class Assistant(Answering):
         policy: AnswerPolicy | None = None,
         reader: Reader | None = None,
     ) -> None:
-        self.settings = settings
-        self._policy = policy or AnswerPolicy(
-            cosine_scale=cosine_scale_for(settings.model), abstention=abstention_for(settings.model)
-        )
+        # "auto" is chosen anew by each update, unless the encoders are given.
+        self._automatic = settings.model == AUTO_MODEL and encoders is None
+        fixed = replace(settings, model=settings.named_model)
+        self.settings = resolve_model(settings) if encoders is None else fixed
+        self._given_policy = policy
+        self._policy = policy or _policy_for(self.settings.model)
         self._lock = threading.RLock()
         self._pins = IndexPins(self._open_index)
         # Called with True by updates (documents only); what a test injects serves both.
@@ -122,11 +126,14 @@ class Assistant(Answering):
     def sharing_models(self, settings: Settings) -> Assistant:
         """An assistant over other settings (another collection) that shares this one's
         question encoder and reader, so the model loads once; for the same model only."""
-        other = Assistant(settings, policy=self._policy)
-        if settings.model == self.settings.model:
-            own = other._open_encoders
-            other._open_encoders = lambda for_indexing: own(True) if for_indexing else self.encoders
-            other._open_reader = lambda: self.reader
+        other = Assistant(settings)
+        own = other._open_encoders
+        other._open_encoders = lambda for_indexing: (
+            own(for_indexing)
+            if for_indexing or other.settings.model != self.settings.model
+            else self.encoders
+        )
+        other._open_reader = lambda: self.reader
         return other
 
     def _open_model_encoders(self, for_indexing: bool) -> Encoders:
@@ -298,14 +305,11 @@ class Assistant(Answering):
         cancel: threading.Event | None = None,
     ) -> IndexReport:
         """Update the index from the corpus; searches use the new one afterwards.
-        ``compact``: then merge all segments into one.
-
-        Documents are embedded with the int8 ONNX export of the model (see
-        embedding/export.py), made on the machine's first update and cached: later
-        updates never wait for torch. The encoders open only if something needs embedding.
-        """
+        ``compact``: then merge all segments into one. The encoders open only if something
+        needs embedding (the int8 ONNX export: see embedding/export.py)."""
+        settings = self._settings_to_index(full=full, dry_run=dry_run)
         report = update_index(
-            self.settings,
+            settings,
             partial(self._open_encoders, True),
             full=full,
             dry_run=dry_run,
@@ -316,6 +320,20 @@ class Assistant(Answering):
         if not dry_run:
             self.reload()
         return report
+
+    def _settings_to_index(self, *, full: bool = False, dry_run: bool = False) -> Settings:
+        """The settings an update builds with: "auto" chooses its model anew, and a
+        different choice is taken up here (but not by a dry run), so that questions
+        after the update use it."""
+        if not self._automatic:
+            return self.settings
+        chosen = resolve_model(replace(self.settings, model=AUTO_MODEL), indexing=True, full=full)
+        if not dry_run and chosen.model != self.settings.model:
+            with self._lock:
+                self.settings = chosen
+                self._policy = self._given_policy or _policy_for(chosen.model)
+            self.reload()  # the encoders of the model chosen
+        return chosen
 
     def watcher(
         self,
@@ -333,7 +351,7 @@ class Assistant(Answering):
             on_update(report)
 
         return Watcher(
-            self.settings,
+            self._settings_to_index(),
             partial(self._open_encoders, True),
             on_update=updated,
             on_error=on_error,
@@ -359,7 +377,12 @@ class Assistant(Answering):
 
     def status(self) -> Status:
         """Read the manifest and compare the corpus with it; loads no model."""
-        return read_status(self.settings)
+        return read_status(self.settings, automatic=self._automatic)
+
+
+def _policy_for(model: str) -> AnswerPolicy:
+    """Answer scoring for ``model``'s cosines: its scale and its abstention fit."""
+    return AnswerPolicy(cosine_scale=cosine_scale_for(model), abstention=abstention_for(model))
 
 
 def batched(items: Iterable[str]) -> Iterator[list[str]]:

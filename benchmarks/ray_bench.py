@@ -189,7 +189,7 @@ class DriverOnly:
 def driver_ceiling(settings: Settings) -> float:
     """Chunks/s of an update whose embedding costs nothing: the most one driver feeds."""
     shutil.rmtree(settings.index, ignore_errors=True)
-    passages = open_encoders(settings.model, settings.index, for_indexing=True).passages
+    passages = open_encoders(settings.named_model, settings.index, for_indexing=True).passages
     report = update_index(settings, Encoders.single(DriverOnly(passages), "driver-only"))
     return report.chunks_per_second
 
@@ -250,7 +250,7 @@ def start_up(settings: Settings) -> tuple[float, tuple[float, float, float]]:
     far the system's available memory (MemAvailable) fell meanwhile."""
     from assistant.indexing.ray_embed import RayCluster
 
-    encoders = open_encoders(settings.model, settings.index, for_indexing=True)
+    encoders = open_encoders(settings.named_model, settings.index, for_indexing=True)
     available = _available_mb()
     started = time.perf_counter()
     with RayCluster.open("local", 2, encoders):

@@ -86,6 +86,7 @@ STATUS_KEYS = {
     "index_ready",
     "problem",
     "model",
+    "model_automatic",
     "files",
     "chunks",
     "built_at",

@@ -90,7 +90,8 @@ def test_first_build_writes_one_commit_and_one_segment(settings: Settings, built
 def test_manifest_records_what_the_index_is_tied_to(settings: Settings, built: Path) -> None:
     (text,) = _rows(built, "SELECT manifest FROM commits WHERE generation = 1")[0]
     manifest = json.loads(text)
-    assert manifest["model"] == settings.model == "all-MiniLM-L6-v2"
+    assert settings.model == "auto"  # the default, which the library object resolves
+    assert manifest["model"] == settings.named_model == "all-MiniLM-L6-v2"
     assert manifest["dimension"] == DIMENSION
     assert manifest["language"] == settings.language == ""  # detected per document
     assert manifest["chunking"] == {

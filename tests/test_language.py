@@ -179,7 +179,7 @@ def test_mostly_foreign_documents_get_advice(tmp_path: Path) -> None:
     assistant.update_index()
     advice = assistant.status().language_advice()
     assert advice is not None and "3 of 4 documents are not in English, which is all" in advice[0]
-    assert "excerpta[multilingual]" in advice[1]
+    assert 'set model = "auto"' in advice[1]  # the model was given: fake encoders
     english = replace(assistant.status(), languages={"en": 9, "de": 1})
     assert english.language_advice() is None
 

@@ -52,7 +52,7 @@ def print_status(state: Status) -> None:
         click.echo(
             f"index: {state.files} {documents}, {state.chunks} chunks, built {state.built_at}"
         )
-    click.echo(f"model: {state.model}")
+    click.echo(f"model: {state.model}{' (chosen by model = auto)' if state.automatic else ''}")
     changes = f"{state.added} new, {state.changed} changed, {state.removed} removed"
     click.echo(
         f"corpus: {'changed since the index was built' if state.stale else 'up to date'}"

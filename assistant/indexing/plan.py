@@ -52,7 +52,7 @@ def index_fingerprint(settings: Settings) -> dict[str, Any]:
     """The settings an index is tied to; a mismatch means it must be rebuilt."""
     chunking = settings.chunking
     return {
-        "model": settings.model,
+        "model": settings.named_model,
         "language": settings.language,
         "chunking": {
             "chunk_tokens": chunking.chunk_tokens,
@@ -66,7 +66,7 @@ def mismatch_reason(manifest: dict[str, Any], settings: Settings) -> str:
     """Why an index can't serve these settings, or "" when it can."""
     wanted = index_fingerprint(settings)
     if manifest.get("model") != wanted["model"]:
-        return f"index was built with model {manifest.get('model')!r}, not {settings.model!r}"
+        return f"index was built with model {manifest.get('model')!r}, not {settings.named_model!r}"
     if manifest.get("chunking") != wanted["chunking"]:
         return "index was built with other chunking settings"
     if manifest.get("language", "") != wanted["language"]:
