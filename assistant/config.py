@@ -128,6 +128,10 @@ class Settings:
             raise ConfigError(
                 "workers and commit_every must be 0 or more", hint="commit_every = 50000"
             )
+        if not self.model.strip():
+            raise ConfigError(
+                "model is empty", hint='model = "auto" (the default), or a model\'s name or folder'
+            )
         if self.language and self.language not in LANGUAGES:
             raise ConfigError(
                 f"unknown language {self.language!r}",

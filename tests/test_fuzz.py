@@ -32,7 +32,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from assistant.cli import main
-from assistant.config import MAX_K, MODES, Settings
+from assistant.config import AUTO_MODEL, DEFAULT_MODEL, MAX_K, MODES, Settings
 from assistant.core import Assistant
 from assistant.embedding import Encoders
 from assistant.reader import open_reader
@@ -374,9 +374,13 @@ BAD = {  # values docs/configuration.md refuses: exit 2
     "commit_every": st.integers(max_value=-1),
     "scope": st.lists(st.integers(), min_size=1) | st.just(["x" * (MAX_GLOB + 1)]),
     "text_extensions": st.lists(st.integers(), min_size=1),
+    "model": st.sampled_from(["", " ", "\t"]),
 }
 OTHER_INDEX = {  # settings of another index: exit 3
-    "model": st.text(max_size=20).filter(lambda m: m != "all-MiniLM-L6-v2"),
+    # "auto" is the model the index was built with; a blank name is refused (exit 2)
+    "model": st.text(max_size=20).filter(
+        lambda m: m.strip() and m not in (AUTO_MODEL, DEFAULT_MODEL)
+    ),
     "chunk_tokens": st.integers(33, 8192).filter(lambda n: n != 160),
     "overlap_tokens": st.integers(0, 159).filter(lambda n: n != 32),
 }
