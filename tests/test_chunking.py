@@ -153,3 +153,16 @@ def test_any_text_chunks_exactly_and_within_limits(text: str, budget: int) -> No
     for c in chunks:
         covered[c.char_start : c.char_end] = [True] * (c.char_end - c.char_start)
     assert all(covered[i] for i, ch in enumerate(text) if not ch.isspace())
+
+
+def test_a_long_sentence_is_cut_after_a_clause_mark() -> None:
+    """Chinese writes long sentences without spaces: one too long for a chunk is cut
+    after a comma, not mid-word; in English after ", " rather than at any space."""
+    clause = "神明管轄村莊的範圍稱為境，信徒認為神明的社會如同人類社會，"
+    doc = Document("zh.txt", clause * 12 + "焚化元寶給神明使用。")
+    chunks = chunk(doc, ChunkingSettings(chunk_tokens=60, overlap_tokens=0))
+    assert_exact(doc, chunks)
+    assert len(chunks) > 2 and all(c.text[-1] in "，。" for c in chunks)
+    english = Document("en.txt", "the tide rose over the pier, " * 30 + "and then it fell.")
+    parts = chunk(english, ChunkingSettings(chunk_tokens=40, overlap_tokens=0))
+    assert len(parts) > 2 and all(p.text.endswith((",", ".")) for p in parts)

@@ -187,13 +187,21 @@ def _cut(
 
 
 def _nearest_space(text: str, start: int, end: int, middle: int) -> int:
-    """The whitespace nearest ``middle`` within the middle half of the span, else middle."""
+    """Where to cut near ``middle``, within the middle half of the span: after the
+    clause mark nearest it (Chinese and Japanese write long sentences without spaces),
+    else at the nearest whitespace, else at ``middle``."""
     window = max(1, (end - start) // 4)
     low, high = max(start + 1, middle - window), min(end, middle + window)
-    before = max(text.rfind(c, low, middle + 1) for c in " \n\t")
-    after = [p for p in (text.find(c, middle, high) for c in " \n\t") if p >= 0]
-    candidates = [p for p in [before, *after] if p > start]
-    return min(candidates, key=lambda p: abs(p - middle)) if candidates else middle
+    for pattern in _CUTS:
+        found = [m.end() for m in pattern.finditer(text, low, high)]
+        if found:
+            return min(found, key=lambda p: abs(p - middle))
+    return middle
+
+
+# Best first: after a clause mark (CJK and Arabic commas, semicolons and colons, or a
+# comma or semicolon before a space), then after the list comma 、, then at whitespace.
+_CUTS = (re.compile(r"[，；：،؛]|[,;](?=\s)"), re.compile("、"), re.compile(r"(?=\s)"))
 
 
 def _pack(units: list[_Unit], budget: int, overlap: int) -> list[tuple[int, int]]:
