@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import model_choice
-from .config import DEFAULT_MODEL, MULTILINGUAL_MODEL, Settings
+from .config import AUTO_MODEL, DEFAULT_MODEL, MULTILINGUAL_MODEL, Settings
 from .errors import IndexUnusableError
 from .indexing import format_counts, mismatch_reason, no_text, plan_update
 from .store.commits import read_manifest
@@ -93,7 +93,8 @@ def read_status(settings: Settings, *, automatic: bool = False) -> Status:
     return Status(
         index_ready=bool(manifest) and not problem,
         problem=problem,
-        model=str(manifest.get("model", settings.named_model)),
+        # with "auto" and nothing built, the model is yet to be chosen
+        model=str(manifest.get("model", AUTO_MODEL if automatic else settings.named_model)),
         files=int(manifest.get("files", 0)),
         chunks=int(manifest.get("chunks", 0)),
         built_at=str(manifest.get("built_at", "")),

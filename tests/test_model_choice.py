@@ -191,3 +191,8 @@ def test_a_real_german_folder_is_answered_by_default(tmp_path: Path) -> None:
     assert assistant.status().model == MULTILINGUAL_MODEL
     answer = assistant.ask("Wann wurde die Berliner Mauer gebaut?")
     assert not answer.abstained and answer.citations[0].path == "mauer.txt"
+
+
+def test_before_a_build_the_model_is_yet_to_be_chosen(tmp_path: Path) -> None:
+    status = Assistant(_settings(tmp_path, GERMAN)).status()
+    assert status.automatic and status.model == AUTO_MODEL and not status.index_ready

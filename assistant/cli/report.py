@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import click
 
+from ..config import AUTO_MODEL
 from ..core import Status
 from ..records import IndexReport
 from .text import safe_path
@@ -52,7 +53,7 @@ def print_status(state: Status) -> None:
         click.echo(
             f"index: {state.files} {documents}, {state.chunks} chunks, built {state.built_at}"
         )
-    click.echo(f"model: {state.model}{' (chosen by model = auto)' if state.automatic else ''}")
+    click.echo(f"model: {state.model}{_chosen(state)}")
     changes = f"{state.added} new, {state.changed} changed, {state.removed} removed"
     click.echo(
         f"corpus: {'changed since the index was built' if state.stale else 'up to date'}"
@@ -70,6 +71,14 @@ def print_status(state: Status) -> None:
         click.echo(f"no text in {len(state.no_text)} files:")
         for path in state.no_text:
             click.echo(f"  {safe_path(path)}")
+
+
+def _chosen(state: Status) -> str:
+    if not state.automatic:
+        return ""
+    if state.model == AUTO_MODEL:
+        return " (chosen by the documents' languages when the index is built)"
+    return " (chosen by model = auto)"
 
 
 def formats_text(formats: dict[str, int]) -> str:
