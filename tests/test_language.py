@@ -192,3 +192,28 @@ def test_plain_english_needs_no_model(monkeypatch: pytest.MonkeyPatch) -> None:
     assert detect(ENGLISH * 3) == "en"
     with pytest.raises(AssertionError, match="was loaded"):
         detect(GERMAN * 3)  # other languages are the model's to tell
+
+
+RUSSIAN = (
+    "Берлинская стена была построена в августе 1961 года правительством ГДР. Она "
+    "разделяла Западный и Восточный Берлин двадцать восемь лет, пока не пала в ноябре "
+    "1989 года."
+)
+
+
+def test_russian_is_detected_stemmed_and_split(tmp_path: Path) -> None:
+    """No Russian tuning set is at hand: the pipeline is checked on its parts."""
+    assert detect(RUSSIAN * 2) == "ru"
+    assert tokenize(["Когда построили Берлинскую стену?"], "ru")[0][:3] == [
+        "постро",
+        "берлинск",
+        "стен",
+    ]
+    assert len(sentence_spans(RUSSIAN, 0, len(RUSSIAN), language="ru")) == 2
+    corpus = _corpus(tmp_path / "corpus")
+    (corpus / "stena.txt").write_text(RUSSIAN * 2, encoding="utf-8")
+    settings = Settings(corpus=corpus, index=tmp_path / "index")
+    assistant = Assistant(settings, encoders=Encoders.single(FakeEmbedder()))
+    assert assistant.update_index().languages["ru"] == 1
+    hits = assistant.search("Когда построили Берлинскую стену?", mode="lexical").hits
+    assert hits[0].chunk.path == "stena.txt" and hits[0].chunk.language == "ru"
