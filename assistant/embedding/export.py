@@ -23,6 +23,7 @@ import os
 import shutil
 import tempfile
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -53,15 +54,15 @@ def has_encoder(index_dir: Path, model: str) -> bool:
     return (encoder_dir(index_dir, model) / INFO).is_file()
 
 
-def _is_current(folder: Path) -> bool:
-    """A complete export made by this recipe (int8 copy included)."""
+def _is_current(folder: Path, recipe: object = RECIPE) -> bool:
+    """A complete export made by ``recipe`` (int8 copy included)."""
     try:
         info = json.loads((folder / INFO).read_text())
     except (OSError, ValueError):
         return False
     return (
         isinstance(info, dict)
-        and info.get("recipe") == RECIPE
+        and info.get("recipe") == recipe
         and (folder / FULL).is_file()
         and (folder / QUANTIZED).is_file()
     )
@@ -96,38 +97,53 @@ def ensure_encoder(index_dir: Path, embedder: SentenceTransformerEmbedder) -> Pa
     Returns None when the model can't be exported (then sentence-transformers serves).
     Loads the model (and torch) only to export.
     """
-    target = encoder_dir(index_dir, embedder.name)
-    if _is_current(target):
+    return ensure_export(
+        encoder_dir(index_dir, embedder.name),
+        cached_encoder_dir(embedder),
+        lambda work: _export_checked(embedder, work),
+        RECIPE,
+    )
+
+
+def ensure_export(
+    target: Path, cached: Path, make: Callable[[Path], bool], recipe: object
+) -> Path | None:
+    """``target`` holding a checked export of ``recipe``: copied from ``cached``, made
+    there first by ``make`` (which writes a checked full-precision export into the
+    folder it is given, or returns False) and quantized, if it isn't there yet.
+
+    Returns None when no export can be had (then the model's own engine serves).
+    """
+    if _is_current(target, recipe):
         return target
     try:
         import onnxruntime  # noqa: F401  (without it an export would be useless)
     except ImportError:
         return None
-    cached = cached_encoder_dir(embedder)
-    if not _is_current(cached):
+    if not _is_current(cached, recipe):
         try:
-            _build_into(cached, embedder)
+            _build_into(cached, make, recipe)
         except OSError:
             cached = target  # no writable cache: export straight into the index
             try:
-                _build_into(cached, embedder)
+                _build_into(cached, make, recipe)
             except OSError:
                 return None
-    if cached != target and _is_current(cached):
+    if cached != target and _is_current(cached, recipe):
         _install(cached, target)
-    return target if _is_current(target) else None
+    return target if _is_current(target, recipe) else None
 
 
-def _build_into(folder: Path, embedder: SentenceTransformerEmbedder) -> None:
+def _build_into(folder: Path, make: Callable[[Path], bool], recipe: object) -> None:
     """Export, check and quantize into ``folder``, which appears only when complete."""
-    if _is_current(folder):
+    if _is_current(folder, recipe):
         return
     folder.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".encoder-", dir=folder.parent))
     try:
-        if not _export_checked(embedder, work) or not _quantize(work):
+        if not make(work) or not _quantize(work):
             return
-        if _is_current(folder):
+        if _is_current(folder, recipe):
             return  # another process finished the same export meanwhile: keep its copy
         shutil.rmtree(folder, ignore_errors=True)  # an export of an older recipe
         os.replace(work, folder)
@@ -191,6 +207,9 @@ def _quantize(folder: Path) -> bool:
             weight_type=QuantType.QInt8,
             per_channel=True,
             op_types_to_quantize=["MatMul"],
+            # onnxruntime's own operators (multilingual-e5's attention) escape shape
+            # inference: their outputs are float.
+            extra_options={"DefaultTensorType": 1},  # onnx.TensorProto.FLOAT
         )
         full = OnnxEmbedder(folder).embed_queries(_CHECK_TEXTS)
         quick = OnnxEmbedder(folder, model_file=work.name).embed_queries(_CHECK_TEXTS)

@@ -1,9 +1,11 @@
 """Encoding with an exported model: onnxruntime and the model's fast tokenizer, no torch.
 
 An export folder (see export.py) holds ``model.onnx`` (full precision), ``model.int8.onnx``
-(quantized), ``tokenizer.json`` and ``encoder.json`` (inputs, pooling, sizes). Pooling and
-normalization are the model's own, so vectors match sentence-transformers'. Must not
-import textual or torch; onnxruntime is imported when an encoder is opened.
+(quantized), ``tokenizer.json`` and ``encoder.json`` (inputs, pooling, sizes; for a model
+that wants them, the prefixes of questions and passages and a codepoint map applied before
+tokenizing, see e5_export.py). Pooling and normalization are the model's own, so vectors
+match sentence-transformers'. Must not import textual or torch; onnxruntime is imported
+when an encoder is opened.
 """
 
 from __future__ import annotations
@@ -29,7 +31,12 @@ QUANTIZED = "model.int8.onnx"
 
 
 class OnnxEmbedder:
-    """Encodes texts with an exported model: onnxruntime + the fast tokenizer, no torch."""
+    """Encodes texts with an exported model: onnxruntime + the fast tokenizer, no torch.
+
+    Args:
+        tokenizer_of: an embedder of the same export whose tokenizer this one shares
+            (multilingual-e5's takes ~0.9 s to load: questions and passages load it once).
+    """
 
     def __init__(
         self,
@@ -38,6 +45,7 @@ class OnnxEmbedder:
         batch_size: int = 32,
         model_file: str = FULL,
         threads: int = 0,
+        tokenizer_of: OnnxEmbedder | None = None,
     ) -> None:
         import onnxruntime as ort  # deferred: only the query path needs it
         from tokenizers import Tokenizer
@@ -55,13 +63,17 @@ class OnnxEmbedder:
         # Exception alone: a missing or damaged file becomes the OSError callers expect.
         except Exception as exc:
             raise OSError(f"cannot load {folder / model_file}: {exc}") from exc
-        self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        self._tokenizer.enable_truncation(int(self._info["max_tokens"]) + 2)
-        self._counter = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        self._counter.no_truncation()
-        self._counter.no_padding()
+        self._tokenizer: Tokenizer
+        self._lock: threading.Lock
+        if tokenizer_of is not None:
+            self._tokenizer, self._lock = tokenizer_of._tokenizer, tokenizer_of._lock
+        else:
+            self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+            self._lock = threading.Lock()  # its padding and truncation are shared state
+        self._longest = int(self._info.get("max_input_tokens", int(self._info["max_tokens"]) + 2))
+        self._prefixes: dict[str, str] = dict(self._info.get("prefixes", {}))
+        self._table = str.maketrans(self._info.get("normalization", {}))
         self._batch_size = batch_size
-        self._lock = threading.Lock()
         self.model_file = model_file
         self.folder = folder
 
@@ -77,15 +89,25 @@ class OnnxEmbedder:
         return int(self._info["dimension"])
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
-        with model_errors("the encoder's tokenizer", _REEXPORT):
-            encoded = self._counter.encode_batch(list(texts), add_special_tokens=False)
+        texts = [t.translate(self._table) for t in texts] if self._table else list(texts)
+        with self._lock, model_errors("the encoder's tokenizer", _REEXPORT):
+            self._tokenizer.no_truncation()
+            self._tokenizer.no_padding()
+            encoded = self._tokenizer.encode_batch(texts, add_special_tokens=False)
         return [len(e.ids) for e in encoded]
 
     def embed_documents(self, texts: Sequence[str]) -> Vectors:
-        return self._encode(texts)
+        return self._encode(self._prepared(texts, "passage"))
 
     def embed_queries(self, texts: Sequence[str]) -> Vectors:
-        return self._encode(texts)
+        return self._encode(self._prepared(texts, "query"))
+
+    def _prepared(self, texts: Sequence[str], kind: str) -> Sequence[str]:
+        """The texts as the model wants them: its prefix, its codepoint map."""
+        prefix = self._prefixes.get(kind, "")
+        if not prefix and not self._table:
+            return texts
+        return [(prefix + t).translate(self._table) for t in texts]
 
     def _encode(self, texts: Sequence[str]) -> Vectors:
         if not texts:
@@ -100,7 +122,8 @@ class OnnxEmbedder:
 
     def _encode_batch(self, texts: list[str]) -> Vectors:
         with self._lock, model_errors("the encoder's tokenizer", _REEXPORT):
-            self._tokenizer.enable_padding()  # its padding state is shared: hence the lock
+            self._tokenizer.enable_truncation(self._longest)
+            self._tokenizer.enable_padding()
             encoded = self._tokenizer.encode_batch(texts)
         feeds = {
             "input_ids": np.array([e.ids for e in encoded], dtype=np.int64),

