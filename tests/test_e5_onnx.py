@@ -15,7 +15,8 @@ from tokenizers import Tokenizer
 from assistant.config import MULTILINGUAL_MODEL
 from assistant.embedding import open_encoders
 from assistant.embedding.e5 import E5Embedder
-from assistant.embedding.e5_export import ensure_e5_encoder, model_path, read_model_file
+from assistant.embedding.e5_export import ensure_e5_encoder
+from assistant.embedding.e5_file import model_path, read_model_file
 from assistant.embedding.onnx_runtime import FULL, QUANTIZED, OnnxEmbedder
 
 pytestmark = pytest.mark.model  # exports the model once a session (~20 s)

