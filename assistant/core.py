@@ -23,6 +23,7 @@ from .conversation import Conversation
 from .embedding import Encoders, open_encoders
 from .embedding.cache import VectorCache
 from .embedding.encoders import in_background
+from .embedding.warming import Warming
 from .errors import AssistantError, IndexMismatchError
 from .globs import check_globs
 from .index_status import Status, read_status
@@ -173,6 +174,8 @@ class Assistant(Answering):
     def warm_up(self) -> None:
         """Load the question encoder and the reader now (else loaded on first use)."""
         self.encoders.queries.embed_queries(["warm up"])
+        if isinstance(self.encoders.queries, Warming):  # passages open with it
+            self.encoders.queries.warm_up()
         reader = self.reader
         if reader is not None:
             reader.read([("warm up", "warm up")])
@@ -322,9 +325,8 @@ class Assistant(Answering):
         return report
 
     def _settings_to_index(self, *, full: bool = False, dry_run: bool = False) -> Settings:
-        """The settings an update builds with: "auto" chooses its model anew, and a
-        different choice is taken up here (but not by a dry run), so that questions
-        after the update use it."""
+        """The settings an update builds with: "auto" chooses its model anew; a different
+        choice is taken up here (not by a dry run), for the questions after the update."""
         if not self._automatic:
             return self.settings
         chosen = resolve_model(replace(self.settings, model=AUTO_MODEL), indexing=True, full=full)

