@@ -11,7 +11,11 @@ fit (``FITTED``, records abstention_fit-<model>.json); any other model uses the
 default's. Before either, a model's cosines are mapped onto the default model's scale
 (``CosineScale``, fitted by training/calibrate_cosines.py, records
 cosine_scale-<model>.json): the scorer weighs cosines against word overlap with weights
-tuned on the default model's spread. Must not import textual, click or torch.
+tuned on the default model's spread. The multilingual model's fit also weighs whether
+a question is asked in another language than its first passage (``Evidence.across``;
+fitted with --across on English questions over Spanish paragraphs and the reverse):
+shared words, which the other signals weigh, are none then. Must not import textual,
+click or torch.
 """
 
 from __future__ import annotations
@@ -40,6 +44,11 @@ class Evidence:
     sentence_overlap: float  # the share of the question's content words in it
     passage_overlap: float  # that share in the first passage
     passage_cosine: float  # the first passage's dense score (0 where none)
+    # Asked across languages (1: the question's language is not the first passage's), and
+    # the best sentence's cosine where so: shared words say nothing then, and a model
+    # that embeds both languages alike decides by its cosines (``across_cosine``).
+    across: float = 0.0
+    across_cosine: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -82,12 +91,14 @@ def cosine_scale_for(model: str) -> CosineScale:
 FITTED: dict[str, Abstention] = {
     DEFAULT_MODEL: Abstention(),
     MULTILINGUAL_MODEL: Abstention(
-        -5.616,
+        -5.165,
         (
-            ("sentence_cosine", 4.822),
-            ("sentence_overlap", 2.05),
-            ("passage_overlap", 1.234),
-            ("passage_cosine", 3.265),
+            ("sentence_cosine", 5.105),
+            ("sentence_overlap", 1.78),
+            ("passage_overlap", 1.257),
+            ("passage_cosine", 2.719),
+            ("across", 1.954),
+            ("across_cosine", 1.318),
         ),
     ),
 }

@@ -20,7 +20,7 @@ from .abstention import Abstention, CosineScale, Evidence
 from .answer_kinds import answer_kinds
 from .records import Answer, Citation, Hit
 from .text.analysers import CJK_CHARS
-from .text.language import question_language
+from .text.language import UNKNOWN, question_language
 from .text.reflow import LEADER, join_lines
 from .text.sentences import sentence_spans
 from .text.terms import tokenize
@@ -32,6 +32,9 @@ _CONTEXT_CHARS = 220  # at most this much context on each side of a cited senten
 # Question words found only in the previous sentence ("Castillo" for "He was charged")
 # count this much.
 _CONTEXT_SHARE = 0.5
+# The languages a question may be asked in across its documents' (of the multilingual
+# model's tuning data): the question's is told among these and the first passage's.
+ACROSS_LANGUAGES = frozenset({"en", "de", "fr", "es", "zh", "ar", "ja"})
 _CITE_SHARE = 0.6  # a further citation scores at least this share of the best one
 _LIST_CHARS = 600  # a sentence that introduces a list ("demanding:") takes the list along
 # Question words say what kind of answer is wanted, but are not words to match.
@@ -170,8 +173,33 @@ def _rank(
         sentence_overlap=_share(terms, words[top]),
         passage_overlap=_share(terms, set(tokenize([hits[0].chunk.text], found.language)[0])),
         passage_cosine=0.0 if dense is None else policy.cosine_scale(dense),
+        **_across(question, hits[0], float(cosines[top]), policy.abstention),
     )
     return _Ranked(candidates, scores, order, evidence)
+
+
+def weighs_across(abstention: Abstention) -> bool:
+    """Whether the abstention model weighs a question asked across languages."""
+    return bool({name for name, _ in abstention.weights} & {"across", "across_cosine"})
+
+
+def asked_across(question: str, passage_language: str) -> bool:
+    """Whether ``question`` is in another language than ``passage_language`` (told among
+    ``ACROSS_LANGUAGES`` and it; the language model loads on first need)."""
+    if passage_language == UNKNOWN:
+        return False
+    asked = question_language(question, ACROSS_LANGUAGES | {passage_language})
+    return asked != passage_language
+
+
+def _across(question: str, first: Hit, cosine: float, abstention: Abstention) -> dict[str, float]:
+    """Whether the question is asked in another language than the first passage's, and
+    the best sentence's cosine where it is. Only for an abstention model that weighs them:
+    telling a question's language apart from every other loads the language model."""
+    if not weighs_across(abstention):
+        return {}
+    across = float(asked_across(question, first.chunk.language))
+    return {"across": across, "across_cosine": across * cosine}
 
 
 def sentences_to_embed(

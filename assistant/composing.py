@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from .answer import AnswerPolicy, compose_answer, sentences_to_embed
+from .answer import AnswerPolicy, asked_across, compose_answer, sentences_to_embed, weighs_across
 from .embedding import Vectors
 from .questions import FittedQuestion
 from .reader import Reader
@@ -52,11 +52,16 @@ class Composer:
     ) -> list[Answered]:
         """Answers with the reader's support for questions (in the order it ranks the
         passages); claims, keywords and yes/no questions, which ask for no phrase, and
-        questions over passages not in English (the reader reads English), by the scorer."""
+        questions over passages not in English (the reader reads English), by the scorer;
+        so too a question not in English, where the abstention model weighs questions
+        asked across languages (the reader would find no answer to it)."""
+        across = weighs_across(self._policy.abstention)
         asking = [
             n
             for n, f in enumerate(fitted)
-            if asks_for_a_phrase(f.searched) and _in_english(all_hits[n])
+            if asks_for_a_phrase(f.searched)
+            and _in_english(all_hits[n])
+            and not (across and asked_across(f.searched, ENGLISH))
         ]
         answered: list[Answered | None] = [None] * len(fitted)
         readings = read_questions(

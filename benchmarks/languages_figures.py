@@ -62,4 +62,20 @@ def _block(run: dict[str, Any]) -> str:
             f"{_percent(f['unanswerable_abstained'])} | {f['index']['ms_per_chunk']:.1f} | "
             f"{f['question_ms']['p50_ms']:.0f} |"
         )
+    across = figures.get("across")
+    if across:
+        rows += [
+            "",
+            "Across languages (`--across`): questions asked over another language's paragraphs.",
+            "",
+            "| asked | questions | right paragraph first | first sentence holds the answer "
+            "| abstained | search's first hit |",
+            "| --- | --- | --- | --- | --- | --- |",
+        ]
+        for name, f in across.items():
+            rows.append(
+                f"| {name} | {f['questions']} | {_share(f.get('right_paragraph_first'))} | "
+                f"{_share(f.get('first_sentence_holds_answer'))} | {_percent(f['abstained'])} | "
+                f"{_share(f.get('retrieved_first'))} |"
+            )
     return "\n".join(rows) + "\n"

