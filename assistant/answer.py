@@ -186,10 +186,8 @@ def weighs_across(abstention: Abstention) -> bool:
 def asked_across(question: str, passage_language: str) -> bool:
     """Whether ``question`` is in another language than ``passage_language`` (told among
     ``ACROSS_LANGUAGES`` and it; the language model loads on first need)."""
-    if passage_language == UNKNOWN:
-        return False
-    asked = question_language(question, ACROSS_LANGUAGES | {passage_language})
-    return asked != passage_language
+    known = ACROSS_LANGUAGES | {passage_language}
+    return passage_language != UNKNOWN and question_language(question, known) != passage_language
 
 
 def _across(question: str, first: Hit, cosine: float, abstention: Abstention) -> dict[str, float]:
