@@ -3,10 +3,11 @@
 "When" wants a date, "how many" a number, "who" a name, "where" a place. English reads
 all four from its question words. Other languages read dates and quantities, the kinds
 that need no words to recognize: a question word ("wann", "combien", "多少", "いつ",
-"متى") says which is wanted, and a sentence holds one by its digits, a year, or CJK
-numerals and date characters. Names and places are left to the other signals there:
-capitals mark German nouns, and Chinese has no case at all. Must not import textual or
-torch.
+"متى", "когда"; German, French, Spanish, Chinese, Japanese, Arabic, Russian, Italian,
+Portuguese and Dutch) says which is wanted, and a sentence holds one by its digits, a
+year, or CJK numerals and date characters. Names and places are left to the other
+signals there: capitals mark German nouns, and Chinese has no case at all. Must not
+import textual or torch.
 """
 
 from __future__ import annotations
@@ -91,6 +92,22 @@ _ASKING = {
         r"いくつ|いくら|何人|何個|何回|何歳|何キロ|何メートル|どのくらい|どれくらい|どれほど",
     ),
     "ar": (r"\bمتى\b|في (أي|اي) (عام|سنة|تاريخ)", r"\bكم\b"),
+    "ru": (
+        r"\bкогда\b|\b(в )?(каком|какой|котором) (году|год|веке|месяце|день)|какого числа",
+        r"\bсколько\b|\bкак (долго|далеко|часто)\b|\bкакой (возраст|процент)",
+    ),
+    "it": (
+        r"\bquando\b|\b(in )?(quale|che) (anno|data|giorno|mese|secolo)",
+        r"\bquant[ieoa]\b|\bquale (età|numero|percentuale)",
+    ),
+    "pt": (
+        r"\bquando\b|\b(em )?(que|qual) (ano|data|dia|mês|século)",
+        r"\bquant[oa]s?\b|\bqual (a )?(idade|número|percentagem|porcentagem)",
+    ),
+    "nl": (
+        r"\bwanneer\b|\b(in )?welk(e)? (jaar|datum|dag|maand|eeuw)",
+        r"\bhoeveel\b|\bhoe (lang|oud|ver|vaak|groot|hoog)\b",
+    ),
 }
 _OTHER = {
     code: ((re.compile(date, re.I), _dated), (re.compile(count, re.I), _counted))

@@ -120,6 +120,11 @@ def test_sentences_end_at_cjk_full_stops() -> None:
         ("ベルリンの壁はいつ建てられましたか", "ja", "1961年に建設された。", "長い壁だった。"),
         ("متى بني جدار برلين؟", "ar", "في عام 1961.", "كان طويلا."),
         ("When was it built?", "en", "It was built in 1961.", "It was long."),
+        ("Когда была построена стена?", "ru", "Её построили в 1961 году.", "Она была длинной."),
+        ("Сколько лет стояла стена?", "ru", "Она стояла 28 лет.", "Она стояла долго."),
+        ("In che anno fu costruito il muro?", "it", "Nel 1961.", "Era lungo."),
+        ("Quantos anos durou o muro?", "pt", "Durou 28 anos.", "Durou muito."),
+        ("Wanneer werd de muur gebouwd?", "nl", "In 1961.", "Hij was lang."),
     ],
 )
 def test_answer_kinds_in_each_language(question: str, code: str, holds: str, lacks: str) -> None:
