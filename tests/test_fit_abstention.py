@@ -101,3 +101,20 @@ def test_a_scaled_models_cosines_are_mapped_before_they_are_weighed() -> None:
     lexical = [replace(hits[0], dense_score=None)]
     found = answer_evidence(question, vector, lexical, sentences, policy)
     assert found is not None and found.passage_cosine == 0.0  # no dense score: none mapped
+
+
+def test_the_across_weight_is_lowered_until_unrelated_questions_across_abstain() -> None:
+    from training.fit_abstention import ACROSS_ABSTAINED, across_shift
+
+    rng = np.random.default_rng(2)
+    features = ["sentence_cosine", "across"]
+    x = np.column_stack([rng.uniform(0.2, 0.6, 200), np.ones(200)])  # all asked across
+    y = np.zeros(200)
+    groups = np.array(["across absent"] * 200)
+    beta = np.array([-3.0, 4.0, 2.0])  # answers most of them
+    shift = across_shift(beta, x, y, groups, features)
+    assert shift < 0
+    moved = beta.copy()
+    moved[2] += shift
+    assert (probability(moved, x) < 0.5).mean() >= ACROSS_ABSTAINED
+    assert across_shift(beta[:2], x[:, :1], y, groups, features[:1]) == 0.0
