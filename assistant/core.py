@@ -16,7 +16,7 @@ from dataclasses import replace
 from functools import partial
 
 from .abstention import abstention_for, cosine_scale_for
-from .answer import AnswerPolicy
+from .answer import AnswerPolicy, weighs_across
 from .composing import Composer
 from .config import AUTO_MODEL, Settings
 from .conversation import Conversation
@@ -37,6 +37,7 @@ from .store import StoredIndex, open_index
 from .store.commits import committed_generation
 from .store.pins import IndexPins
 from .store.scope import Selection, select_scope
+from .text.language import load_model as load_language_model
 
 QUESTION_BATCH = 64
 """Questions embedded and searched together by ``ask_all`` and ``search_all``."""
@@ -138,23 +139,22 @@ class Assistant(Answering):
         return other
 
     def _open_model_encoders(self, for_indexing: bool) -> Encoders:
-        return open_encoders(
-            self.settings.model,
-            self.settings.index,
-            for_indexing=for_indexing,
-            batch_size=self.settings.batch_size,
-        )
+        s = self.settings
+        return open_encoders(s.model, s.index, for_indexing=for_indexing, batch_size=s.batch_size)
 
     # Encoders: opened once, in the background where that overlaps other work.
 
     def start_loading(self) -> Future[Encoders]:
-        """Begin opening the encoders (and the reader) in the background, or return the
-        opening begun."""
+        """Begin opening the encoders (and the reader; and the language model where the
+        answer step tells a question's language) in the background, or return the opening
+        begun."""
         with self._lock:
             if self._reader is None and self.settings.reader:
                 self._reader = in_background(self._open_reader, "load-reader")
             if self._encoders is None:
                 self._encoders = in_background(partial(self._open_encoders, False))
+                if weighs_across(self._policy.abstention):
+                    in_background(load_language_model, "load-language-model")
             return self._encoders
 
     @property

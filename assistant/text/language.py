@@ -92,6 +92,12 @@ def _samples(text: str) -> str:
     )
 
 
+def load_model() -> None:
+    """Load the language model now (~0.4 s), so that a question needing it later doesn't
+    wait (called in a background thread where questions will)."""
+    _model()
+
+
 def _model() -> Any:
     global _identifier
     with _lock:
