@@ -18,6 +18,7 @@ from __future__ import annotations
 import importlib.util
 from collections.abc import Mapping
 from dataclasses import replace
+from typing import Any
 
 from .config import AUTO_MODEL, DEFAULT_MODEL, MULTILINGUAL_MODEL, Settings
 from .documents.loaders import load_document, normalise_suffixes
@@ -40,10 +41,12 @@ def resolve_model(settings: Settings, *, indexing: bool = False, full: bool = Fa
     """
     if settings.model != AUTO_MODEL:
         return settings
-    built = _built_with(settings)
+    manifest = _live_manifest(settings)
+    built = str(manifest["model"]) if manifest.get("model") in _CHOSEN else None
     if not indexing:
         return replace(settings, model=built or DEFAULT_MODEL)
-    return replace(settings, model=_choose(settings, built, full=full))
+    counted = {str(code): int(n) for code, n in manifest.get("languages", {}).items()}
+    return replace(settings, model=_choose(settings, built, counted, full=full))
 
 
 def multilingual_installed() -> bool:
@@ -59,7 +62,9 @@ def mostly_other_languages(languages: Mapping[str, int]) -> bool:
     return other * 2 > total
 
 
-def _choose(settings: Settings, built: str | None, *, full: bool) -> str:
+def _choose(settings: Settings, built: str | None, counted: dict[str, int], *, full: bool) -> str:
+    """``built``: the model "auto" chose for the live index, if any; ``counted``: its
+    documents per language."""
     if not multilingual_installed():
         return DEFAULT_MODEL
     if built == MULTILINGUAL_MODEL:
@@ -67,27 +72,18 @@ def _choose(settings: Settings, built: str | None, *, full: bool) -> str:
     if settings.language:  # set by hand: no need to read anything
         languages = {settings.language: 1}
     elif built is not None and not full:
-        languages = _counted(settings)
+        languages = counted
     else:
         languages = sample_languages(settings)
     return MULTILINGUAL_MODEL if mostly_other_languages(languages) else DEFAULT_MODEL
 
 
-def _built_with(settings: Settings) -> str | None:
-    """The model the live index was built with, where it is one "auto" chooses."""
+def _live_manifest(settings: Settings) -> dict[str, Any]:
+    """The live index's manifest ({} where there is no usable index)."""
     try:
-        model = read_manifest(settings.index).get("model")
-    except IndexUnusableError:
-        return None
-    return str(model) if model in _CHOSEN else None
-
-
-def _counted(settings: Settings) -> dict[str, int]:
-    try:
-        languages = read_manifest(settings.index).get("languages", {})
+        return read_manifest(settings.index)
     except IndexUnusableError:
         return {}
-    return {str(code): int(count) for code, count in languages.items()}
 
 
 def sample_languages(settings: Settings) -> dict[str, int]:
